@@ -1,0 +1,112 @@
+"""Input normalisation learned from training data and stored with the model.
+
+Inference must repeat exactly what training did, so the fitted normaliser is saved in the model's
+``config.json`` and applied again by every app and CLI command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+import torch
+from torch import Tensor
+
+from aekit.errors import DataError, ModelFileError
+
+__all__ = ["Normalizer"]
+
+NormalizerKind = Literal["identity", "scale", "standardize", "minmax"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Normalizer:
+    """An affine map ``x_norm = (x - offset) / scale`` with scalar or per-feature parameters.
+
+    Attributes:
+        kind: How it was fitted: ``"identity"``, ``"scale"`` (fixed range such as 0..255 → 0..1),
+            ``"minmax"`` (per-feature range → 0..1) or ``"standardize"`` (per-feature mean 0, std 1).
+        offset: Subtracted first; a scalar list ``[v]`` or one value per feature.
+        scale: Divided by next; same length rules as ``offset``; never zero.
+    """
+
+    kind: NormalizerKind = "identity"
+    offset: tuple[float, ...] = (0.0,)
+    scale: tuple[float, ...] = (1.0,)
+
+    def __post_init__(self) -> None:
+        if len(self.offset) != len(self.scale):
+            raise DataError(f"offset and scale lengths differ: {len(self.offset)} vs {len(self.scale)}")
+        if any(s == 0 for s in self.scale):
+            raise DataError("normalizer scale must not contain zeros")
+
+    @classmethod
+    def identity(cls) -> Normalizer:
+        """No change."""
+        return cls()
+
+    @classmethod
+    def range(cls, low: float, high: float) -> Normalizer:
+        """Map the fixed range ``[low, high]`` (e.g. 0..255 pixels) onto ``[0, 1]``."""
+        if not high > low:
+            raise DataError(f"range needs high > low; got low={low}, high={high}")
+        return cls("scale", (float(low),), (float(high - low),))
+
+    @classmethod
+    def fit(cls, x: Tensor, kind: NormalizerKind) -> Normalizer:
+        """Learn per-feature parameters from training data ``x`` of shape ``(N, n_features)``.
+
+        Constant features get scale 1 so that they map to 0 instead of dividing by zero.
+        """
+        if kind == "identity":
+            return cls.identity()
+        flat = x.reshape(len(x), -1).double()
+        if kind == "standardize":
+            offset, spread = flat.mean(0), flat.std(0, unbiased=False)
+        elif kind == "minmax":
+            offset, spread = flat.amin(0), flat.amax(0) - flat.amin(0)
+        elif kind == "scale":
+            low, high = flat.min(), flat.max()
+            return cls.range(float(low), float(high)) if high > low else cls.identity()
+        else:
+            raise DataError(f"unknown normalizer kind {kind!r}")
+        spread = torch.where(spread > 0, spread, torch.ones_like(spread))
+        return cls(kind, tuple(offset.tolist()), tuple(spread.tolist()))
+
+    def _params(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        offset = torch.tensor(self.offset, dtype=x.dtype, device=x.device)
+        scale = torch.tensor(self.scale, dtype=x.dtype, device=x.device)
+        if len(self.offset) > 1:
+            shape = x.shape[1:]
+            if shape.numel() != len(self.offset):
+                raise DataError(
+                    f"normalizer has {len(self.offset)} features but samples have shape {tuple(shape)}"
+                )
+            offset, scale = offset.reshape(shape), scale.reshape(shape)
+        return offset, scale
+
+    def transform(self, x: Tensor) -> Tensor:
+        """Normalise a batch ``(B, ...)``."""
+        if self.kind == "identity":
+            return x
+        offset, scale = self._params(x)
+        return (x - offset) / scale
+
+    def inverse_transform(self, x: Tensor) -> Tensor:
+        """Undo :meth:`transform`."""
+        if self.kind == "identity":
+            return x
+        offset, scale = self._params(x)
+        return x * scale + offset
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form stored in ``config.json``."""
+        return {"kind": self.kind, "offset": list(self.offset), "scale": list(self.scale)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Normalizer:
+        """Rebuild from :meth:`to_dict` output; a malformed entry is a :class:`ModelFileError`."""
+        try:
+            return cls(data["kind"], tuple(map(float, data["offset"])), tuple(map(float, data["scale"])))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"malformed normalization entry in config.json: {error}") from None

@@ -1,0 +1,89 @@
+"""The model registry: names → model classes, and building models from configs."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import torch
+
+from aekit.errors import ConfigError
+from aekit.models.base import AbstractAutoencoder, ModelConfig
+from aekit.registry import Registry
+
+__all__ = ["MODELS", "PRESETS", "create", "from_config", "get", "names", "register_model", "register_preset"]
+
+M = TypeVar("M", bound=type[AbstractAutoencoder])
+
+MODELS: Registry[type[AbstractAutoencoder]] = Registry("model")
+PRESETS: Registry[tuple[str, dict[str, Any]]] = Registry("model")
+
+
+def register_model(name: str) -> Callable[[M], M]:
+    """Class decorator: register a model class under ``name`` (snake_case)."""
+
+    def decorator(cls: M) -> M:
+        MODELS.add(name, cls)
+        cls.registry_name = name
+        return cls
+
+    return decorator
+
+
+def register_preset(name: str, model: str, **defaults: Any) -> None:
+    """Register ``name`` as ``model`` with preset config values (e.g. ``"beta_vae"`` = VAE with β = 4)."""
+    PRESETS.add(name, (model, defaults))
+
+
+def names() -> list[str]:
+    """Every name :func:`create` accepts: model classes and presets."""
+    return sorted([*MODELS.names(), *PRESETS.names()])
+
+
+def get(name: str) -> type[AbstractAutoencoder]:
+    """Return the model class registered under ``name`` (presets resolve to their class).
+
+    Raises:
+        ConfigError: If ``name`` is unknown; the message suggests the closest names.
+    """
+    if name in PRESETS:
+        name = PRESETS.get(name)[0]
+    if name not in MODELS:
+        close = difflib.get_close_matches(name, names(), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ConfigError(f"unknown model {name!r}{hint} (known: {', '.join(names())})")
+    return MODELS.get(name)
+
+
+def resolve(name: str, config_values: Mapping[str, Any]) -> tuple[type[AbstractAutoencoder], ModelConfig]:
+    """Return the class and validated config for ``name`` with the given values over any preset."""
+    values = dict(config_values)
+    if name in PRESETS:
+        name, defaults = PRESETS.get(name)
+        values = {**defaults, **values}
+    cls = get(name)
+    return cls, cls.config_class.from_dict(values)
+
+
+def create(name: str, *, seed: int | None = None, **config_values: Any) -> AbstractAutoencoder:
+    """Build a registered model: ``create("conv", input_shape=(1, 28, 28), latent_dim=32)``.
+
+    Args:
+        name: Registry name or preset (see :func:`names`).
+        seed: When given, the initial weights are drawn from this seed without touching the global RNG.
+        **config_values: Fields of the model's config.
+    """
+    cls, config = resolve(name, config_values)
+    return from_config(cls, config, seed=seed)
+
+
+def from_config(
+    cls: type[AbstractAutoencoder], config: ModelConfig, *, seed: int | None = None
+) -> AbstractAutoencoder:
+    """Build ``cls(config)``, with weights drawn from ``seed`` when given (global RNG left as it was)."""
+    if seed is None:
+        return cls(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return cls(config)

@@ -1,0 +1,157 @@
+"""Load folders of PNG/JPEG images, labelled by class sub-folder (Pillow is imported on use)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import torch
+
+from aekit.data.loaded import LoadedDataset, check_size
+from aekit.data.tensors import TensorData
+from aekit.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+__all__ = ["IMAGE_SUFFIXES", "ImageMode", "load_image_folder"]
+
+ImageMode = Literal["auto", "L", "RGB"]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _open_image(path: Path) -> PILImage.Image:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy() if image.mode != "P" else image.convert("RGBA")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise DataError(f"cannot read image {path}: {error}") from None
+
+
+_GREY_8 = {"1", "L", "LA"}
+_GREY_16 = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
+
+
+def _image_array(image: PILImage.Image, path: Path, mode: Literal["L", "RGB"]) -> np.ndarray:
+    """Return ``(H, W, C)`` uint8 or uint16 values for one image in the requested ``mode``."""
+    if image.mode in _GREY_16:
+        grey = np.asarray(image)
+        if grey.min() < 0 or grey.max() > 65535:
+            raise DataError(f"image {path} has values outside 0..65535 (mode {image.mode})")
+        grey = grey.astype(np.uint16)[..., None]
+        return grey if mode == "L" else np.repeat(grey, 3, axis=-1)
+    if image.mode == "F":
+        raise DataError(f"image {path} has floating-point pixels (mode F); expected 8- or 16-bit images")
+    if mode == "L" and image.mode not in _GREY_8:
+        raise DataError(f"image {path} is in colour (mode {image.mode}); load with mode='RGB' or 'auto'")
+    return np.asarray(image.convert(mode)).reshape(image.height, image.width, -1)
+
+
+def _resize(image: PILImage.Image, size: tuple[int, int]) -> PILImage.Image:
+    from PIL import Image
+
+    height, width = size
+    if image.size == (width, height):
+        return image
+    if image.mode in _GREY_16:  # Pillow resamples 32-bit integer images, not all 16-bit layouts
+        image = image.convert("I")
+    return image.resize((width, height), Image.Resampling.BILINEAR)
+
+
+def _find_images(folder: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:
+    def is_image(p: Path) -> bool:
+        return p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+
+    top = sorted(p for p in folder.iterdir() if is_image(p))
+    classes = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and any(is_image(q) for q in p.rglob("*"))
+    )
+    if not classes:
+        return top, None, None
+    if top:
+        raise DataError(
+            f"{folder} mixes images at its top level (e.g. {top[0].name}) with class sub-folders "
+            f"({', '.join(classes[:3])}); move every image into a class sub-folder"
+        )
+    files: list[Path] = []
+    labels: list[int] = []
+    for index, name in enumerate(classes):
+        members = sorted(p for p in (folder / name).rglob("*") if is_image(p))
+        files += members
+        labels += [index] * len(members)
+    return files, labels, tuple(classes)
+
+
+def load_image_folder(
+    path: str | os.PathLike[str],
+    size: tuple[int, int] | None = None,
+    mode: ImageMode = "auto",
+) -> LoadedDataset:
+    """Load a folder of PNG/JPEG images, labelled by sub-folder if it has class sub-folders.
+
+    With sub-folders (``cats/``, ``dogs/``...) each image's label is the index of its sub-folder in
+    sorted order and ``class_names`` lists them; otherwise the images are the folder's own files,
+    sorted by name, and have no labels. Alpha channels are dropped.
+
+    Args:
+        path: The folder.
+        size: Resize every image to ``(H, W)`` (Pillow, bilinear); needed when sizes differ.
+        mode: ``"L"`` greyscale, ``"RGB"`` colour, or ``"auto"``: greyscale if every image is.
+
+    Returns:
+        Images ``(N, C, H, W)`` float32 in raw scale, ``value_range`` ``(0, 255)`` for 8-bit images or
+        ``(0, 65535)`` for 16-bit greyscale.
+
+    Raises:
+        DataError: Missing or empty folder, an unreadable or truncated image (naming it), differing sizes
+            without ``size`` (naming an image of each size), colour images with ``mode="L"``, or a mix of
+            8- and 16-bit images.
+    """
+    folder = Path(path)
+    if mode not in ("auto", "L", "RGB"):
+        raise ConfigError(f"mode must be 'auto', 'L' or 'RGB'; got {mode!r}")
+    if size is not None:
+        size = check_size(size, "size")
+    if not folder.is_dir():
+        raise DataError(f"image folder {folder} does not exist or is not a folder")
+    files, labels, class_names = _find_images(folder)
+    if not files:
+        raise DataError(f"image folder {folder} is empty (no {'/'.join(IMAGE_SUFFIXES)} files)")
+    images = [_open_image(p) for p in files]
+    if size is None:
+        sizes: dict[tuple[int, int], Path] = {}
+        for image, file in zip(images, files, strict=True):
+            sizes.setdefault((image.height, image.width), file)
+        if len(sizes) > 1:
+            listed = ", ".join(f"{h}x{w} ({f.relative_to(folder)})" for (h, w), f in list(sizes.items())[:5])
+            raise DataError(
+                f"images in {folder} have {len(sizes)} different sizes (HxW): {listed}; "
+                "pass size=(H, W) (image_size) to resize them"
+            )
+    deep = {file: image.mode in _GREY_16 for image, file in zip(images, files, strict=True)}
+    if len(set(deep.values())) > 1:
+        example_16 = next(f for f, d in deep.items() if d)
+        example_8 = next(f for f, d in deep.items() if not d)
+        raise DataError(
+            f"{folder} mixes 16-bit ({example_16.name}) and 8-bit ({example_8.name}) images; "
+            "convert them to one bit depth"
+        )
+    resolved: Literal["L", "RGB"] = (
+        mode if mode != "auto" else ("L" if all(im.mode in _GREY_8 | _GREY_16 for im in images) else "RGB")
+    )
+    arrays = [
+        _image_array(_resize(image, size) if size else image, file, resolved)
+        for image, file in zip(images, files, strict=True)
+    ]
+    stacked = np.stack(arrays).transpose(0, 3, 1, 2)
+    value_range = (0.0, 65535.0) if stacked.dtype == np.uint16 else (0.0, 255.0)
+    x = torch.from_numpy(stacked.astype(np.float32))
+    y = None if labels is None else torch.tensor(labels, dtype=torch.int64)
+    return LoadedDataset(TensorData(x, y), "image", value_range, None, class_names)

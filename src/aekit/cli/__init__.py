@@ -1,0 +1,62 @@
+"""The ``aekit`` command line: a thin shell over the Python API.
+
+Exit status: 0 success, 1 a task failed (e.g. training diverged), 2 bad usage or input.
+Heavy imports (torch, matplotlib) happen inside commands so that ``aekit --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from aekit._version import __version__
+from aekit.cli._console import STATE
+from aekit.cli.infer import register as register_infer
+from aekit.cli.models import register as register_models
+from aekit.cli.train import register as register_train
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="aekit",
+    help="Autoencoders of every family and their applications. Try: aekit demo",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"aekit {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bars.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details (INFO level) on stderr.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print results as JSON on stdout.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    """Autoencoders of every family and their applications."""
+    STATE.quiet, STATE.verbose, STATE.json, STATE.debug = quiet, verbose, json_output, debug
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+register_train(app)
+register_infer(app)
+register_models(app)
+
+
+def main() -> None:
+    """Console entry point (``aekit = "aekit.cli:main"``)."""
+    app()

@@ -1,0 +1,149 @@
+"""Model files: a folder with ``config.json`` and ``model.safetensors`` that load without running code.
+
+``config.json`` holds the format version, aekit version, registry name, model config, the input
+normalisation, free-form metadata and the SHA-256 of the weights file, so a tampered or mismatched
+weights file is refused before it is parsed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from aekit import __version__
+from aekit.data.normalization import Normalizer
+from aekit.errors import AekitError, ModelFileError
+from aekit.files import atomic_path, atomic_write_text
+from aekit.models import registry
+from aekit.models.base import AbstractAutoencoder
+
+__all__ = ["FORMAT_VERSION", "ModelBundle", "load", "load_model", "read_config", "save_model"]
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelBundle:
+    """A loaded model folder: the model, the normalisation its inputs need, and stored metadata."""
+
+    model: AbstractAutoencoder
+    normalizer: Normalizer
+    metadata: dict[str, Any]
+    path: Path
+
+
+def save_model(
+    model: AbstractAutoencoder,
+    folder: str | os.PathLike[str],
+    *,
+    normalizer: Normalizer | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` to ``folder`` (created if needed) as ``config.json`` + ``model.safetensors``.
+
+    Both files are written atomically, weights first, so a reader never sees a config whose checksum
+    does not match the weights beside it except during the instant between the two renames.
+
+    Returns:
+        The folder path.
+    """
+    if not model.registry_name:
+        raise ModelFileError(f"{type(model).__name__} is not registered; only registered models can be saved")
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    tensors = {name: value.detach().cpu().contiguous() for name, value in model.state_dict().items()}
+    with atomic_path(target / WEIGHTS_NAME) as temp:
+        save_file(tensors, str(temp))
+        digest = _sha256(temp)
+    document = {
+        "format": "aekit-model",
+        "format_version": FORMAT_VERSION,
+        "aekit_version": __version__,
+        "model": model.registry_name,
+        "config": model.config.to_dict(),
+        "normalization": (normalizer or Normalizer.identity()).to_dict(),
+        "metadata": metadata or {},
+        "weights_sha256": digest,
+    }
+    atomic_write_text(target / CONFIG_NAME, json.dumps(document, indent=2) + "\n")
+    return target
+
+
+def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check ``config.json`` of a model folder.
+
+    Raises:
+        ModelFileError: Missing folder or file, invalid JSON, not an aekit model, or a newer format.
+    """
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        raise ModelFileError(f"{Path(folder)} is not an aekit model folder: {CONFIG_NAME} is missing")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(document, dict) or document.get("format") != "aekit-model":
+        raise ModelFileError(f"{path} is not an aekit model config")
+    version = document.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has format_version {version!r}; this aekit reads up to {FORMAT_VERSION} (upgrade aekit)"
+        )
+    for key in ("model", "config", "weights_sha256"):
+        if key not in document:
+            raise ModelFileError(f"{path} lacks the {key!r} entry")
+    return document
+
+
+def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "cpu") -> ModelBundle:
+    """Load a model folder written by :func:`save_model`.
+
+    Loading is registry lookup → ``Config.from_dict`` → ``load_state_dict(strict=True)``; no pickle.
+
+    Raises:
+        ModelFileError: The folder is incomplete, tampered with (checksum mismatch), or its weights do
+            not fit the config.
+    """
+    document = read_config(folder)
+    weights = Path(folder) / WEIGHTS_NAME
+    if not weights.is_file():
+        raise ModelFileError(f"{Path(folder)} lacks {WEIGHTS_NAME}")
+    if _sha256(weights) != document["weights_sha256"]:
+        raise ModelFileError(f"{weights} does not match the checksum in {CONFIG_NAME}: the file was altered")
+    try:
+        cls, config = registry.resolve(document["model"], document["config"])
+        model = cls(config)
+    except AekitError as error:
+        raise ModelFileError(f"{Path(folder) / CONFIG_NAME}: {error}") from None
+    try:
+        state = load_file(str(weights), device=str(map_location))
+        model.load_state_dict(state, strict=True)
+    except (SafetensorError, RuntimeError, OSError) as error:
+        raise ModelFileError(f"weights in {weights} do not fit the {document['model']!r} config: {error}") from None
+    model.to(map_location)
+    model.eval()
+    normalizer = Normalizer.from_dict(document.get("normalization", Normalizer.identity().to_dict()))
+    return ModelBundle(model, normalizer, dict(document.get("metadata", {})), Path(folder))
+
+
+def load_model(folder: str | os.PathLike[str], *, map_location: str | torch.device = "cpu") -> AbstractAutoencoder:
+    """Load only the model of a folder (see :func:`load`)."""
+    return load(folder, map_location=map_location).model
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

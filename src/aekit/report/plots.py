@@ -1,0 +1,108 @@
+"""Pictures of a training run: reconstruction grid, loss curves, latent map.
+
+Every function returns a matplotlib ``Figure`` (Agg backend, no display needed); :func:`save_figure`
+writes it atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from aekit.files import atomic_path
+
+__all__ = ["latent_map_figure", "loss_curve_figure", "reconstruction_grid_figure", "save_figure"]
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _as_image(sample: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """``(C, H, W)`` or ``(H, W)`` → something ``imshow`` shows, with a colour map for grey."""
+    if sample.ndim == 3 and sample.shape[0] in (3, 4):
+        return np.clip(np.moveaxis(sample, 0, -1), 0, 1), None
+    if sample.ndim == 3:
+        sample = sample[0]
+    if sample.ndim == 1:
+        side = int(np.ceil(np.sqrt(sample.size)))
+        padded = np.zeros(side * side)
+        padded[: sample.size] = sample
+        sample = padded.reshape(side, side)
+    return sample, "gray"
+
+
+def reconstruction_grid_figure(inputs: np.ndarray, reconstructions: np.ndarray, n_columns: int = 10):  # type: ignore[no-untyped-def]
+    """Top row inputs, bottom row their reconstructions (first ``n_columns`` samples)."""
+    plt = _pyplot()
+    count = min(n_columns, len(inputs))
+    figure, axes = plt.subplots(2, count, figsize=(1.2 * count, 2.7), squeeze=False)
+    for column in range(count):
+        for row, source in enumerate((inputs, reconstructions)):
+            image, cmap = _as_image(np.asarray(source[column], dtype=np.float32))
+            axes[row, column].imshow(image, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            axes[row, column].axis("off")
+    axes[0, 0].set_title("input", fontsize=8, loc="left")
+    axes[1, 0].set_title("reconstruction", fontsize=8, loc="left")
+    figure.tight_layout()
+    return figure
+
+
+def loss_curve_figure(rows: Sequence[dict[str, float]]):  # type: ignore[no-untyped-def]
+    """One line per ``train_*``/``val_*`` loss term against epoch (log scale when positive)."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(6, 4))
+    epochs = [row["epoch"] for row in rows]
+    columns = [c for c in rows[-1] if c.startswith(("train_", "val_"))]
+    for column in columns:
+        values = [row.get(column, np.nan) for row in rows]
+        axis.plot(epochs, values, marker="o", markersize=3, label=column,
+                  linestyle="--" if column.startswith("val_") else "-")
+    if all(row.get(c, 1.0) > 0 for row in rows for c in columns):
+        axis.set_yscale("log")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("loss")
+    axis.legend(fontsize=8)
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title: str = "latent space"):  # type: ignore[no-untyped-def]
+    """Scatter of 2-D codes (projected by PCA when the latent has more dimensions), coloured by label."""
+    plt = _pyplot()
+    points = np.asarray(codes, dtype=np.float64)
+    axis_names = ("z1", "z2")
+    if points.shape[1] > 2:
+        centred = points - points.mean(0)
+        _, _, vh = np.linalg.svd(centred, full_matrices=False)
+        points = centred @ vh[:2].T
+        axis_names = ("PC 1 of codes", "PC 2 of codes")
+    elif points.shape[1] == 1:
+        points = np.column_stack([points[:, 0], np.zeros(len(points))])
+    figure, axis = plt.subplots(figsize=(5.5, 5))
+    scatter = axis.scatter(points[:, 0], points[:, 1], c=labels if labels is not None else "tab:blue",
+                           cmap="tab10", s=6, alpha=0.8)
+    if labels is not None:
+        handles, names = scatter.legend_elements()
+        axis.legend(handles, names, title="label", fontsize=7, markerscale=0.8, loc="best")
+    axis.set_xlabel(axis_names[0])
+    axis.set_ylabel(axis_names[1])
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def save_figure(figure, path: str | os.PathLike[str], dpi: int = 110) -> None:  # type: ignore[no-untyped-def]
+    """Save ``figure`` as PNG atomically and release it."""
+    plt = _pyplot()
+    with atomic_path(path) as temp:
+        figure.savefig(temp, dpi=dpi, format="png")
+    plt.close(figure)

@@ -1,0 +1,58 @@
+"""Distributed data-parallel context read from the environment ``torchrun`` sets."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["DistributedContext"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributedContext:
+    """Rank and world size of this process; ``world_size == 1`` means an ordinary single-process run."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        """True on the process that writes files and logs (rank 0)."""
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        """True when running under ``torchrun`` with more than one process."""
+        return self.world_size > 1
+
+    @classmethod
+    def from_environment(cls) -> DistributedContext:
+        """Read ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` and join the process group when there are several."""
+        world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        if world_size <= 1:
+            return cls()
+        if not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend=backend)
+        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+    def device_for(self, device: torch.device) -> torch.device:
+        """One GPU per process under DDP; CPU stays CPU."""
+        if self.enabled and device.type == "cuda":
+            return torch.device("cuda", self.local_rank)
+        return device
+
+    def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Sum ``tensor`` over all processes (identity without DDP)."""
+        if self.enabled:
+            dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        return tensor
+
+    def barrier(self) -> None:
+        """Wait for all processes (no-op without DDP)."""
+        if self.enabled:
+            dist.barrier()

@@ -1,0 +1,72 @@
+"""A one-call training API as short as the Keras tutorial's ``autoencoder.fit(...)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from aekit.data.tensors import TensorData
+from aekit.errors import DataError
+from aekit.models.base import AbstractAutoencoder
+from aekit.training.config import TrainConfig
+from aekit.training.history import History
+from aekit.training.trainer import Trainer, evaluate_terms
+
+__all__ = ["as_tensor_data", "fit"]
+
+ArrayLike = np.ndarray | Tensor | TensorData
+
+
+def as_tensor_data(x: ArrayLike, y: np.ndarray | Tensor | None = None, *, name: str = "x") -> TensorData:
+    """Wrap NumPy arrays or tensors as :class:`TensorData` (float32 inputs, labels kept as given)."""
+    if isinstance(x, TensorData):
+        return x
+    if isinstance(x, np.ndarray):
+        if not np.issubdtype(x.dtype, np.number):
+            raise DataError(f"{name} must be numeric; got dtype {x.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a NumPy array, a torch.Tensor or TensorData; got {type(x).__name__}")
+    labels = torch.as_tensor(y) if y is not None else None
+    return TensorData(x.float(), labels)
+
+
+def fit(
+    model: AbstractAutoencoder,
+    x: ArrayLike,
+    *,
+    y: np.ndarray | Tensor | None = None,
+    epochs: int = 10,
+    batch_size: int = 128,
+    shuffle: bool = True,
+    validation_data: ArrayLike | None = None,
+    validation_labels: np.ndarray | Tensor | None = None,
+    **train_options: Any,
+) -> History:
+    """Train ``model`` to reconstruct ``x`` and return the per-epoch :class:`History`.
+
+    ``aekit.fit(model, x_train, epochs=50, batch_size=256, validation_data=x_test)`` is the whole call.
+    Closed-form models (PCA) are fitted in one step and get a one-row history.
+
+    Args:
+        model: Any aekit model.
+        x: Training inputs ``(N, *model.input_shape)``, already scaled as the model expects.
+        y: Optional labels (conditional models) or targets (segmentation).
+        epochs, batch_size, shuffle: As in Keras.
+        validation_data: Inputs evaluated after every epoch.
+        validation_labels: Labels for ``validation_data``.
+        **train_options: Any other :class:`TrainConfig` field (``learning_rate``, ``seed``, ...).
+    """
+    train = as_tensor_data(x, y)
+    val = as_tensor_data(validation_data, validation_labels, name="validation_data") if validation_data is not None else None
+    if getattr(model, "closed_form", False):
+        model.fit_closed_form(train.x)  # type: ignore[attr-defined]
+        row = {"epoch": 1.0, **{f"train_{k}": v for k, v in evaluate_terms(model, train).items()}}
+        if val is not None:
+            row.update({f"val_{k}": v for k, v in evaluate_terms(model, val).items()})
+        return History([row])
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, shuffle=shuffle, **train_options)
+    return Trainer(config).fit(model, train, val)

@@ -1,0 +1,327 @@
+"""The training engine: one loop for every family, driven by the model interface alone."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from aekit.data.tensors import TensorData
+from aekit.errors import ConfigError, DataError, ShapeError, TrainingError
+from aekit.models.base import AbstractAutoencoder, Batch
+from aekit.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from aekit.training.config import TrainConfig
+from aekit.training.devices import autocast_factory, resolve_device
+from aekit.training.distributed import DistributedContext
+from aekit.training.history import History
+from aekit.training.progress import ProgressReporter
+from aekit.training.step import TrainStep
+
+__all__ = ["Trainer", "evaluate_terms"]
+
+logger = logging.getLogger(__name__)
+
+BatchTransform = Callable[[Tensor, torch.Generator], Tensor]
+
+
+class Trainer:
+    """Trains any registered model on in-memory data.
+
+    Per batch, each phase in ``model.phases`` runs ``prepare_batch → forward → loss`` and steps the
+    optimiser of its parameter group, so multi-phase families (adversarial, codec) need no branches here.
+
+    Args:
+        config: Training settings.
+        augment: Optional seeded transform applied to training inputs each step (e.g. an
+            :class:`aekit.data.augment.Augmentation`'s ``apply``).
+    """
+
+    def __init__(self, config: TrainConfig | None = None, *, augment: BatchTransform | None = None) -> None:
+        self.config = config or TrainConfig()
+        self.augment = augment
+
+    def fit(self, model: AbstractAutoencoder, train: TensorData, val: TensorData | None = None) -> History:
+        """Train ``model`` in place and return the per-epoch history.
+
+        Raises:
+            ShapeError: The data's sample shape differs from the model's ``input_shape``.
+            TrainingError: A loss became NaN or infinite (the last good checkpoint is kept).
+            CheckpointError: ``resume`` found a corrupt or foreign checkpoint.
+        """
+        _check_data(model, train, "train")
+        if val is not None:
+            _check_data(model, val, "validation")
+        if self.config.gradient_accumulation > 1 and len(model.phases) > 1:
+            raise ConfigError("gradient_accumulation > 1 needs a single-phase model; this model has several phases")
+        flush_before = self.config.flush_denormal and torch.set_flush_denormal(True)
+        try:
+            with torch.random.fork_rng(devices=_rng_devices()):
+                return _Run(self.config, model, train, val, self.augment).run()
+        finally:
+            if flush_before:
+                torch.set_flush_denormal(False)
+
+
+def _rng_devices() -> list[int]:
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+
+
+def _check_data(model: AbstractAutoencoder, data: TensorData, name: str) -> None:
+    if not isinstance(data, TensorData):
+        raise TypeError(f"{name} data must be aekit.data.TensorData; got {type(data).__name__}")
+    if data.sample_shape != tuple(model.input_shape):
+        raise ShapeError(
+            f"{name} samples have shape {data.sample_shape} but the model expects {tuple(model.input_shape)}"
+        )
+    if not data.x.is_floating_point():
+        raise TypeError(f"{name} data must be floating point; got dtype {data.x.dtype}")
+    if not torch.isfinite(data.x).all():
+        raise DataError(f"{name} data contains NaN or infinite values")
+
+
+class _Run:
+    """State of one ``fit`` call (kept off ``Trainer`` so a trainer can be reused)."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        model: AbstractAutoencoder,
+        train: TensorData,
+        val: TensorData | None,
+        augment: BatchTransform | None,
+    ) -> None:
+        self.config, self.model, self.train, self.val, self.augment = config, model, train, val, augment
+        self.dist = DistributedContext.from_environment()
+        self.device = self.dist.device_for(resolve_device(config.device))
+        model.to(self.device)
+        self.step_module: nn.Module = TrainStep(model)
+        if self.dist.enabled:
+            self.step_module = nn.parallel.DistributedDataParallel(
+                self.step_module, find_unused_parameters=len(model.phases) > 1
+            )
+        if config.compile:
+            self.step_module = _compiled(self.step_module)
+        self.autocast = autocast_factory(config.precision, self.device)
+        self.scaler = torch.amp.GradScaler(
+            self.device.type, enabled=config.precision == "16-mixed" and self.device.type == "cuda"
+        )
+        self.optimizers = self._make_optimizers()
+        self.schedulers = {name: self._make_scheduler(opt) for name, opt in self.optimizers.items()}
+        self.generator = torch.Generator().manual_seed(config.seed)
+        torch.manual_seed(config.seed + self.dist.rank)  # inside fork_rng: dropout / sampling noise only
+        self.history = History()
+        self.start_epoch = 0
+        self.best_loss = math.inf
+        self.best_state: dict[str, Tensor] | None = None
+        self.epochs_without_improvement = 0
+        self.checkpoint_path = Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir else None
+        if config.resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
+            self._restore(self.checkpoint_path)
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        groups = self.model.param_groups()
+        optimizer_class = torch.optim.AdamW if self.config.optimizer == "adamw" else torch.optim.Adam
+        optimizers = {}
+        for phase in self.model.phases:
+            if phase.group not in groups:
+                raise ConfigError(f"phase {phase.name!r} names unknown parameter group {phase.group!r}")
+            params = [p for p in groups[phase.group] if p.requires_grad]
+            if params and phase.group not in optimizers:
+                optimizers[phase.group] = optimizer_class(
+                    params, lr=self.config.learning_rate, weight_decay=self.config.weight_decay
+                )
+        return optimizers
+
+    def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
+        if self.config.lr_schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.config.epochs)
+        if self.config.lr_schedule == "plateau":
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
+        return None
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> History:
+        config = self.config
+        n_batches = self.train.n_batches(config.batch_size, world_size=self.dist.world_size)
+        with ProgressReporter(enabled=config.progress and self.dist.is_main, total_epochs=config.epochs) as progress:
+            for epoch in range(self.start_epoch, config.epochs):
+                started = time.perf_counter()
+                progress.start_epoch(epoch, n_batches)
+                train_terms, n_samples = self._train_epoch(epoch, progress)
+                seconds = time.perf_counter() - started
+                row: dict[str, float] = {"epoch": float(epoch + 1)}
+                row.update({f"train_{k}": v for k, v in train_terms.items()})
+                if self.val is not None:
+                    val_terms = evaluate_terms(
+                        self.model, self.val, batch_size=max(config.batch_size, 256), seed=config.seed
+                    )
+                    row.update({f"val_{k}": v for k, v in val_terms.items()})
+                row["lr"] = self._current_lr()
+                row["seconds"] = seconds
+                row["samples_per_second"] = n_samples * self.dist.world_size / max(seconds, 1e-9)
+                self.history.append(row)
+                progress.end_epoch(row)
+                monitored = row.get("val_loss", row["train_loss"])
+                self._step_schedulers(monitored)
+                stop = self._track_best(monitored)
+                self._save(epoch)
+                if stop:
+                    logger.info("early stopping after epoch %d", epoch + 1)
+                    break
+        if config.keep_best and self.val is not None and self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        return self.history
+
+    def _train_epoch(self, epoch: int, progress: ProgressReporter) -> tuple[dict[str, float], int]:
+        self.model.train()
+        sums: dict[str, Tensor] = {}
+        n_samples = 0
+        accumulation = self.config.gradient_accumulation
+        batches = self.train.batches(
+            self.config.batch_size,
+            shuffle=self.config.shuffle,
+            generator=self.generator,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+        )
+        for index, batch in enumerate(batches):
+            prepared = self.model.prepare_batch(self._to_device(batch), self.generator)
+            size = len(prepared[0])
+            for phase_index, phase in enumerate(self.model.phases):
+                optimizer = self.optimizers.get(phase.group)
+                if index % accumulation == 0:
+                    self.model.zero_grad(set_to_none=True)
+                with self.autocast():
+                    terms = self.step_module(*prepared)
+                loss = terms[phase.loss_key]
+                if not torch.isfinite(loss):
+                    kept = f"; the last good checkpoint is {self.checkpoint_path}" if self.checkpoint_path else ""
+                    raise TrainingError(
+                        f"loss term {phase.loss_key!r} became {loss.item()} at epoch {epoch + 1}, "
+                        f"batch {index + 1}{kept}"
+                    )
+                self.scaler.scale(loss / accumulation).backward()
+                if phase_index == 0:
+                    for key, value in terms.items():
+                        sums[key] = sums.get(key, 0.0) + value.detach().float() * size
+                if optimizer is not None and (index + 1) % accumulation == 0:
+                    if self.config.gradient_clip is not None:
+                        self.scaler.unscale_(optimizer)
+                        params = [p for group in optimizer.param_groups for p in group["params"]]
+                        nn.utils.clip_grad_norm_(params, self.config.gradient_clip)
+                    self.scaler.step(optimizer)
+                    self.scaler.update()
+            n_samples += size
+            progress.advance(size, sums.get("loss"), n_samples)
+        total = torch.tensor(float(n_samples), device=self.device)
+        stacked = torch.stack([torch.as_tensor(sums[k], device=self.device) for k in sums])
+        stacked = self.dist.all_reduce_sum(stacked)
+        total = self.dist.all_reduce_sum(total)
+        return {k: float(v) for k, v in zip(sums, (stacked / total).tolist(), strict=True)}, n_samples
+
+    def _to_device(self, batch: Batch) -> Batch:
+        x, y = batch
+        if self.device.type == "cpu":
+            return x, y
+        return x.to(self.device, non_blocking=True), None if y is None else y.to(self.device, non_blocking=True)
+
+    def _current_lr(self) -> float:
+        first = next(iter(self.optimizers.values()), None)
+        return float(first.param_groups[0]["lr"]) if first is not None else 0.0
+
+    def _step_schedulers(self, monitored: float) -> None:
+        for scheduler in self.schedulers.values():
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(monitored)
+            elif scheduler is not None:
+                scheduler.step()
+
+    def _track_best(self, monitored: float) -> bool:
+        """Remember the best weights; return True when early stopping should end training."""
+        if monitored < self.best_loss:
+            self.best_loss = monitored
+            self.epochs_without_improvement = 0
+            if self.val is not None and self.config.keep_best:
+                self.best_state = copy.deepcopy(self.model.state_dict())
+            return False
+        self.epochs_without_improvement += 1
+        patience = self.config.early_stopping_patience
+        return patience is not None and self.epochs_without_improvement >= patience
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def _save(self, epoch: int) -> None:
+        if self.checkpoint_path is None or not self.dist.is_main:
+            return
+        save_checkpoint(
+            self.checkpoint_path,
+            {
+                "model_name": self.model.registry_name,
+                "model_config": self.model.config.to_dict(),
+                "epoch": epoch + 1,
+                "model": self.model.state_dict(),
+                "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+                "schedulers": {n: s.state_dict() for n, s in self.schedulers.items() if s is not None},
+                "generator": self.generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "history": self.history.rows,
+                "best_loss": self.best_loss,
+                "best_state": self.best_state,
+                "epochs_without_improvement": self.epochs_without_improvement,
+            },
+        )
+        self.history.to_csv(self.checkpoint_path.parent / "losses.csv")
+
+    def _restore(self, path: Path) -> None:
+        state = load_checkpoint(path, model_name=self.model.registry_name, model_config=self.model.config.to_dict())
+        self.model.load_state_dict(state["model"])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        for name, scheduler in self.schedulers.items():
+            if scheduler is not None:
+                scheduler.load_state_dict(state["schedulers"][name])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        self.history = History.from_rows(state["history"])
+        self.start_epoch = int(state["epoch"])
+        self.best_loss = float(state["best_loss"])
+        self.best_state = state["best_state"]
+        self.epochs_without_improvement = int(state["epochs_without_improvement"])
+        logger.info("resumed from %s after epoch %d", path, self.start_epoch)
+
+
+def _compiled(module: nn.Module) -> nn.Module:
+    try:
+        return torch.compile(module)  # type: ignore[return-value]
+    except Exception as error:  # backend missing on this platform
+        logger.warning("torch.compile is unavailable here (%s); running eagerly", error)
+        return module
+
+
+@torch.no_grad()
+def evaluate_terms(
+    model: AbstractAutoencoder, data: TensorData, *, batch_size: int = 256, seed: int = 0
+) -> dict[str, float]:
+    """Mean of every loss term over ``data`` in eval mode (corruptions drawn from ``seed``, repeatable)."""
+    was_training = model.training
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    device = next(iter(model.parameters()), next(iter(model.buffers()), torch.empty(0))).device
+    sums: dict[str, float] = {}
+    for x, y in data.batches(batch_size):
+        batch = (x.to(device), None if y is None else y.to(device))
+        inputs, target, condition = model.prepare_batch(batch, generator)
+        terms = model.loss(model(inputs, condition), target)
+        for key, value in terms.items():
+            sums[key] = sums.get(key, 0.0) + float(value) * len(inputs)
+    model.train(was_training)
+    return {key: value / len(data) for key, value in sums.items()}
+
+

@@ -24,7 +24,6 @@ from aekit.data.datasets import LoadedDataset, load_dataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
 from aekit.data.tensors import TensorData
-from aekit.errors import DataError
 from aekit.files import atomic_write_text
 from aekit.io import save_model
 from aekit.metrics.image import mse_per_sample, psnr
@@ -40,6 +39,9 @@ from aekit.training.config import TrainConfig
 from aekit.training.fit import fit
 from aekit.training.history import History
 from aekit.training.trainer import evaluate_terms
+
+DATASETS_WITH_TEST_SPLIT = ("mnist", "fashion-mnist")
+"""Named datasets with an official test split; other sources get a seeded hold-out."""
 
 __all__ = [
     "RunResult",
@@ -103,9 +105,9 @@ def _split(loaded: LoadedDataset, spec: RunSpec) -> tuple[TensorData, TensorData
     data = loaded.data
     if spec.max_samples is not None and spec.max_samples < len(data):
         data = data.subset(torch.randperm(len(data), generator=torch.Generator().manual_seed(spec.train.seed))[: spec.max_samples])
-    try:
+    if spec.dataset in DATASETS_WITH_TEST_SPLIT:
         test = load_dataset(spec.dataset, split="test", data_dir=spec.data_dir, image_size=spec.image_size).data
-    except DataError:  # the source has no test split: hold one out instead
+    else:
         data, test = train_val_split(data, spec.test_fraction, seed=spec.train.seed + 1)
     train, val = train_val_split(data, spec.val_fraction, seed=spec.train.seed)
     return train, val, test
@@ -132,8 +134,6 @@ def reconstruct_data(model: AbstractAutoencoder, x: torch.Tensor, batch_size: in
 def run_training(spec: RunSpec) -> RunResult:
     """Train ``spec.model`` on ``spec.dataset`` and write the run folder (see module docstring)."""
     started = time.perf_counter()
-    run_dir = Path(spec.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     loaded = load_dataset(spec.dataset, data_dir=spec.data_dir, image_size=spec.image_size)
     options = dict(spec.model_options)
     if loaded.kind == "image":
@@ -141,6 +141,8 @@ def run_training(spec: RunSpec) -> RunResult:
     normalizer = normalizer_for(loaded, str(options.get("reconstruction", "mse")))
     train, val, test = (_normalized(part, normalizer) for part in _split(loaded, spec))
     model = create(spec.model, input_shape=train.sample_shape, seed=spec.train.seed, **options)
+    run_dir = Path(spec.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     train_config = spec.train.replace(checkpoint_dir=str(run_dir / "checkpoint"))
     history = fit(model, train.x, y=train.y, validation_data=val.x, validation_labels=val.y,
                   **{k: v for k, v in train_config.to_dict().items()})

@@ -58,7 +58,7 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         except (AekitError, OSError) as error:
             if STATE.debug:
                 raise
-            stderr.print(f"error: {error}", markup=False)
+            stderr.print(f"error: {error}", markup=False, soft_wrap=True)
             raise typer.Exit(code=1 if isinstance(error, TrainingError) else 2) from None
 
     return wrapper

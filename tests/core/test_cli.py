@@ -1,0 +1,117 @@
+"""The command line, run in-process with Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from aekit import __version__
+from aekit.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> object:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    assert result.stdout.strip() == f"aekit {__version__}"  # type: ignore[attr-defined]
+
+
+def test_help_is_instant_because_nothing_heavy_is_imported() -> None:
+    code = "import sys, aekit.cli; print(sorted(m for m in ('torch', 'matplotlib', 'pandas') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["train", "demo", "evaluate", "encode", "decode", "reconstruct", "models", "plan"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    assert "Example" in result.stdout  # type: ignore[attr-defined]
+
+
+def test_models_lists_the_registry() -> None:
+    result = invoke("--json", "models")
+    rows = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert {"conv", "mlp", "pca"} <= set(rows)
+
+
+def test_plan_prints_shapes_for_odd_sizes() -> None:
+    result = invoke("plan", "--model", "conv", "--input-shape", "1,13,11", "--set", "latent_dim=5")
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    assert "output padding" not in result.stdout  # type: ignore[attr-defined]
+    assert "output_padding (0, 0): (7, 6) → (13, 11)" in result.stdout  # type: ignore[attr-defined]
+    assert "latent (5,), output (1, 13, 11)" in result.stdout  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("run")
+    result = invoke(
+        "--quiet", "train", "--dataset", "digits", "--model", "conv", "--latent-dim", "4", "--epochs", "2",
+        "--max-samples", "300", "--set", "channels=[8,16]", "-o", str(run_dir),
+    )
+    assert result.exit_code == 0, result.stdout  # type: ignore[attr-defined]
+    return run_dir
+
+
+def test_train_writes_the_run_folder(trained_run: Path) -> None:
+    for name in ("model/config.json", "model/model.safetensors", "losses.csv", "metrics.json",
+                 "reconstructions.png", "loss_curve.png", "latent_map.png", "checkpoint/checkpoint.pt"):
+        assert (trained_run / name).is_file(), name
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert 0 < metrics["test_mse_per_pixel"] < 0.2
+    assert metrics["test_psnr_db"] > 5
+
+
+def test_evaluate_encode_decode_reconstruct(trained_run: Path, tmp_path: Path) -> None:
+    model = str(trained_run / "model")
+    metrics = json.loads(invoke("--json", "evaluate", "--model", model, "--dataset", "digits").stdout)  # type: ignore[attr-defined]
+    assert metrics["n_samples"] == 1797
+    assert invoke("encode", "digits", "--model", model, "-o", str(tmp_path / "z.npy")).exit_code == 0  # type: ignore[attr-defined]
+    codes = np.load(tmp_path / "z.npy")
+    assert codes.shape == (1797, 4)
+    assert invoke("encode", "digits", "--model", model, "-o", str(tmp_path / "z.csv")).exit_code == 0  # type: ignore[attr-defined]
+    assert (tmp_path / "z.csv").read_text().splitlines()[0] == "z0,z1,z2,z3"
+    assert invoke("decode", str(tmp_path / "z.npy"), "--model", model, "-o", str(tmp_path / "x.npy")).exit_code == 0  # type: ignore[attr-defined]
+    decoded = np.load(tmp_path / "x.npy")
+    assert decoded.shape == (1797, 1, 8, 8)
+    assert 0 <= decoded.min() and decoded.max() <= 16.0 + 1e-4  # back in the raw 0..16 scale
+    assert invoke("reconstruct", "digits", "--model", model, "-o", str(tmp_path / "r.npy")).exit_code == 0  # type: ignore[attr-defined]
+    np.testing.assert_allclose(np.load(tmp_path / "r.npy"), decoded, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--dataset", "mnst"], "did you mean 'mnist'"),
+        (["train", "--model", "cnov"], "did you mean 'conv'"),
+        (["train", "--set", "latnt_dim=3"], "did you mean 'latent_dim'"),
+        (["train", "--epochs", "0"], "epochs must be > 0; got 0"),
+        (["evaluate", "--model", "/nonexistent/folder"], "config.json is missing"),
+        (["plan", "--input-shape", "1,x"], "comma-separated integers"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_status_2(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in result.stderr  # type: ignore[attr-defined]
+
+
+def test_demo_writes_pictures_and_metrics(tmp_path: Path) -> None:
+    result = invoke("--json", "--quiet", "demo", "--epochs", "2", "-o", str(tmp_path))
+    payload = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert Path(payload["files"]["reconstructions"]).is_file()
+    assert Path(payload["files"]["latent_map"]).is_file()
+    assert payload["metrics"]["test_mse_per_pixel"] > 0

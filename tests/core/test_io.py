@@ -1,0 +1,123 @@
+"""Model files: round trip, tamper detection, strict loading, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from aekit.data.normalization import Normalizer
+from aekit.errors import ModelFileError
+from aekit.files import atomic_write_bytes
+from aekit.io import load, load_model, save_model
+from aekit.models import create
+
+
+@pytest.mark.parametrize("name,shape", [("conv", (1, 9, 7)), ("mlp", (5,)), ("pca", (6,))])
+def test_save_load_gives_identical_outputs(name: str, shape: tuple[int, ...], tmp_path: Path) -> None:
+    model = create(name, input_shape=shape, latent_dim=3, seed=0).eval()
+    x = torch.rand(4, *shape)
+    if name == "pca":
+        model.fit_closed_form(torch.rand(20, *shape))  # type: ignore[operator]
+    normalizer = Normalizer.range(0, 255)
+    save_model(model, tmp_path / "m", normalizer=normalizer, metadata={"note": "hi"})
+    bundle = load(tmp_path / "m")
+    torch.testing.assert_close(bundle.model(x).x_hat, model(x).x_hat, rtol=0, atol=0)
+    assert bundle.normalizer == normalizer
+    assert bundle.metadata == {"note": "hi"}
+    assert bundle.model.config == model.config
+
+
+def test_config_json_is_plain_and_versioned(tmp_path: Path) -> None:
+    save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path)
+    document = json.loads((tmp_path / "config.json").read_text())
+    assert document["format_version"] == 1
+    assert document["model"] == "mlp"
+    assert document["config"]["hidden_dims"] == [512, 256]
+    assert len(document["weights_sha256"]) == 64
+
+
+def test_tampered_weights_are_refused(tmp_path: Path) -> None:
+    save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path)
+    weights = tmp_path / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="does not match the checksum"):
+        load_model(tmp_path)
+
+
+def test_weights_that_do_not_fit_the_config_are_refused(tmp_path: Path) -> None:
+    save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path)
+    document = json.loads((tmp_path / "config.json").read_text())
+    document["config"]["latent_dim"] = 3
+    (tmp_path / "config.json").write_text(json.dumps(document))
+    with pytest.raises(ModelFileError, match="do not fit the 'mlp' config"):
+        load_model(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "mutation,message",
+    [
+        (lambda d: d.update(format_version=99), "format_version 99; this aekit reads up to 1"),
+        (lambda d: d.update(model="no_such_model"), "unknown model 'no_such_model'"),
+        (lambda d: d.update(format="something-else"), "is not an aekit model config"),
+        (lambda d: d["config"].update(latnt_dim=2), "did you mean 'latent_dim'"),
+    ],
+)
+def test_bad_config_json_is_refused(tmp_path: Path, mutation, message: str) -> None:  # type: ignore[no-untyped-def]
+    save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path)
+    document = json.loads((tmp_path / "config.json").read_text())
+    mutation(document)
+    (tmp_path / "config.json").write_text(json.dumps(document))
+    with pytest.raises(ModelFileError, match=message):
+        load_model(tmp_path)
+
+
+def test_missing_or_broken_folder(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="config.json is missing"):
+        load_model(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match="is not valid JSON"):
+        load_model(tmp_path)
+
+
+def test_failed_save_leaves_the_previous_model_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = create("mlp", input_shape=(4,), latent_dim=2, seed=0)
+    save_model(first, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("aekit.io.save_file", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(create("mlp", input_shape=(4,), latent_dim=2, seed=1), tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    load_model(tmp_path)
+
+
+def test_a_killed_write_leaves_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "file.bin"
+    atomic_write_bytes(target, b"old content")
+    script = (
+        "import sys, time\n"
+        "from aekit.files import atomic_path\n"
+        f"with atomic_path({str(target)!r}) as temp, open(temp, 'wb') as handle:\n"
+        "    handle.write(b'new partial'); handle.flush()\n"
+        "    print('writing', flush=True); time.sleep(30)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == b"writing"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    time.sleep(0.05)
+    assert target.read_bytes() == b"old content"

@@ -60,7 +60,9 @@ class NonNegativeParameter(nn.Module):
         if minimum < 0:
             raise ConfigError(f"minimum must be ≥ 0; got {minimum!r}")
         if bool((initial < minimum).any()):
-            raise ConfigError(f"initial values must all be ≥ minimum={minimum}; got min {initial.min().item()}")
+            raise ConfigError(
+                f"initial values must all be ≥ minimum={minimum}; got min {initial.min().item()}"
+            )
         self.pedestal = offset**2
         self.bound = (minimum + self.pedestal) ** 0.5
         self.raw = nn.Parameter(torch.sqrt(initial.detach().to(torch.float32) + self.pedestal))

@@ -43,7 +43,11 @@ class CodedImage:
 
 def _check(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
-    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
+    if (
+        image.dtype != np.uint8
+        or image.ndim not in (2, 3)
+        or (image.ndim == 3 and image.shape[2] not in (1, 3))
+    ):
         raise ShapeError(f"image must be uint8 (H, W) or (H, W, 1|3); got {image.dtype} {image.shape}")
     return image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
 
@@ -60,7 +64,9 @@ def jpeg(image: np.ndarray, quality: int) -> bytes:
     if not 1 <= quality <= 95:
         raise DataError(f"quality must be in [1, 95]; got {quality}")
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=int(quality), optimize=True, subsampling="4:2:0")
+    Image.fromarray(image).save(
+        buffer, format="JPEG", quality=int(quality), optimize=True, subsampling="4:2:0"
+    )
     return buffer.getvalue()
 
 

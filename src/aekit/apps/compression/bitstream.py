@@ -90,7 +90,16 @@ def pack(header: CodecHeader, payload: bytes) -> bytes:
     name = header.model_name.encode("utf-8")
     body = b"".join(
         [
-            _FIXED.pack(MAGIC, FORMAT_VERSION, header.channels, header.level, 0, header.height, header.width, len(name)),
+            _FIXED.pack(
+                MAGIC,
+                FORMAT_VERSION,
+                header.channels,
+                header.level,
+                0,
+                header.height,
+                header.width,
+                len(name),
+            ),
             name,
             header.fingerprint,
             struct.pack("<I", len(payload)),
@@ -111,7 +120,9 @@ def unpack(data: bytes) -> tuple[CodecHeader, bytes]:
         raise TypeError(f"data must be bytes; got {type(data).__name__}")
     data = bytes(data)
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
-        raise CodecFileError(f"not an aekit compressed file (expected magic bytes {MAGIC!r}; got {data[:4]!r})")
+        raise CodecFileError(
+            f"not an aekit compressed file (expected magic bytes {MAGIC!r}; got {data[:4]!r})"
+        )
     if len(data) < len(MAGIC) + 1:
         raise CodecFileError("the file is truncated (it ends inside the header)")
     version = data[len(MAGIC)]
@@ -123,7 +134,9 @@ def unpack(data: bytes) -> tuple[CodecHeader, bytes]:
     if version < 1:
         raise CodecFileError(f"invalid format version {version} (supported: 1 to {FORMAT_VERSION})")
     if len(data) < _FIXED.size:
-        raise CodecFileError(f"the file is truncated: {len(data)} bytes, shorter than the {_FIXED.size}-byte header")
+        raise CodecFileError(
+            f"the file is truncated: {len(data)} bytes, shorter than the {_FIXED.size}-byte header"
+        )
     _, _, channels, level, reserved, height, width, name_length = _FIXED.unpack_from(data)
     length_at = _FIXED.size + name_length + _FINGERPRINT_BYTES
     if len(data) < length_at + 4:
@@ -133,7 +146,9 @@ def unpack(data: bytes) -> tuple[CodecHeader, bytes]:
     if len(data) < expected:
         raise CodecFileError(f"the file is truncated: {len(data)} bytes, but its header announces {expected}")
     if len(data) > expected:
-        raise CodecFileError(f"the file has {len(data) - expected} unexpected trailing bytes after its checksum")
+        raise CodecFileError(
+            f"the file has {len(data) - expected} unexpected trailing bytes after its checksum"
+        )
     (stored_crc,) = struct.unpack_from("<I", data, expected - 4)
     if zlib.crc32(data[: expected - 4]) != stored_crc:
         raise CodecFileError("the file is corrupt or was altered: its CRC-32 checksum does not match")

@@ -14,7 +14,6 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import torch
@@ -43,7 +42,7 @@ __all__ = [
 DEFAULT_CODEC_PATH = Path(__file__).resolve().parents[2] / "assets" / "codec_default"
 """Folder of the codec shipped with aekit (``config.json`` + ``model.safetensors``)."""
 
-ModelOrLoader = Union[Codec, Callable[[CodecHeader], Codec], str, os.PathLike, None]
+ModelOrLoader = Codec | Callable[[CodecHeader], Codec] | str | os.PathLike | None
 """A codec; a function from a file's header to the codec; a model folder; or ``None`` (default codec)."""
 
 
@@ -123,15 +122,17 @@ def _image_tensor(image: np.ndarray, codec_channels: int) -> tuple[torch.Tensor,
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise DataError(f"image is empty: shape {image.shape}")
     if image.shape[0] * image.shape[1] > MAX_PIXELS:
-        raise DataError(f"image has {image.shape[0] * image.shape[1]} pixels; at most {MAX_PIXELS} are supported")
+        raise DataError(
+            f"image has {image.shape[0] * image.shape[1]} pixels; at most {MAX_PIXELS} are supported"
+        )
     if image.dtype == np.uint8:
-        values = torch.from_numpy(np.ascontiguousarray(image)).float() / 255
+        values = torch.from_numpy(np.array(image, dtype=np.float32)) / 255
     elif np.issubdtype(image.dtype, np.floating):
         if not np.isfinite(image).all():
             raise DataError("image contains NaN or infinite values")
         if image.min() < 0 or image.max() > 1:
             raise DataError(f"float images must be in [0, 1]; got [{image.min():.4g}, {image.max():.4g}]")
-        values = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
+        values = torch.from_numpy(np.array(image, dtype=np.float32))
     else:
         raise TypeError(f"image must be uint8, or float in [0, 1]; got dtype {image.dtype}")
     channels = 1 if values.dim() == 2 else 3
@@ -176,7 +177,9 @@ def compress_image(model: Codec, image: np.ndarray, *, level: int | None = None)
             symbols = codec.quantize_symbols(codec.encode_latent(x), level)[0]
     finally:
         codec.train(was_training)
-    payload = encode_symbols(symbols.reshape(symbols.shape[0], -1).cpu().numpy(), tables_for_level(codec, level))
+    payload = encode_symbols(
+        symbols.reshape(symbols.shape[0], -1).cpu().numpy(), tables_for_level(codec, level)
+    )
     header = CodecHeader(
         height=height,
         width=width,
@@ -204,6 +207,7 @@ def bits_per_pixel(data: bytes) -> float:
 
 
 def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> Codec:
+    model: object
     if model_or_loader is None:
         model = load_default_codec()
     elif isinstance(model_or_loader, Codec):
@@ -222,7 +226,9 @@ def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> Codec:
     return _check_codec(model)
 
 
-def decompress_image(model_or_loader: ModelOrLoader, data: bytes) -> np.ndarray:
+def decompress_image(
+    model_or_loader: ModelOrLoader, data: bytes, *, max_pixels: int = MAX_PIXELS
+) -> np.ndarray:
     """Decode ``.aek`` bytes into a uint8 image.
 
     Args:
@@ -230,15 +236,20 @@ def decompress_image(model_or_loader: ModelOrLoader, data: bytes) -> np.ndarray:
             :class:`CodecHeader` that returns it (e.g. to look a model up by fingerprint); a model folder;
             or ``None`` for the default codec shipped with aekit.
         data: The file's bytes.
+        max_pixels: Refuse files declaring a larger image (a decompression-bomb guard, like Pillow's).
 
     Returns:
         ``(H, W)`` for grey files, ``(H, W, 3)`` for RGB files, uint8.
 
     Raises:
-        CodecFileError: Not an aekit file, truncated, altered (CRC), a newer format version, or made by
-            a different model (registry name or weights fingerprint differ).
+        CodecFileError: Not an aekit file, truncated, altered (CRC), a newer format version, made by
+            a different model (registry name or weights fingerprint differ), or too large.
     """
     header, payload = unpack(data)
+    if header.height * header.width > max_pixels:
+        raise CodecFileError(
+            f"the file declares a {header.height}×{header.width} image, more than max_pixels={max_pixels}"
+        )
     model = _resolve(model_or_loader, header)
     fingerprint = model_fingerprint(model)
     if header.model_name != model.registry_name or header.fingerprint != fingerprint:
@@ -281,7 +292,9 @@ def _read_image(path: Path) -> np.ndarray:
         with Image.open(path) as opened:
             mode = opened.mode
             if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                raise DataError(f"{path}: {mode} images (16-bit or float) are not supported; convert to 8-bit")
+                raise DataError(
+                    f"{path}: {mode} images (16-bit or float) are not supported; convert to 8-bit"
+                )
             return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
     except FileNotFoundError:
         raise DataError(f"{path} does not exist") from None
@@ -290,7 +303,11 @@ def _read_image(path: Path) -> np.ndarray:
 
 
 def compress_file(
-    model: Codec, source: str | os.PathLike[str], destination: str | os.PathLike[str], *, level: int | None = None
+    model: Codec,
+    source: str | os.PathLike[str],
+    destination: str | os.PathLike[str],
+    *,
+    level: int | None = None,
 ) -> CompressionReport:
     """Compress an image file (PNG or anything Pillow reads; alpha dropped) into an ``.aek`` file.
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from aekit.errors import DataError, ShapeError
+from aekit.models.compression import Codec
 
 __all__ = ["EntropyTables", "decode_symbols", "encode_symbols", "ideal_code_length", "tables_for_level"]
 
@@ -58,7 +59,7 @@ class EntropyTables:
         return self._models[channel]
 
 
-def tables_for_level(model: torch.nn.Module, level: int) -> EntropyTables:
+def tables_for_level(model: Codec, level: int) -> EntropyTables:
     """Read the integer tables of ``level`` from a :class:`~aekit.models.compression.Codec`."""
     frequencies = model.cdf_tables[level].to(torch.int64).numpy()
     return EntropyTables(

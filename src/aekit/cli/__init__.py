@@ -15,6 +15,7 @@ import typer
 from aekit._version import __version__
 from aekit.cli._console import STATE
 from aekit.cli.detect import register as register_detect
+from aekit.cli.export import register as register_export
 from aekit.cli.infer import register as register_infer
 from aekit.cli.models import register as register_models
 from aekit.cli.train import register as register_train
@@ -56,6 +57,7 @@ def root(
 register_train(app)
 register_infer(app)
 register_models(app)
+register_export(app)
 register_detect(app)
 
 

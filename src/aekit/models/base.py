@@ -157,7 +157,12 @@ class AbstractAutoencoder(nn.Module, ABC):
             TypeError: ``x`` is not a floating-point tensor.
             ShapeError: the shape differs from ``(B, *input_shape)``.
             DataError: ``x`` holds NaN or infinite values.
+
+        Skipped while ``torch.compile`` or ``torch.export`` trace the model: the value check is
+        data-dependent, and traced graphs (ONNX files, compiled steps) get checked inputs from their caller.
         """
+        if torch.compiler.is_compiling() or torch.compiler.is_exporting():
+            return
         if not isinstance(x, Tensor):
             raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
         if not x.is_floating_point():

@@ -87,7 +87,7 @@ class PCAAutoencoder(AbstractAutoencoder):
         return (x.flatten(1) - self.mean) @ self.components.T
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
-        return (z @ self.components + self.mean).reshape(len(z), *self.input_shape)
+        return (z @ self.components + self.mean).reshape(-1, *self.input_shape)
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
         z = self.encode(x)

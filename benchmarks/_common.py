@@ -26,7 +26,8 @@ def apply_settings(args: argparse.Namespace) -> str:
     torch.set_num_threads(args.threads)
     return (
         f"torch {torch.__version__}, {args.threads} thread(s), flush_denormal on both sides, "
-        f"{platform.processor() or platform.machine()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"
+        f"{platform.processor() or platform.machine()}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}"
     )
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch
-
 from _common import add_common_arguments, apply_settings, mnist, table
+
 from aekit.data import TensorData
 from aekit.models import create
 from aekit.training import TrainConfig, Trainer, evaluate_terms
@@ -45,21 +44,44 @@ def main() -> None:
         pca = create("pca", input_shape=(1, 28, 28), latent_dim=latent_dim)
         fit(pca, x)
         pca_mse = evaluate_terms(pca, test)["recon"]
-        rows.append({"k": latent_dim, "model": "pca", "epochs": 0, "test MSE": pca_mse, "× PCA": 1.0, "seconds": 0.0})
+        rows.append(
+            {"k": latent_dim, "model": "pca", "epochs": 0, "test MSE": pca_mse, "× PCA": 1.0, "seconds": 0.0}
+        )
         for name in args.models.split(","):
-            model = create(name, input_shape=(1, 28, 28), latent_dim=latent_dim, output_activation="sigmoid",
-                           seed=args.seed, **MODELS[name])
+            model = create(
+                name,
+                input_shape=(1, 28, 28),
+                latent_dim=latent_dim,
+                output_activation="sigmoid",
+                seed=args.seed,
+                **MODELS[name],
+            )
             started = time.perf_counter()
-            config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                 lr_schedule="cosine", seed=args.seed)
+            config = TrainConfig(
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                learning_rate=args.learning_rate,
+                lr_schedule="cosine",
+                seed=args.seed,
+            )
             Trainer(config).fit(model, train)
             seconds = time.perf_counter() - started
             mse = evaluate_terms(model, test)["recon"]
-            rows.append({"k": latent_dim, "model": name, "epochs": args.epochs, "test MSE": mse,
-                         "× PCA": mse / pca_mse, "seconds": seconds})
+            rows.append(
+                {
+                    "k": latent_dim,
+                    "model": name,
+                    "epochs": args.epochs,
+                    "test MSE": mse,
+                    "× PCA": mse / pca_mse,
+                    "seconds": seconds,
+                }
+            )
             print(rows[-1], flush=True)
-    print(f"settings: {settings}; Adam lr {args.learning_rate} cosine, batch {args.batch_size}, MSE loss, "
-          f"sigmoid output; {len(x)} training images, 10000 test images")
+    print(
+        f"settings: {settings}; Adam lr {args.learning_rate} cosine, batch {args.batch_size}, MSE loss, "
+        f"sigmoid output; {len(x)} training images, 10000 test images"
+    )
     print(table(rows))
 
 

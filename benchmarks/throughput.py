@@ -16,16 +16,21 @@ import time
 
 import torch
 import torch.nn.functional as F
-
 from _common import add_common_arguments, apply_settings, mnist, table
+
+from aekit.data import TensorData
 from aekit.models import create
 from aekit.models.base import AbstractAutoencoder
 from aekit.training import TrainConfig, Trainer
-from aekit.data import TensorData
 
 
-def plain_epoch(model: AbstractAutoencoder, optimizer: torch.optim.Optimizer, x: torch.Tensor, batch_size: int,
-                generator: torch.Generator) -> float:
+def plain_epoch(
+    model: AbstractAutoencoder,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+) -> float:
     """The loop a tutorial would write: permute, slice, forward, MSE, backward, step. Returns seconds."""
     torch.set_flush_denormal(True)  # aekit's Trainer sets it during fit and clears it after
     started = time.perf_counter()
@@ -45,8 +50,12 @@ def aekit_epoch(model: AbstractAutoencoder, data: TensorData, batch_size: int, s
     return time.perf_counter() - started
 
 
-def measure(name: str, options: dict[str, object], x: torch.Tensor, args: argparse.Namespace) -> dict[str, object]:
-    model = create(name, input_shape=(1, 28, 28), latent_dim=32, output_activation="sigmoid", seed=0, **options)
+def measure(
+    name: str, options: dict[str, object], x: torch.Tensor, args: argparse.Namespace
+) -> dict[str, object]:
+    model = create(
+        name, input_shape=(1, 28, 28), latent_dim=32, output_activation="sigmoid", seed=0, **options
+    )
     plain_model = copy.deepcopy(model)
     optimizer = torch.optim.Adam(plain_model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(args.seed)
@@ -83,7 +92,10 @@ def main() -> None:
         "conv": ("conv", {}),
     }
     rows = [measure(*cases[key], x, args) for key in args.models.split(",")]
-    print(f"settings: {settings}; batch {args.batch_size}; {args.samples} samples × {args.rounds} rounds (median)")
+    print(
+        f"settings: {settings}; batch {args.batch_size}; "
+        f"{args.samples} samples × {args.rounds} rounds (median)"
+    )
     print(table(rows))
 
 

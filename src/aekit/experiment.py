@@ -104,9 +104,15 @@ def normalizer_for(loaded: LoadedDataset, reconstruction: str = "mse") -> Normal
 def _split(loaded: LoadedDataset, spec: RunSpec) -> tuple[TensorData, TensorData, TensorData]:
     data = loaded.data
     if spec.max_samples is not None and spec.max_samples < len(data):
-        data = data.subset(torch.randperm(len(data), generator=torch.Generator().manual_seed(spec.train.seed))[: spec.max_samples])
+        data = data.subset(
+            torch.randperm(len(data), generator=torch.Generator().manual_seed(spec.train.seed))[
+                : spec.max_samples
+            ]
+        )
     if spec.dataset in DATASETS_WITH_TEST_SPLIT:
-        test = load_dataset(spec.dataset, split="test", data_dir=spec.data_dir, image_size=spec.image_size).data
+        test = load_dataset(
+            spec.dataset, split="test", data_dir=spec.data_dir, image_size=spec.image_size
+        ).data
     else:
         data, test = train_val_split(data, spec.test_fraction, seed=spec.train.seed + 1)
     train, val = train_val_split(data, spec.val_fraction, seed=spec.train.seed)
@@ -144,10 +150,20 @@ def run_training(spec: RunSpec) -> RunResult:
     run_dir = Path(spec.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     train_config = spec.train.replace(checkpoint_dir=str(run_dir / "checkpoint"))
-    history = fit(model, train.x, y=train.y, validation_data=val.x, validation_labels=val.y,
-                  **{k: v for k, v in train_config.to_dict().items()})
-    model_dir = save_model(model, run_dir / "model", normalizer=normalizer,
-                           metadata={"dataset": spec.dataset, "class_names": list(loaded.class_names or [])})
+    history = fit(
+        model,
+        train.x,
+        y=train.y,
+        validation_data=val.x,
+        validation_labels=val.y,
+        **{k: v for k, v in train_config.to_dict().items()},
+    )
+    model_dir = save_model(
+        model,
+        run_dir / "model",
+        normalizer=normalizer,
+        metadata={"dataset": spec.dataset, "class_names": list(loaded.class_names or [])},
+    )
     history.to_csv(run_dir / "losses.csv")
     metrics = {f"test_{k}": v for k, v in evaluation_metrics(model, test).items()}
     metrics["train_seconds"] = time.perf_counter() - started
@@ -173,7 +189,9 @@ def evaluation_metrics(model: AbstractAutoencoder, data: TensorData) -> dict[str
     return {k: (v if math.isfinite(v) else float("nan")) for k, v in metrics.items()}
 
 
-def _pictures(model: AbstractAutoencoder, test: TensorData, history: History, run_dir: Path) -> dict[str, Path]:
+def _pictures(
+    model: AbstractAutoencoder, test: TensorData, history: History, run_dir: Path
+) -> dict[str, Path]:
     files = {}
     shown = test.x[:10]
     grid = reconstruction_grid_figure(shown.numpy(), reconstruct_data(model, shown).numpy())

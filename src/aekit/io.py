@@ -129,14 +129,18 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
         state = load_file(str(weights), device=str(map_location))
         model.load_state_dict(state, strict=True)
     except (SafetensorError, RuntimeError, OSError) as error:
-        raise ModelFileError(f"weights in {weights} do not fit the {document['model']!r} config: {error}") from None
+        raise ModelFileError(
+            f"weights in {weights} do not fit the {document['model']!r} config: {error}"
+        ) from None
     model.to(map_location)
     model.eval()
     normalizer = Normalizer.from_dict(document.get("normalization", Normalizer.identity().to_dict()))
     return ModelBundle(model, normalizer, dict(document.get("metadata", {})), Path(folder))
 
 
-def load_model(folder: str | os.PathLike[str], *, map_location: str | torch.device = "cpu") -> AbstractAutoencoder:
+def load_model(
+    folder: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"
+) -> AbstractAutoencoder:
     """Load only the model of a folder (see :func:`load`)."""
     return load(folder, map_location=map_location).model
 

@@ -10,7 +10,7 @@ import numpy as np
 from aekit.errors import DataError
 from aekit.files import atomic_path
 
-__all__ = ["read_matrix", "write_matrix"]
+__all__ = ["MatrixWriter", "read_matrix", "write_matrix"]
 
 SUFFIXES = (".npy", ".csv", ".parquet")
 
@@ -18,7 +18,9 @@ SUFFIXES = (".npy", ".csv", ".parquet")
 def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise DataError(f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
+        raise DataError(
+            f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}"
+        )
     return suffix
 
 
@@ -33,7 +35,9 @@ def write_matrix(path: str | os.PathLike[str], matrix: np.ndarray, *, prefix: st
             return
         import pandas as pd
 
-        frame = pd.DataFrame(matrix.reshape(len(matrix), -1), columns=[f"{prefix}{i}" for i in range(matrix[0].size)])
+        frame = pd.DataFrame(
+            matrix.reshape(len(matrix), -1), columns=[f"{prefix}{i}" for i in range(matrix[0].size)]
+        )
         if suffix == ".csv":
             frame.to_csv(temp, index=False)
         else:
@@ -70,3 +74,66 @@ def read_matrix(path: str | os.PathLike[str]) -> np.ndarray:
     if not np.isfinite(matrix).all():
         raise DataError(f"{source} contains NaN or infinite values")
     return matrix.astype(np.float32).reshape(len(matrix), -1)
+
+
+class MatrixWriter:
+    """Write a matrix chunk by chunk (bounded memory), atomically: ``.npy`` (rows known up front), ``.csv``
+    or ``.parquet``. Use as a context manager; the file appears only when the block ends without error.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], n_rows: int, n_columns: int, *, prefix: str = "c"
+    ) -> None:
+        self.path = Path(path)
+        self.suffix = _suffix(self.path)
+        self.n_rows, self.n_columns = n_rows, n_columns
+        self.columns = [f"{prefix}{i}" for i in range(n_columns)]
+        self.written = 0
+
+    def __enter__(self) -> MatrixWriter:
+        self._atomic = atomic_path(self.path)
+        self._temp = self._atomic.__enter__()
+        self._parquet = None
+        self._handle = None
+        if self.suffix == ".npy":
+            self._handle = open(self._temp, "wb")
+            header = {
+                "descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                "fortran_order": False,
+                "shape": (self.n_rows, self.n_columns),
+            }
+            np.lib.format.write_array_header_2_0(self._handle, header)
+        elif self.suffix == ".csv":
+            self._handle = open(self._temp, "w", encoding="utf-8")
+            self._handle.write(",".join(self.columns) + "\n")
+        return self
+
+    def write(self, chunk: np.ndarray) -> None:
+        """Append rows ``(n, n_columns)``."""
+        rows = np.ascontiguousarray(chunk, dtype=np.float32).reshape(len(chunk), -1)
+        if rows.shape[1] != self.n_columns:
+            raise DataError(f"chunk has {rows.shape[1]} columns; the file has {self.n_columns}")
+        self.written += len(rows)
+        if self.suffix == ".npy":
+            rows.tofile(self._handle)
+        elif self.suffix == ".csv":
+            np.savetxt(self._handle, rows, delimiter=",", fmt="%.9g")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.table({name: rows[:, i] for i, name in enumerate(self.columns)})
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self._temp, table.schema)
+            self._parquet.write_table(table)
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        if error is None and self.suffix == ".npy" and self.written != self.n_rows:
+            error = DataError(f"wrote {self.written} rows to {self.path}; the header promised {self.n_rows}")
+            self._atomic.__exit__(DataError, error, None)
+            raise error
+        self._atomic.__exit__(kind, error, trace)  # type: ignore[arg-type]

@@ -28,12 +28,17 @@ def test_version() -> None:
 
 
 def test_help_is_instant_because_nothing_heavy_is_imported() -> None:
-    code = "import sys, aekit.cli; print(sorted(m for m in ('torch', 'matplotlib', 'pandas') if m in sys.modules))"
+    code = (
+        "import sys, aekit.cli; "
+        "print(sorted(m for m in ('torch', 'matplotlib', 'pandas') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
-@pytest.mark.parametrize("command", ["train", "demo", "evaluate", "encode", "decode", "reconstruct", "models", "plan"])
+@pytest.mark.parametrize(
+    "command", ["train", "demo", "evaluate", "encode", "decode", "reconstruct", "models", "plan"]
+)
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0  # type: ignore[attr-defined]
@@ -58,16 +63,38 @@ def test_plan_prints_shapes_for_odd_sizes() -> None:
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("run")
     result = invoke(
-        "--quiet", "train", "--dataset", "digits", "--model", "conv", "--latent-dim", "4", "--epochs", "2",
-        "--max-samples", "300", "--set", "channels=[8,16]", "-o", str(run_dir),
+        "--quiet",
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "conv",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "2",
+        "--max-samples",
+        "300",
+        "--set",
+        "channels=[8,16]",
+        "-o",
+        str(run_dir),
     )
     assert result.exit_code == 0, result.stdout  # type: ignore[attr-defined]
     return run_dir
 
 
 def test_train_writes_the_run_folder(trained_run: Path) -> None:
-    for name in ("model/config.json", "model/model.safetensors", "losses.csv", "metrics.json",
-                 "reconstructions.png", "loss_curve.png", "latent_map.png", "checkpoint/checkpoint.pt"):
+    for name in (
+        "model/config.json",
+        "model/model.safetensors",
+        "losses.csv",
+        "metrics.json",
+        "reconstructions.png",
+        "loss_curve.png",
+        "latent_map.png",
+        "checkpoint/checkpoint.pt",
+    ):
         assert (trained_run / name).is_file(), name
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert 0 < metrics["test_mse_per_pixel"] < 0.2
@@ -83,10 +110,13 @@ def test_evaluate_encode_decode_reconstruct(trained_run: Path, tmp_path: Path) -
     assert codes.shape == (1797, 4)
     assert invoke("encode", "digits", "--model", model, "-o", str(tmp_path / "z.csv")).exit_code == 0  # type: ignore[attr-defined]
     assert (tmp_path / "z.csv").read_text().splitlines()[0] == "z0,z1,z2,z3"
-    assert invoke("decode", str(tmp_path / "z.npy"), "--model", model, "-o", str(tmp_path / "x.npy")).exit_code == 0  # type: ignore[attr-defined]
+    assert (
+        invoke("decode", str(tmp_path / "z.npy"), "--model", model, "-o", str(tmp_path / "x.npy")).exit_code
+        == 0
+    )  # type: ignore[attr-defined]
     decoded = np.load(tmp_path / "x.npy")
     assert decoded.shape == (1797, 1, 8, 8)
-    assert 0 <= decoded.min() and decoded.max() <= 16.0 + 1e-4  # back in the raw 0..16 scale
+    assert decoded.min() >= 0 and decoded.max() <= 16.0 + 1e-4  # back in the raw 0..16 scale
     assert invoke("reconstruct", "digits", "--model", model, "-o", str(tmp_path / "r.npy")).exit_code == 0  # type: ignore[attr-defined]
     np.testing.assert_allclose(np.load(tmp_path / "r.npy"), decoded, atol=1e-4)
 

@@ -1,4 +1,4 @@
-"""DDP through torchrun: 2 CPU processes (gloo) reach the same weights as 1 process on the same global batch."""
+"""DDP through torchrun: 2 CPU processes (gloo) reach the weights of 1 process on the same global batch."""
 
 from __future__ import annotations
 
@@ -41,8 +41,17 @@ def test_two_gloo_processes_match_one_process_on_the_same_global_batch(tmp_path:
     script.write_text(SCRIPT)
     _run([sys.executable, str(script), "32", "single.pt", "ckpt1"], tmp_path)
     _run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         str(script), "16", "ddp.pt", "ckpt2"],
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(script),
+            "16",
+            "ddp.pt",
+            "ckpt2",
+        ],
         tmp_path,
     )
     single = torch.load(tmp_path / "single.pt", weights_only=True)

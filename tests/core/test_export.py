@@ -21,7 +21,11 @@ def test_onnx_files_match_pytorch_outputs(tmp_path: Path) -> None:
     files = export_onnx(model, tmp_path)
     x = torch.rand(5, 1, 9, 7)  # a batch size other than the example's: the batch axis is dynamic
     z = model.encode(x).detach()
-    expected = {"encoder": (x, z), "decoder": (z, model.decode(z).detach()), "autoencoder": (x, model.reconstruct(x).detach())}
+    expected = {
+        "encoder": (x, z),
+        "decoder": (z, model.decode(z).detach()),
+        "autoencoder": (x, model.reconstruct(x).detach()),
+    }
     for part, (inputs, outputs) in expected.items():
         session = ort.InferenceSession(str(files[part]))
         result = session.run(None, {session.get_inputs()[0].name: inputs.numpy()})[0]
@@ -36,7 +40,13 @@ def test_cli_export(tmp_path: Path) -> None:
     save_model(create("mlp", input_shape=(6,), latent_dim=2, hidden_dims=[8], seed=0), tmp_path / "m")
     result = CliRunner().invoke(app, ["export", "--model", str(tmp_path / "m"), "-o", str(tmp_path / "onnx")])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == ["autoencoder.onnx", "decoder.onnx", "encoder.onnx"]
-    bad = CliRunner().invoke(app, ["export", "--model", str(tmp_path / "m"), "--format", "tflite", "-o", str(tmp_path)])
+    assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == [
+        "autoencoder.onnx",
+        "decoder.onnx",
+        "encoder.onnx",
+    ]
+    bad = CliRunner().invoke(
+        app, ["export", "--model", str(tmp_path / "m"), "--format", "tflite", "-o", str(tmp_path)]
+    )
     assert bad.exit_code == 2
     assert "--format must be onnx" in bad.stderr

@@ -82,14 +82,16 @@ def test_bad_config_json_is_refused(tmp_path: Path, mutation, message: str) -> N
 
 
 def test_missing_or_broken_folder(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match="config.json is missing"):
+    with pytest.raises(ModelFileError, match=r"config\.json is missing"):
         load_model(tmp_path)
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(ModelFileError, match="is not valid JSON"):
         load_model(tmp_path)
 
 
-def test_failed_save_leaves_the_previous_model_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_save_leaves_the_previous_model_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = create("mlp", input_shape=(4,), latent_dim=2, seed=0)
     save_model(first, tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}

@@ -10,7 +10,14 @@ import pytest
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "aekit"
 
 FORBIDDEN = {
-    "models": ("aekit.training", "aekit.apps", "aekit.estimators", "aekit.cli", "aekit.experiment", "aekit.report"),
+    "models": (
+        "aekit.training",
+        "aekit.apps",
+        "aekit.estimators",
+        "aekit.cli",
+        "aekit.experiment",
+        "aekit.report",
+    ),
     "nn": ("aekit.models", "aekit.training", "aekit.apps", "aekit.estimators", "aekit.cli"),
     "losses": ("aekit.models", "aekit.training", "aekit.apps", "aekit.estimators", "aekit.cli"),
     "data": ("aekit.models", "aekit.training", "aekit.apps", "aekit.estimators", "aekit.cli"),

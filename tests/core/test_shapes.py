@@ -54,7 +54,9 @@ def test_transpose_formula_is_the_textbook_one() -> None:
     assert conv_transpose_output_size(7, 3, 2, 1, output_padding=1) == 2 * 6 + 3 - 2 + 1
 
 
-@pytest.mark.parametrize("height,width", [(8, 8), (28, 28), (7, 9), (13, 11), (5, 5), (3, 3), (1, 6), (31, 17)])
+@pytest.mark.parametrize(
+    "height,width", [(8, 8), (28, 28), (7, 9), (13, 11), (5, 5), (3, 3), (1, 6), (31, 17)]
+)
 def test_planned_conv_autoencoder_returns_exact_input_size(height: int, width: int) -> None:
     model = create("conv", input_shape=(2, height, width), latent_dim=3, channels=[4, 8, 8], seed=0)
     x = torch.rand(2, 2, height, width)

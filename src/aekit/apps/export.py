@@ -76,7 +76,9 @@ def export_onnx(
         import onnx  # noqa: F401
         import onnxscript  # noqa: F401
     except ImportError:
-        raise AekitError("ONNX export needs the onnx and onnxscript packages: pip install 'aekit[export]'") from None
+        raise AekitError(
+            "ONNX export needs the onnx and onnxscript packages: pip install 'aekit[export]'"
+        ) from None
     model = model.eval()
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
@@ -84,18 +86,27 @@ def export_onnx(
     for part in parts:
         wrapper_class, input_name, output_name = _WRAPPERS[part]
         wrapper = wrapper_class(model).eval()
-        example = torch.zeros(2, *model.input_shape) if input_name == "x" else torch.zeros(2, model.latent_dim)
+        example = (
+            torch.zeros(2, *model.input_shape) if input_name == "x" else torch.zeros(2, model.latent_dim)
+        )
         batch = torch.export.Dim("batch", min=1)
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             # the exporter's own progress lines and internal deprecation notices are not the user's concern
             warnings.simplefilter("ignore")
             try:
                 program = torch.onnx.export(
-                    wrapper, (example,), input_names=[input_name], output_names=[output_name],
-                    dynamic_shapes={input_name: {0: batch}}, dynamo=True, verbose=False,
+                    wrapper,
+                    (example,),
+                    input_names=[input_name],
+                    output_names=[output_name],
+                    dynamic_shapes={input_name: {0: batch}},
+                    dynamo=True,
+                    verbose=False,
                 )
             except Exception as error:  # the exporter raises many kinds
-                raise AekitError(f"could not export the {part} of {type(model).__name__} to ONNX: {error}") from None
+                raise AekitError(
+                    f"could not export the {part} of {type(model).__name__} to ONNX: {error}"
+                ) from None
         path = target / f"{part}.onnx"
         with atomic_path(path) as temp:
             program.save(str(temp))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -9,7 +11,7 @@ from torch import Tensor
 from aekit.errors import ShapeError
 from aekit.io import ModelBundle
 
-__all__ = ["decode_codes", "encode_dataset", "reconstruct_dataset"]
+__all__ = ["decode_codes", "encode_chunks", "encode_dataset", "reconstruct_dataset"]
 
 
 def _batched(function, x: Tensor, batch_size: int) -> Tensor:  # type: ignore[no-untyped-def]
@@ -20,7 +22,9 @@ def _batched(function, x: Tensor, batch_size: int) -> Tensor:  # type: ignore[no
 def encode_dataset(bundle: ModelBundle, x: Tensor, *, batch_size: int = 1024) -> Tensor:
     """Codes ``(N, latent_dim)`` of raw inputs ``x`` ``(N, *input_shape)``."""
     bundle.model.eval()
-    return _batched(lambda batch: bundle.model.encode(bundle.normalizer.transform(batch)), x.float(), batch_size)
+    return _batched(
+        lambda batch: bundle.model.encode(bundle.normalizer.transform(batch)), x.float(), batch_size
+    )
 
 
 def decode_codes(bundle: ModelBundle, codes: Tensor | np.ndarray, *, batch_size: int = 1024) -> Tensor:
@@ -29,7 +33,9 @@ def decode_codes(bundle: ModelBundle, codes: Tensor | np.ndarray, *, batch_size:
     if z.dim() != 2 or z.shape[1] != bundle.model.latent_dim:
         raise ShapeError(f"codes must have shape (N, {bundle.model.latent_dim}); got {tuple(z.shape)}")
     bundle.model.eval()
-    return _batched(lambda batch: bundle.normalizer.inverse_transform(bundle.model.decode(batch)), z, batch_size)
+    return _batched(
+        lambda batch: bundle.normalizer.inverse_transform(bundle.model.decode(batch)), z, batch_size
+    )
 
 
 def reconstruct_dataset(bundle: ModelBundle, x: Tensor, *, batch_size: int = 1024) -> Tensor:
@@ -41,3 +47,13 @@ def reconstruct_dataset(bundle: ModelBundle, x: Tensor, *, batch_size: int = 102
         x.float(),
         batch_size,
     )
+
+
+def encode_chunks(
+    bundle: ModelBundle, chunks: Iterable[np.ndarray], *, batch_size: int = 1024
+) -> Iterator[Tensor]:
+    """Codes of each raw chunk in turn, so inputs larger than memory are encoded in bounded memory."""
+    for chunk in chunks:
+        yield encode_dataset(
+            bundle, torch.from_numpy(np.asarray(chunk, dtype=np.float32)), batch_size=batch_size
+        )

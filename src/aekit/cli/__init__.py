@@ -43,15 +43,21 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bars.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details (INFO level) on stderr.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bars.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log details (INFO level) on stderr.")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print results as JSON on stdout.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
 ) -> None:
     """Autoencoders of every family and their applications."""
     STATE.quiet, STATE.verbose, STATE.json, STATE.debug = quiet, verbose, json_output, debug
     if verbose:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        logging.basicConfig(
+            level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        )
 
 
 register_train(app)

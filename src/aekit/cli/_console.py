@@ -5,16 +5,17 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-__all__ = ["STATE", "data_out", "guarded", "message", "stderr"]
+__all__ = ["STATE", "data_out", "guarded", "message", "progress_iter", "stderr"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 stderr = Console(stderr=True, highlight=False)
 
@@ -62,3 +63,13 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=1 if isinstance(error, TrainingError) else 2) from None
 
     return wrapper
+
+
+def progress_iter(items: Iterable[T], total: int | None, description: str) -> Iterator[T]:
+    """Iterate with a progress bar (rate and time left) on stderr, unless ``--quiet`` or not a terminal."""
+    if STATE.quiet or not stderr.is_terminal:
+        yield from items
+        return
+    from rich.progress import track
+
+    yield from track(items, total=total, description=description, console=stderr)

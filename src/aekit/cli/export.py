@@ -13,7 +13,9 @@ __all__ = ["register"]
 
 
 def export(
-    model_dir: Annotated[Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")],
+    model_dir: Annotated[
+        Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the exported files.")],
     export_format: Annotated[str, typer.Option("--format", help="Export format (onnx).")] = "onnx",
 ) -> None:
@@ -30,7 +32,9 @@ def export(
     if export_format != "onnx":
         raise ConfigError(f"--format must be onnx; got {export_format!r}")
     files = export_onnx(load_model(model_dir), output)
-    data_out({part: str(path) for part, path in files.items()}, "\n".join(f"{p:12s} {f}" for p, f in files.items()))
+    data_out(
+        {part: str(path) for part, path in files.items()}, "\n".join(f"{p:12s} {f}" for p, f in files.items())
+    )
 
 
 def register(app: typer.Typer) -> None:

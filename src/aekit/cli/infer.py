@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aekit.cli._console import data_out, guarded, message
+from aekit.cli._console import data_out, guarded, message, progress_iter
 from aekit.cli.options import parse_size
 
 __all__ = ["register"]
@@ -17,37 +17,63 @@ OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Output file:
 
 
 def encode(
-    source: Annotated[str, typer.Argument(help="Dataset name or path (.npy/.npz/.csv/.parquet/image folder).")],
+    source: Annotated[
+        str, typer.Argument(help="Dataset name or path (.npy/.npz/.csv/.parquet/image folder).")
+    ],
     model_dir: ModelOption,
     output: OutputOption,
     split: Annotated[str, typer.Option(help="train or test (MNIST/Fashion-MNIST).")] = "train",
     data_dir: Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST files.")] = None,
     image_size: Annotated[str | None, typer.Option(help="Resize images, e.g. 28.")] = None,
     batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 1024,
+    chunk_rows: Annotated[
+        int, typer.Option(help="Rows read at once when streaming .npy/.parquet files.")
+    ] = 8192,
 ) -> None:
     """Encode inputs to latent codes (normalised as at training time).
+
+    ``.npy`` and Parquet inputs are streamed in chunks, so files larger than memory work.
 
     Example:
 
       aekit encode digits --model runs/demo/model -o codes.npy
     """
-    from aekit.apps.inference import encode_dataset
+    from aekit.apps.inference import encode_chunks, encode_dataset
     from aekit.data.datasets import load_dataset
-    from aekit.matrix_io import write_matrix
+    from aekit.data.streaming import STREAMABLE_SUFFIXES, open_chunks
     from aekit.io import load
+    from aekit.matrix_io import MatrixWriter, write_matrix
 
     bundle = load(model_dir)
-    loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
-    codes = encode_dataset(bundle, loaded.data.x, batch_size=batch_size)
-    write_matrix(output, codes.numpy(), prefix="z")
-    message(f"encoded {len(codes)} samples to {codes.shape[1]}-D codes")
-    data_out({"output": str(output), "n_samples": len(codes), "latent_dim": codes.shape[1]}, str(output))
+    path = Path(source)
+    if path.suffix.lower() in STREAMABLE_SUFFIXES and path.is_file():
+        # Stream: memory stays bounded whatever the file size.
+        n_rows, chunks = open_chunks(path, rows_per_chunk=chunk_rows)
+        with MatrixWriter(output, n_rows, bundle.model.latent_dim, prefix="z") as writer:
+            for codes in encode_chunks(
+                bundle, progress_iter(chunks, -(-n_rows // chunk_rows), "encoding"), batch_size=batch_size
+            ):
+                writer.write(codes.numpy())
+        n_samples = n_rows
+    else:
+        loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
+        codes = encode_dataset(bundle, loaded.data.x, batch_size=batch_size)
+        write_matrix(output, codes.numpy(), prefix="z")
+        n_samples = len(codes)
+    message(f"encoded {n_samples} samples to {bundle.model.latent_dim}-D codes")
+    data_out(
+        {"output": str(output), "n_samples": n_samples, "latent_dim": bundle.model.latent_dim}, str(output)
+    )
 
 
 def decode(
-    codes_file: Annotated[Path, typer.Argument(help="Codes: .npy, .csv or .parquet with latent_dim columns.")],
+    codes_file: Annotated[
+        Path, typer.Argument(help="Codes: .npy, .csv or .parquet with latent_dim columns.")
+    ],
     model_dir: ModelOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output .npy of decoded samples (original scale).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output .npy of decoded samples (original scale).")
+    ],
 ) -> None:
     """Decode latent codes to samples in the data's original scale.
 
@@ -55,12 +81,12 @@ def decode(
 
       aekit decode codes.npy --model runs/demo/model -o decoded.npy
     """
+    import numpy as np
+
     from aekit.apps.inference import decode_codes
-    from aekit.matrix_io import read_matrix
     from aekit.files import atomic_path
     from aekit.io import load
-
-    import numpy as np
+    from aekit.matrix_io import read_matrix
 
     bundle = load(model_dir)
     decoded = decode_codes(bundle, read_matrix(codes_file))
@@ -72,7 +98,9 @@ def decode(
 def reconstruct(
     source: Annotated[str, typer.Argument(help="Dataset name or path.")],
     model_dir: ModelOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output .npy of reconstructions (original scale).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output .npy of reconstructions (original scale).")
+    ],
     split: Annotated[str, typer.Option(help="train or test.")] = "train",
     data_dir: Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST files.")] = None,
     image_size: Annotated[str | None, typer.Option(help="Resize images, e.g. 28.")] = None,
@@ -83,12 +111,12 @@ def reconstruct(
 
       aekit reconstruct digits --model runs/demo/model -o recon.npy
     """
+    import numpy as np
+
     from aekit.apps.inference import reconstruct_dataset
     from aekit.data.datasets import load_dataset
     from aekit.files import atomic_path
     from aekit.io import load
-
-    import numpy as np
 
     bundle = load(model_dir)
     loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]

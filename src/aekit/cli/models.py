@@ -32,8 +32,12 @@ def models() -> None:
 
 def plan(
     model: Annotated[str, typer.Option(help="Registered model name.")] = "conv",
-    input_shape: Annotated[str, typer.Option(help="Sample shape, e.g. 1,28,28 or 30 (features).")] = "1,28,28",
-    set_option: Annotated[list[str] | None, typer.Option("--set", help="Model config field, KEY=VALUE.")] = None,
+    input_shape: Annotated[
+        str, typer.Option(help="Sample shape, e.g. 1,28,28 or 30 (features).")
+    ] = "1,28,28",
+    set_option: Annotated[
+        list[str] | None, typer.Option("--set", help="Model config field, KEY=VALUE.")
+    ] = None,
 ) -> None:
     """Print a model's planned layers, output shapes and parameter count.
 
@@ -59,7 +63,10 @@ def plan(
     lines += [repr(instance), f"latent {tuple(out.z.shape[1:])}, output {tuple(out.x_hat.shape[1:])}"]
     parameters = sum(p.numel() for p in instance.parameters())
     lines.append(f"parameters: {parameters:,}")
-    data_out({"model": model, "input_shape": list(shape), "parameters": parameters, "plan": lines}, "\n".join(lines))
+    data_out(
+        {"model": model, "input_shape": list(shape), "parameters": parameters, "plan": lines},
+        "\n".join(lines),
+    )
 
 
 def register(app: typer.Typer) -> None:

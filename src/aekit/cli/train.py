@@ -44,8 +44,15 @@ def _print_result(result: Any) -> None:
 
 
 def train(
-    dataset: Annotated[str | None, typer.Option(help="digits (default), mnist, fashion-mnist, or a path (.npy/.npz/.csv/.parquet/image folder).")] = None,
-    model: Annotated[str | None, typer.Option(help="Registered model name, default conv (see `aekit models`).")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            help="digits (default), mnist, fashion-mnist, or a path (.npy/.npz/.csv/.parquet/image folder)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Registered model name, default conv (see `aekit models`).")
+    ] = None,
     latent_dim: Annotated[int | None, typer.Option(help="Size of the latent code.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Samples per step.")] = None,
@@ -54,12 +61,21 @@ def train(
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:1, mps.")] = None,
     precision: Annotated[str | None, typer.Option(help="32, bf16-mixed or 16-mixed.")] = None,
     run_dir: Annotated[Path | None, typer.Option("--run-dir", "-o", help="Folder for the results.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST .gz files (or set AEKIT_DATA).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST .gz files (or set AEKIT_DATA).")
+    ] = None,
     image_size: Annotated[str | None, typer.Option(help="Resize images, e.g. 28 or 32x48.")] = None,
     max_samples: Annotated[int | None, typer.Option(help="Train on at most this many samples.")] = None,
-    set_option: Annotated[list[str] | None, typer.Option("--set", help="Model config field, KEY=VALUE (JSON values), repeatable.")] = None,
-    train_option: Annotated[list[str] | None, typer.Option("--train-set", help="Training config field, KEY=VALUE, repeatable.")] = None,
-    config: Annotated[Path | None, typer.Option(help="TOML file with the same settings (flags override it).")] = None,
+    set_option: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Model config field, KEY=VALUE (JSON values), repeatable."),
+    ] = None,
+    train_option: Annotated[
+        list[str] | None, typer.Option("--train-set", help="Training config field, KEY=VALUE, repeatable.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with the same settings (flags override it).")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the run folder's checkpoint.")] = False,
 ) -> None:
     """Train a model and write a run folder (model files, losses.csv, metrics.json, pictures).
@@ -79,10 +95,19 @@ def train(
     model_options = {**settings.get("model_options", {}), **parse_assignments(set_option)}
     if latent_dim is not None:
         model_options["latent_dim"] = latent_dim
-    flags = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
-             "device": device, "precision": precision}
-    train_values = {**settings.get("train", {}), **parse_assignments(train_option),
-                    **{k: v for k, v in flags.items() if v is not None}}
+    flags = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "device": device,
+        "precision": precision,
+    }
+    train_values = {
+        **settings.get("train", {}),
+        **parse_assignments(train_option),
+        **{k: v for k, v in flags.items() if v is not None},
+    }
     train_values.update(resume=resume, progress=not STATE.quiet)
     spec = RunSpec(
         dataset=dataset or settings.get("dataset", "digits"),
@@ -91,7 +116,8 @@ def train(
         model_options=model_options,
         train=TrainConfig.from_dict(train_values),
         data_dir=str(data_dir) if data_dir else settings.get("data_dir"),
-        image_size=parse_size(image_size) or (tuple(settings["image_size"]) if "image_size" in settings else None),
+        image_size=parse_size(image_size)
+        or (tuple(settings["image_size"]) if "image_size" in settings else None),
         max_samples=max_samples if max_samples is not None else settings.get("max_samples"),
     )
     message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
@@ -99,7 +125,9 @@ def train(
 
 
 def demo(
-    run_dir: Annotated[Path, typer.Option("--run-dir", "-o", help="Folder for the results.")] = Path("runs/demo"),
+    run_dir: Annotated[Path, typer.Option("--run-dir", "-o", help="Folder for the results.")] = Path(
+        "runs/demo"
+    ),
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = DEMO_EPOCHS,
     seed: Annotated[int, typer.Option(help="Seed for weights, data order and noise.")] = 0,
 ) -> None:
@@ -118,15 +146,23 @@ def demo(
         model="conv",
         run_dir=str(run_dir),
         model_options=dict(DEMO_MODEL_OPTIONS),
-        train=TrainConfig(epochs=epochs, batch_size=32, learning_rate=2e-3, seed=seed,
-                          lr_schedule="cosine", progress=not STATE.quiet),
+        train=TrainConfig(
+            epochs=epochs,
+            batch_size=32,
+            learning_rate=2e-3,
+            seed=seed,
+            lr_schedule="cosine",
+            progress=not STATE.quiet,
+        ),
     )
     message(f"aekit demo: conv autoencoder on the 8×8 digits, {epochs} epochs → {run_dir}")
     _print_result(run_training(spec))
 
 
 def evaluate(
-    model_dir: Annotated[Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")],
+    model_dir: Annotated[
+        Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")
+    ],
     dataset: Annotated[str, typer.Option(help="Dataset name or path.")] = "digits",
     split: Annotated[str, typer.Option(help="train or test (MNIST/Fashion-MNIST).")] = "train",
     data_dir: Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST files.")] = None,

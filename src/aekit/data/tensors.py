@@ -4,13 +4,39 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
 from aekit.errors import DataError, ShapeError
 
-__all__ = ["TensorData"]
+__all__ = ["BatchSource", "TensorData"]
+
+
+class BatchSource(Protocol):
+    """What the trainer needs from data: a length, a sample shape, and seeded, shardable batches.
+
+    :class:`TensorData` (in memory) and :class:`~aekit.data.streaming.NpyStream` (on disk) implement it.
+    """
+
+    def __len__(self) -> int: ...
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]: ...
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        drop_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> Iterator[tuple[Tensor, Tensor | None]]: ...
+
+    def n_batches(self, batch_size: int, *, drop_last: bool = False, world_size: int = 1) -> int: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +54,9 @@ class TensorData:
         if not isinstance(self.x, Tensor):
             raise TypeError(f"x must be a torch.Tensor; got {type(self.x).__name__}")
         if self.x.dim() < 2:
-            raise ShapeError(f"x must have shape (N, ...) with at least 2 dimensions; got {tuple(self.x.shape)}")
+            raise ShapeError(
+                f"x must have shape (N, ...) with at least 2 dimensions; got {tuple(self.x.shape)}"
+            )
         if len(self.x) == 0:
             raise DataError("the dataset is empty (0 samples)")
         if self.y is not None and len(self.y) != len(self.x):

@@ -12,7 +12,9 @@ __all__ = ["mse_per_sample", "psnr"]
 
 def _check_pair(prediction: Tensor, target: Tensor) -> None:
     if prediction.shape != target.shape:
-        raise ShapeError(f"prediction and target shapes differ: {tuple(prediction.shape)} vs {tuple(target.shape)}")
+        raise ShapeError(
+            f"prediction and target shapes differ: {tuple(prediction.shape)} vs {tuple(target.shape)}"
+        )
 
 
 def mse_per_sample(prediction: Tensor, target: Tensor) -> Tensor:

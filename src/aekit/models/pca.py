@@ -37,7 +37,8 @@ class PCAConfig(ModelConfig):
         check_positive("latent_dim", self.latent_dim)
         if self.latent_dim > math.prod(self.input_shape):
             raise ConfigError(
-                f"latent_dim must be ≤ the number of features {math.prod(self.input_shape)}; got {self.latent_dim}"
+                f"latent_dim must be ≤ the number of features {math.prod(self.input_shape)}; "
+                f"got {self.latent_dim}"
             )
 
 

@@ -22,7 +22,11 @@ def _refine(channels: int, activation: str, batch_norm: bool) -> list[nn.Module]
 
 
 def conv_encoder(
-    stages: Sequence[ConvStage], *, activation: str = "relu", batch_norm: bool = False, blocks_per_stage: int = 0
+    stages: Sequence[ConvStage],
+    *,
+    activation: str = "relu",
+    batch_norm: bool = False,
+    blocks_per_stage: int = 0,
 ) -> nn.Sequential:
     """Strided convolutions down, following ``stages``; ``blocks_per_stage`` extra 3×3 convs each."""
     layers: list[nn.Module] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from torch import nn
@@ -26,7 +27,7 @@ def mlp(
     """
     layers: list[nn.Module] = []
     last = len(widths) - 2
-    for index, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+    for index, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
         layers.append(nn.Linear(n_in, n_out))
         if index < last:
             if batch_norm:

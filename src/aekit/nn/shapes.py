@@ -14,7 +14,9 @@ from aekit.errors import ConfigError, ShapeError
 __all__ = ["ConvStage", "conv_output_size", "conv_transpose_output_size", "plan_conv_stages"]
 
 
-def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+def conv_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
     """Output length of ``nn.Conv2d`` along one axis."""
     out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
     if out < 1:
@@ -84,11 +86,20 @@ def plan_conv_stages(
                 "use fewer channels entries"
             ) from None
         output_padding = tuple(
-            n - conv_transpose_output_size(m, kernel_size, stride, padding) for n, m in zip(size, out, strict=True)
+            n - conv_transpose_output_size(m, kernel_size, stride, padding)
+            for n, m in zip(size, out, strict=True)
         )
         stages.append(
-            ConvStage(in_channels, out_channels, size, (out[0], out[1]), kernel_size, stride, padding,
-                      (output_padding[0], output_padding[1]))
+            ConvStage(
+                in_channels,
+                out_channels,
+                size,
+                (out[0], out[1]),
+                kernel_size,
+                stride,
+                padding,
+                (output_padding[0], output_padding[1]),
+            )
         )
         in_channels, (height, width) = out_channels, out
     return stages

@@ -63,8 +63,14 @@ def loss_curve_figure(rows: Sequence[dict[str, float]]):  # type: ignore[no-unty
     columns = [c for c in rows[-1] if c.startswith(("train_", "val_"))]
     for column in columns:
         values = [row.get(column, np.nan) for row in rows]
-        axis.plot(epochs, values, marker="o", markersize=3, label=column,
-                  linestyle="--" if column.startswith("val_") else "-")
+        axis.plot(
+            epochs,
+            values,
+            marker="o",
+            markersize=3,
+            label=column,
+            linestyle="--" if column.startswith("val_") else "-",
+        )
     if all(row.get(c, 1.0) > 0 for row in rows for c in columns):
         axis.set_yscale("log")
     axis.set_xlabel("epoch")
@@ -88,8 +94,14 @@ def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title
     elif points.shape[1] == 1:
         points = np.column_stack([points[:, 0], np.zeros(len(points))])
     figure, axis = plt.subplots(figsize=(5.5, 5))
-    scatter = axis.scatter(points[:, 0], points[:, 1], c=labels if labels is not None else "tab:blue",
-                           cmap="tab10", s=6, alpha=0.8)
+    scatter = axis.scatter(
+        points[:, 0],
+        points[:, 1],
+        c=labels if labels is not None else "tab:blue",
+        cmap="tab10",
+        s=6,
+        alpha=0.8,
+    )
     if labels is not None:
         handles, names = scatter.legend_elements()
         axis.legend(handles, names, title="label", fontsize=7, markerscale=0.8, loc="best")

@@ -26,7 +26,9 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: str | os.PathLike[str], *, model_name: str, model_config: dict[str, Any]) -> dict[str, Any]:
+def load_checkpoint(
+    path: str | os.PathLike[str], *, model_name: str, model_config: dict[str, Any]
+) -> dict[str, Any]:
     """Read a checkpoint safely (``weights_only=True``: no code runs) and check it belongs to this run.
 
     Raises:
@@ -42,7 +44,8 @@ def load_checkpoint(path: str | os.PathLike[str], *, model_name: str, model_conf
         raise CheckpointError(f"{file} is not an aekit checkpoint")
     if state.get("version", 0) > CHECKPOINT_VERSION:
         raise CheckpointError(
-            f"{file} has checkpoint format {state.get('version')}, newer than this aekit reads ({CHECKPOINT_VERSION})"
+            f"{file} has checkpoint format {state.get('version')}, "
+            f"newer than this aekit reads ({CHECKPOINT_VERSION})"
         )
     if state.get("model_name") != model_name or state.get("model_config") != model_config:
         raise CheckpointError(

@@ -61,7 +61,11 @@ def fit(
         **train_options: Any other :class:`TrainConfig` field (``learning_rate``, ``seed``, ...).
     """
     train = as_tensor_data(x, y)
-    val = as_tensor_data(validation_data, validation_labels, name="validation_data") if validation_data is not None else None
+    val = (
+        as_tensor_data(validation_data, validation_labels, name="validation_data")
+        if validation_data is not None
+        else None
+    )
     if getattr(model, "closed_form", False):
         model.fit_closed_form(train.x)  # type: ignore[attr-defined]
         row = {"epoch": 1.0, **{f"train_{k}": v for k, v in evaluate_terms(model, train).items()}}

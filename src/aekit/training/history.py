@@ -14,7 +14,10 @@ __all__ = ["History"]
 
 @dataclasses.dataclass
 class History:
-    """Rows of per-epoch values: ``epoch``, ``train_<term>``, ``val_<term>``, ``lr``, ``seconds``, ``samples_per_second``."""
+    """Rows of per-epoch values.
+
+    Columns: ``epoch``, ``train_<term>``, ``val_<term>``, ``lr``, ``seconds``, ``samples_per_second``.
+    """
 
     rows: list[dict[str, float]] = dataclasses.field(default_factory=list)
 

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from aekit.data.tensors import TensorData
+from aekit.data.tensors import BatchSource, TensorData
 from aekit.errors import ConfigError, DataError, ShapeError, TrainingError
 from aekit.models.base import AbstractAutoencoder, Batch
 from aekit.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
@@ -47,7 +47,7 @@ class Trainer:
         self.config = config or TrainConfig()
         self.augment = augment
 
-    def fit(self, model: AbstractAutoencoder, train: TensorData, val: TensorData | None = None) -> History:
+    def fit(self, model: AbstractAutoencoder, train: BatchSource, val: BatchSource | None = None) -> History:
         """Train ``model`` in place and return the per-epoch history.
 
         Raises:
@@ -59,7 +59,9 @@ class Trainer:
         if val is not None:
             _check_data(model, val, "validation")
         if self.config.gradient_accumulation > 1 and len(model.phases) > 1:
-            raise ConfigError("gradient_accumulation > 1 needs a single-phase model; this model has several phases")
+            raise ConfigError(
+                "gradient_accumulation > 1 needs a single-phase model; this model has several phases"
+            )
         flush_before = self.config.flush_denormal and torch.set_flush_denormal(True)
         try:
             with torch.random.fork_rng(devices=_rng_devices()):
@@ -73,13 +75,16 @@ def _rng_devices() -> list[int]:
     return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
 
 
-def _check_data(model: AbstractAutoencoder, data: TensorData, name: str) -> None:
-    if not isinstance(data, TensorData):
-        raise TypeError(f"{name} data must be aekit.data.TensorData; got {type(data).__name__}")
+def _check_data(model: AbstractAutoencoder, data: BatchSource, name: str) -> None:
+    """Shape always; dtype and values up front for in-memory data (streams are checked batch by batch)."""
+    if not hasattr(data, "batches") or not hasattr(data, "sample_shape"):
+        raise TypeError(f"{name} data must be aekit.data.TensorData or a stream; got {type(data).__name__}")
     if data.sample_shape != tuple(model.input_shape):
         raise ShapeError(
             f"{name} samples have shape {data.sample_shape} but the model expects {tuple(model.input_shape)}"
         )
+    if not isinstance(data, TensorData):
+        return
     if not data.x.is_floating_point():
         raise TypeError(f"{name} data must be floating point; got dtype {data.x.dtype}")
     if not torch.isfinite(data.x).all():
@@ -93,8 +98,8 @@ class _Run:
         self,
         config: TrainConfig,
         model: AbstractAutoencoder,
-        train: TensorData,
-        val: TensorData | None,
+        train: BatchSource,
+        val: BatchSource | None,
         augment: BatchTransform | None,
     ) -> None:
         self.config, self.model, self.train, self.val, self.augment = config, model, train, val, augment
@@ -121,7 +126,9 @@ class _Run:
         self.best_loss = math.inf
         self.best_state: dict[str, Tensor] | None = None
         self.epochs_without_improvement = 0
-        self.checkpoint_path = Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir else None
+        self.checkpoint_path = (
+            Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir else None
+        )
         if config.resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
             self._restore(self.checkpoint_path)
 
@@ -151,7 +158,9 @@ class _Run:
     def run(self) -> History:
         config = self.config
         n_batches = self.train.n_batches(config.batch_size, world_size=self.dist.world_size)
-        with ProgressReporter(enabled=config.progress and self.dist.is_main, total_epochs=config.epochs) as progress:
+        with ProgressReporter(
+            enabled=config.progress and self.dist.is_main, total_epochs=config.epochs
+        ) as progress:
             for epoch in range(self.start_epoch, config.epochs):
                 started = time.perf_counter()
                 progress.start_epoch(epoch, n_batches)
@@ -193,7 +202,10 @@ class _Run:
             world_size=self.dist.world_size,
         )
         for index, batch in enumerate(batches):
-            prepared = self.model.prepare_batch(self._to_device(batch), self.generator)
+            batch = self._to_device(batch)
+            if self.augment is not None:
+                batch = (self.augment(batch[0], self.generator), batch[1])
+            prepared = self.model.prepare_batch(batch, self.generator)
             size = len(prepared[0])
             for phase_index, phase in enumerate(self.model.phases):
                 optimizer = self.optimizers.get(phase.group)
@@ -203,7 +215,11 @@ class _Run:
                     terms = self.step_module(*prepared)
                 loss = terms[phase.loss_key]
                 if not torch.isfinite(loss):
-                    kept = f"; the last good checkpoint is {self.checkpoint_path}" if self.checkpoint_path else ""
+                    kept = (
+                        f"; the last good checkpoint is {self.checkpoint_path}"
+                        if self.checkpoint_path
+                        else ""
+                    )
                     raise TrainingError(
                         f"loss term {phase.loss_key!r} became {loss.item()} at epoch {epoch + 1}, "
                         f"batch {index + 1}{kept}"
@@ -231,7 +247,9 @@ class _Run:
         x, y = batch
         if self.device.type == "cpu":
             return x, y
-        return x.to(self.device, non_blocking=True), None if y is None else y.to(self.device, non_blocking=True)
+        return x.to(self.device, non_blocking=True), None if y is None else y.to(
+            self.device, non_blocking=True
+        )
 
     def _current_lr(self) -> float:
         first = next(iter(self.optimizers.values()), None)
@@ -280,7 +298,9 @@ class _Run:
         self.history.to_csv(self.checkpoint_path.parent / "losses.csv")
 
     def _restore(self, path: Path) -> None:
-        state = load_checkpoint(path, model_name=self.model.registry_name, model_config=self.model.config.to_dict())
+        state = load_checkpoint(
+            path, model_name=self.model.registry_name, model_config=self.model.config.to_dict()
+        )
         self.model.load_state_dict(state["model"])
         for name, optimizer in self.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
@@ -307,7 +327,7 @@ def _compiled(module: nn.Module) -> nn.Module:
 
 @torch.no_grad()
 def evaluate_terms(
-    model: AbstractAutoencoder, data: TensorData, *, batch_size: int = 256, seed: int = 0
+    model: AbstractAutoencoder, data: BatchSource, *, batch_size: int = 256, seed: int = 0
 ) -> dict[str, float]:
     """Mean of every loss term over ``data`` in eval mode (corruptions drawn from ``seed``, repeatable)."""
     was_training = model.training
@@ -323,5 +343,3 @@ def evaluate_terms(
             sums[key] = sums.get(key, 0.0) + float(value) * len(inputs)
     model.train(was_training)
     return {key: value / len(data) for key, value in sums.items()}
-
-

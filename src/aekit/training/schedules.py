@@ -1,0 +1,87 @@
+"""Training procedures made of several ``Trainer`` runs: greedy layer-wise pretraining, then fine-tuning.
+
+Bengio et al. (2007) and Vincent et al. (2010) train a deep autoencoder by first training each layer
+as a shallow autoencoder on the codes of the (already trained, now fixed) layers below it, then
+training the whole stack end to end from that starting point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import torch
+
+from aekit.data.tensors import TensorData
+from aekit.errors import ShapeError
+from aekit.models.stacked import StackedAutoencoder
+from aekit.training.config import TrainConfig
+from aekit.training.history import History
+from aekit.training.trainer import Trainer
+
+__all__ = ["fine_tune", "pretrain_layerwise"]
+
+
+@torch.no_grad()
+def _layer_inputs(model: StackedAutoencoder, data: TensorData, layer: int, batch_size: int) -> TensorData:
+    """The codes ``h_layer`` of every sample under the layers below ``layer`` (eval mode, no gradients)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    codes = [model.encode_to(x.to(device), layer).cpu() for x, _ in data.batches(batch_size)]
+    model.train(was_training)
+    return TensorData(torch.cat(codes), data.y)
+
+
+def pretrain_layerwise(
+    model: StackedAutoencoder, data: TensorData, train_config: TrainConfig | None = None
+) -> list[History]:
+    """Greedily train each layer of ``model`` in place as a shallow autoencoder, bottom to top.
+
+    Layer ``k`` is trained (by :class:`Trainer`, for ``train_config.epochs``) to reconstruct
+    ``h_k``, the codes of ``data`` under the already trained layers ``0 … k−1``, through
+    :meth:`StackedAutoencoder.layer_autoencoder`, which shares the layer's parameters with the stack.
+    With ``pretrain_mask_fraction > 0`` in the model's config each layer is a denoising autoencoder.
+
+    Args:
+        model: The stack to pretrain.
+        data: Training samples ``(N, *input_shape)`` (labels are ignored).
+        train_config: Settings of each layer's run; a ``checkpoint_dir`` gets one sub-folder per
+            layer (``layer_0``, ``layer_1`` ...).
+
+    Returns:
+        One :class:`History` per layer, bottom first.
+
+    Raises:
+        TypeError: ``model`` is not a :class:`StackedAutoencoder`.
+        ShapeError: The data's sample shape differs from the model's ``input_shape``.
+    """
+    if not isinstance(model, StackedAutoencoder):
+        raise TypeError(f"model must be a StackedAutoencoder; got {type(model).__name__}")
+    if not isinstance(data, TensorData):
+        raise TypeError(f"data must be aekit.data.TensorData; got {type(data).__name__}")
+    if data.sample_shape != tuple(model.input_shape):
+        raise ShapeError(
+            f"data samples have shape {data.sample_shape} but the model expects {model.input_shape}"
+        )
+    config = train_config or TrainConfig()
+    histories = []
+    for layer in range(model.n_layers):
+        layer_config = config
+        if config.checkpoint_dir is not None:
+            layer_config = dataclasses.replace(
+                config, checkpoint_dir=str(Path(config.checkpoint_dir) / f"layer_{layer}")
+            )
+        inputs = _layer_inputs(model, data, layer, max(config.batch_size, 256))
+        histories.append(Trainer(layer_config).fit(model.layer_autoencoder(layer), inputs))
+    return histories
+
+
+def fine_tune(
+    model: StackedAutoencoder,
+    data: TensorData,
+    train_config: TrainConfig | None = None,
+    val: TensorData | None = None,
+) -> History:
+    """Train the whole (pretrained) stack end to end: an ordinary :meth:`Trainer.fit`."""
+    return Trainer(train_config).fit(model, data, val)

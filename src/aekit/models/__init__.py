@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aekit.models import ae, pca  # noqa: F401  (importing registers the families)
+from aekit.models import ae, pca, presets, vae  # noqa: F401  (importing registers the families)
 from aekit.models.ae import ConvAutoencoder, ConvAutoencoderConfig, MLPAutoencoder, MLPAutoencoderConfig
 from aekit.models.base import (
     AbstractAutoencoder,
@@ -14,11 +14,15 @@ from aekit.models.base import (
 )
 from aekit.models.pca import PCAAutoencoder, PCAConfig
 from aekit.models.registry import create, from_config, get, names, register_model, register_preset
+from aekit.models.vae import CVAE, VAE, CVAEConfig, VAEConfig, VAEOutput
 
 __all__ = [
+    "CVAE",
+    "VAE",
     "AEOutput",
     "AbstractAutoencoder",
     "AbstractGenerativeAutoencoder",
+    "CVAEConfig",
     "ConvAutoencoder",
     "ConvAutoencoderConfig",
     "LossTerms",
@@ -28,6 +32,8 @@ __all__ = [
     "PCAAutoencoder",
     "PCAConfig",
     "Phase",
+    "VAEConfig",
+    "VAEOutput",
     "create",
     "from_config",
     "get",

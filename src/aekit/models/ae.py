@@ -1,8 +1,17 @@
-"""Deterministic autoencoders: the undercomplete MLP and convolutional models.
+"""Deterministic autoencoders: the undercomplete MLP and convolutional models and their regularisers.
 
 Hinton & Salakhutdinov, "Reducing the dimensionality of data with neural networks", Science 2006.
 Regularisers and input corruptions that any deterministic autoencoder can combine are config fields
-of :class:`AutoencoderConfig`, so "a denoising sparse convolutional autoencoder" is one config.
+of :class:`AutoencoderConfig`, so "a denoising sparse convolutional autoencoder" is one config:
+
+* sparse (Ng, "Sparse autoencoder", CS294A lecture notes, 2011): an L1 or KL penalty on the code;
+* contractive (Rifai et al., "Contractive auto-encoders", ICML 2011): the encoder Jacobian's squared
+  Frobenius norm;
+* denoising (Vincent et al., "Extracting and composing robust features with denoising autoencoders",
+  ICML 2008): ``prepare_batch`` corrupts the input, the target stays clean.
+
+Every deterministic autoencoder returns the same loss terms whatever its config,
+``("loss", "recon", "sparsity", "contractive")``; a switched-off regulariser is reported as 0.
 """
 
 from __future__ import annotations
@@ -16,12 +25,20 @@ import torch
 from torch import Tensor, nn
 
 from aekit.config import check_choice, check_positive, check_range
+from aekit.data.corruptions import apply_corruption
 from aekit.errors import ConfigError
-from aekit.losses.functional import RECONSTRUCTION_LOSSES, Reconstruction, reconstruction_loss
-from aekit.models.base import AbstractAutoencoder, AEOutput, LossTerms, ModelConfig
+from aekit.losses.functional import (
+    RECONSTRUCTION_LOSSES,
+    Reconstruction,
+    kl_sparsity,
+    l1_sparsity,
+    reconstruction_loss,
+)
+from aekit.losses.regularizers import contractive_exact, jacobian_frobenius_sq, jacobian_projection_sq
+from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
 from aekit.models.registry import register_model
 from aekit.nn.conv import conv_decoder, conv_encoder
-from aekit.nn.layers import ACTIVATIONS
+from aekit.nn.layers import ACTIVATIONS, make_activation
 from aekit.nn.mlp import mlp
 from aekit.nn.shapes import ConvStage, plan_conv_stages
 
@@ -32,14 +49,34 @@ __all__ = [
     "ConvAutoencoderConfig",
     "MLPAutoencoder",
     "MLPAutoencoderConfig",
+    "fitting_channels",
 ]
 
 OutputActivationChoice = Literal["auto", "sigmoid", "identity", "tanh"]
+LatentActivation = Literal["identity", "sigmoid", "tanh", "relu"]
+Sparsity = Literal["none", "l1", "kl"]
+ContractiveMethod = Literal["exact", "autograd", "projection"]
+Corruption = Literal["none", "gaussian", "mask", "salt_pepper", "occlusion"]
+
+LATENT_ACTIVATIONS: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu")
+SPARSITY_KINDS: tuple[str, ...] = ("none", "l1", "kl")
+CONTRACTIVE_METHODS: tuple[str, ...] = ("exact", "autograd", "projection")
+CORRUPTION_KINDS: tuple[str, ...] = ("none", "gaussian", "mask", "salt_pepper", "occlusion")
+
+
+def fitting_channels(input_shape: tuple[int, ...], channels: tuple[int, ...]) -> tuple[int, ...]:
+    """The stride-2 stages of ``channels`` that fit an image ``(C, H, W)``.
+
+    At most ``log2(min(H, W) / 2)`` stages (the smallest map keeps at least 2 pixels a side), at least one.
+    """
+    smallest = min(input_shape[1:])
+    fitting = max(1, math.floor(math.log2(max(smallest, 2) / 2)))
+    return channels[:fitting]
 
 
 @dataclasses.dataclass(frozen=True)
 class AutoencoderConfig(ModelConfig):
-    """Fields shared by the deterministic autoencoders.
+    """Fields shared by the deterministic autoencoders, regularisers and input corruption included.
 
     Attributes:
         latent_dim: Size of the code.
@@ -48,6 +85,26 @@ class AutoencoderConfig(ModelConfig):
         reconstruction: Reconstruction loss: ``mse``, ``bce`` (inputs in [0, 1]) or ``l1``.
         output_activation: ``sigmoid`` for data in [0, 1], ``identity`` for standardised data;
             ``auto`` picks ``sigmoid`` for ``bce`` and ``identity`` otherwise.
+        latent_activation: Activation of the code ``h``: ``identity`` (a linear bottleneck),
+            ``sigmoid`` (codes in (0, 1), as in the classic sparse and contractive autoencoders),
+            ``tanh`` or ``relu``.
+        sparsity: Penalty on code activations: ``none``; ``l1``, ``mean_{b,j} |h_bj|``; or ``kl``,
+            ``Σ_j KL(ρ ‖ ρ̂_j)`` with ``ρ̂_j`` the batch mean of ``sigmoid(a_j)``, ``a_j`` the code unit's
+            pre-activation (the KL needs rates in (0, 1); for sigmoid codes ``sigmoid(a_j) = h_j``).
+        sparsity_weight: Weight of the sparsity term in ``loss``.
+        sparsity_target: Target mean firing rate ρ of the ``kl`` penalty, in (0, 1).
+        contractive_weight: Weight of ``‖∂h/∂x‖²_F`` in ``loss``; 0 switches the term off. It is
+            computed in training mode only (it needs input gradients); evaluation reports 0.
+        contractive_method: ``exact`` (closed form, only for an encoder that is one sigmoid layer:
+            an ``mlp`` with ``hidden_dims=()`` and ``latent_activation="sigmoid"``), ``autograd``
+            (exact for any encoder, one backward pass per code unit) or ``projection`` (an unbiased
+            estimate from ``contractive_projections`` random projections; cost independent of
+            ``latent_dim``).
+        contractive_projections: Random projections per sample of the ``projection`` method.
+        corruption: Input corruption of a denoising autoencoder: ``none``, ``gaussian``, ``mask``,
+            ``salt_pepper`` or ``occlusion`` (see :mod:`aekit.data.corruptions`); the target stays clean.
+        corruption_strength: Noise std for ``gaussian``; pixel fraction for ``mask`` and
+            ``salt_pepper`` (0.3–0.5 are usual); ignored by ``occlusion`` (one 2-row band per image).
     """
 
     latent_dim: int = 32
@@ -55,6 +112,15 @@ class AutoencoderConfig(ModelConfig):
     batch_norm: bool = False
     reconstruction: Reconstruction = "mse"
     output_activation: OutputActivationChoice = "auto"
+    latent_activation: LatentActivation = "identity"
+    sparsity: Sparsity = "none"
+    sparsity_weight: float = 1e-3
+    sparsity_target: float = 0.05
+    contractive_weight: float = 0.0
+    contractive_method: ContractiveMethod = "autograd"
+    contractive_projections: int = 1
+    corruption: Corruption = "none"
+    corruption_strength: float = 0.3
 
     def validate(self) -> None:
         super().validate()
@@ -62,6 +128,47 @@ class AutoencoderConfig(ModelConfig):
         check_choice("activation", self.activation, ACTIVATIONS)
         check_choice("reconstruction", self.reconstruction, RECONSTRUCTION_LOSSES)
         check_choice("output_activation", self.output_activation, ("auto", "sigmoid", "identity", "tanh"))
+        check_choice("latent_activation", self.latent_activation, LATENT_ACTIVATIONS)
+        check_choice("sparsity", self.sparsity, SPARSITY_KINDS)
+        check_positive("sparsity_weight", self.sparsity_weight, allow_zero=True)
+        check_positive("sparsity_target", self.sparsity_target)
+        check_range("sparsity_target", self.sparsity_target, 0.0, 1.0, inclusive=False)
+        check_positive("contractive_weight", self.contractive_weight, allow_zero=True)
+        check_choice("contractive_method", self.contractive_method, CONTRACTIVE_METHODS)
+        projections = self.contractive_projections
+        if isinstance(projections, bool) or not isinstance(projections, int) or projections < 1:
+            raise ConfigError(f"contractive_projections must be a positive integer; got {projections!r}")
+        if self.contractive_method == "exact" and not self.encoder_is_one_sigmoid_layer:
+            raise ConfigError(
+                "contractive_method='exact' needs an encoder that is one sigmoid layer (an 'mlp' with "
+                f"hidden_dims=() and latent_activation='sigmoid'); got {self.describe_encoder()}. "
+                "Use contractive_method='autograd' (exact for any encoder) or 'projection'"
+            )
+        self._validate_corruption()
+
+    def _validate_corruption(self) -> None:
+        check_choice("corruption", self.corruption, CORRUPTION_KINDS)
+        strength = self.corruption_strength
+        if isinstance(strength, bool) or not isinstance(strength, int | float) or not math.isfinite(strength):
+            raise ConfigError(f"corruption_strength must be a finite number; got {strength!r}")
+        if self.corruption == "gaussian":
+            check_positive("corruption_strength (the noise std)", strength, allow_zero=True)
+        elif self.corruption in ("mask", "salt_pepper"):
+            check_range("corruption_strength (the pixel fraction)", strength, 0.0, 1.0)
+        elif self.corruption == "occlusion" and (len(self.input_shape) < 2 or self.input_shape[-2] < 2):
+            raise ConfigError(
+                "corruption='occlusion' covers a 2-row band, so input_shape must be an image with "
+                f"height ≥ 2, e.g. (C, H, W); got {self.input_shape}"
+            )
+
+    @property
+    def encoder_is_one_sigmoid_layer(self) -> bool:
+        """Whether the encoder is ``h = sigmoid(W x + b)``, the case of the closed-form contractive term."""
+        return False
+
+    def describe_encoder(self) -> str:
+        """A few words on the configured encoder, for error messages."""
+        return f"the encoder of a {type(self).__name__}"
 
     @property
     def resolved_output_activation(self) -> str:
@@ -72,21 +179,36 @@ class AutoencoderConfig(ModelConfig):
 
 
 class AbstractDeterministicAutoencoder(AbstractAutoencoder):
-    """Shared forward/loss of deterministic autoencoders; subclasses build ``encoder`` and ``decoder``."""
+    """Shared forward, loss, regularisers and input corruption of deterministic autoencoders.
 
-    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon")
+    Subclasses build the layers and implement :meth:`_pre_code` (input → code pre-activation ``a``)
+    and :meth:`_decode`; the code is ``h = latent_activation(a)``.
+    """
+
+    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "sparsity", "contractive")
+
+    def __init__(self, config: AutoencoderConfig) -> None:
+        super().__init__(config)
+        self.code_activation = make_activation(config.latent_activation)
 
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
 
     @abstractmethod
-    def _encode(self, x: Tensor) -> Tensor:
-        """Encoder without input checks, ``(B, *input_shape) → (B, latent_dim)``."""
+    def _pre_code(self, x: Tensor) -> Tensor:
+        """Encoder up to the code's activation, no input checks: ``(B, *input_shape) → (B, latent_dim)``."""
 
     @abstractmethod
     def _decode(self, z: Tensor) -> Tensor:
         """Decoder, ``(B, latent_dim) → (B, *input_shape)``."""
+
+    def _single_layer_weight(self) -> Tensor:
+        """Weight ``W`` of a one-layer encoder ``h = σ(W x + b)``; other encoders have none."""
+        raise ConfigError(f"the encoder of {type(self).__name__} is not a single layer")
+
+    def _encode(self, x: Tensor) -> Tensor:
+        return self.code_activation(self._pre_code(x))  # type: ignore[no-any-return]
 
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         self.check_input(x)
@@ -96,14 +218,96 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
         return self._decode(z)
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
+        """Encode and decode ``x`` ``(B, *input_shape)``, with the ``sparsity`` and ``contractive`` penalties.
+
+        The contractive penalty needs input gradients, so it is computed in training mode only (and
+        only when ``contractive_weight > 0``); otherwise it is reported as 0.
+        """
         self.check_input(x)
-        z = self._encode(x)
-        return AEOutput(x_hat=self._decode(z), z=z)
+        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        if self.training and config.contractive_weight > 0:
+            with torch.enable_grad():
+                inputs = x if x.requires_grad else x.detach().requires_grad_(True)
+                pre_code = self._pre_code(inputs)
+                z = self.code_activation(pre_code)
+                contractive = self._contractive(inputs, z, None)
+        else:
+            pre_code = self._pre_code(x)
+            z = self.code_activation(pre_code)
+            contractive = z.new_zeros(())
+        penalties = {"sparsity": self._sparsity(z, pre_code), "contractive": contractive}
+        return AEOutput(x_hat=self._decode(z), z=z, penalties=penalties)
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
-        """``loss = recon``, the configured reconstruction loss averaged over all elements."""
-        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)  # type: ignore[attr-defined]
-        return {"loss": recon, "recon": recon}
+        """``loss = recon + sparsity_weight · sparsity + contractive_weight · contractive``.
+
+        ``recon`` is the configured reconstruction loss averaged over all elements; the penalties are
+        the unweighted values :meth:`forward` computed (0 when switched off).
+        """
+        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        recon = reconstruction_loss(output.x_hat, target, config.reconstruction)
+        sparsity = output.penalties.get("sparsity", recon.new_zeros(()))
+        contractive = output.penalties.get("contractive", recon.new_zeros(()))
+        total = recon + config.sparsity_weight * sparsity + config.contractive_weight * contractive
+        return {"loss": total, "recon": recon, "sparsity": sparsity, "contractive": contractive}
+
+    def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
+        """Return ``(corrupted inputs, clean inputs, None)``; no corruption for ``corruption="none"``.
+
+        Raises:
+            TypeError: A corruption is configured but ``generator`` is not a ``torch.Generator``.
+        """
+        inputs, _labels = batch
+        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        if config.corruption == "none":
+            return inputs, inputs, None
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(
+                f"generator must be a torch.Generator to corrupt inputs (corruption={config.corruption!r}); "
+                f"got {type(generator).__name__}"
+            )
+        corrupted = apply_corruption(config.corruption, inputs, generator, config.corruption_strength)
+        return corrupted, inputs, None
+
+    def sparsity_penalty(self, x: Tensor) -> Tensor:
+        """The unweighted sparsity penalty of the codes of ``x`` ``(B, *input_shape)``; 0 when off."""
+        self.check_input(x)
+        pre_code = self._pre_code(x)
+        return self._sparsity(self.code_activation(pre_code), pre_code)
+
+    def contractive_penalty(self, x: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+        """``mean_b ‖∂h(x_b) / ∂x_b‖²_F`` at ``x`` ``(B, *input_shape)`` by the configured method.
+
+        Computed whatever ``contractive_weight`` is and in either mode; the result is differentiable.
+
+        Args:
+            x: Inputs ``(B, *input_shape)``.
+            generator: Source of the random directions of the ``projection`` method (global RNG if None).
+        """
+        self.check_input(x)
+        with torch.enable_grad():
+            inputs = x if x.requires_grad else x.detach().requires_grad_(True)
+            return self._contractive(inputs, self._encode(inputs), generator)
+
+    def _sparsity(self, z: Tensor, pre_code: Tensor) -> Tensor:
+        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        if config.sparsity == "l1":
+            return l1_sparsity(z)
+        if config.sparsity == "kl":
+            # KL needs firing rates in (0, 1): sigmoid of the pre-activation is the code itself for
+            # sigmoid codes, and a squashed firing probability for unbounded ones.
+            return kl_sparsity(torch.sigmoid(pre_code), config.sparsity_target)
+        return z.new_zeros(())
+
+    def _contractive(self, inputs: Tensor, z: Tensor, generator: torch.Generator | None) -> Tensor:
+        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        if config.contractive_method == "exact":
+            return contractive_exact(z, self._single_layer_weight())
+        if config.contractive_method == "projection":
+            return jacobian_projection_sq(
+                inputs, z, n_projections=config.contractive_projections, generator=generator
+            )
+        return jacobian_frobenius_sq(inputs, z)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +315,8 @@ class MLPAutoencoderConfig(AutoencoderConfig):
     """Config of :class:`MLPAutoencoder`.
 
     Attributes:
-        hidden_dims: Widths of the encoder's hidden layers; the decoder mirrors them.
+        hidden_dims: Widths of the encoder's hidden layers; the decoder mirrors them. ``()`` gives a
+            one-layer encoder (with identity activations: the linear autoencoder that spans PCA's subspace).
         dropout: Dropout probability after hidden layers.
     """
 
@@ -126,6 +331,14 @@ class MLPAutoencoderConfig(AutoencoderConfig):
         if self.dropout == 1.0:
             raise ConfigError("dropout must be < 1; got 1.0")
 
+    @property
+    def encoder_is_one_sigmoid_layer(self) -> bool:
+        return not self.hidden_dims and self.latent_activation == "sigmoid"
+
+    def describe_encoder(self) -> str:
+        activation = self.latent_activation
+        return f"an 'mlp' with hidden_dims={self.hidden_dims} and latent_activation={activation!r}"
+
 
 @register_model("mlp")
 class MLPAutoencoder(AbstractDeterministicAutoencoder):
@@ -137,15 +350,24 @@ class MLPAutoencoder(AbstractDeterministicAutoencoder):
         super().__init__(config)
         n_features = math.prod(config.input_shape)
         widths = (n_features, *config.hidden_dims, config.latent_dim)
-        options = {"activation": config.activation, "batch_norm": config.batch_norm, "dropout": config.dropout}
+        options = {
+            "activation": config.activation,
+            "batch_norm": config.batch_norm,
+            "dropout": config.dropout,
+        }
         self.encoder = mlp(widths, **options)
         self.decoder = mlp(widths[::-1], **options, final_activation=config.resolved_output_activation)
 
-    def _encode(self, x: Tensor) -> Tensor:
+    def _pre_code(self, x: Tensor) -> Tensor:
         return self.encoder(x.flatten(1))  # type: ignore[no-any-return]
 
     def _decode(self, z: Tensor) -> Tensor:
-        return self.decoder(z).reshape(len(z), *self.input_shape)  # type: ignore[no-any-return]
+        return self.decoder(z).reshape(-1, *self.input_shape)  # type: ignore[no-any-return]
+
+    def _single_layer_weight(self) -> Tensor:
+        if len(self.encoder) != 1:
+            return super()._single_layer_weight()
+        return self.encoder[0].weight  # type: ignore[no-any-return]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +379,9 @@ class ConvAutoencoderConfig(AutoencoderConfig):
             dropped (each stage halves the size, and the smallest map keeps at least 2 pixels a side).
         kernel_size: Odd kernel size of the strided convolutions.
         blocks_per_stage: Extra size-keeping 3×3 convolutions per stage (depth without shrinking).
-        batch_norm: On by default here: it halves the demo's error and removes the slow start.
+        batch_norm: On by default here: it halves the demo's error and removes the slow start. With a
+            contractive penalty, switch it off: batch statistics couple the samples of a batch, so the
+            penalty is then no longer each sample's own Jacobian norm.
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
@@ -166,9 +390,9 @@ class ConvAutoencoderConfig(AutoencoderConfig):
     batch_norm: bool = True
 
     def validate(self) -> None:
-        super().validate()
         if len(self.input_shape) != 3:
             raise ConfigError(f"input_shape must be (C, H, W) for a conv autoencoder; got {self.input_shape}")
+        super().validate()
         if not self.channels:
             raise ConfigError("channels must name at least one stage")
         for width in self.channels:
@@ -176,12 +400,13 @@ class ConvAutoencoderConfig(AutoencoderConfig):
         check_positive("blocks_per_stage", self.blocks_per_stage, allow_zero=True)
         plan_conv_stages(self.input_shape, self.used_channels, self.kernel_size)  # type: ignore[arg-type]
 
+    def describe_encoder(self) -> str:
+        return "a 'conv' encoder"
+
     @property
     def used_channels(self) -> tuple[int, ...]:
-        """The stages that fit the image: at most ``log2(min(H, W) / 2)``, at least one."""
-        smallest = min(self.input_shape[1:])
-        fitting = max(1, math.floor(math.log2(max(smallest, 2) / 2)))
-        return self.channels[:fitting]
+        """The stages that fit the image (see :func:`fitting_channels`)."""
+        return fitting_channels(self.input_shape, self.channels)
 
 
 @register_model("conv")
@@ -196,7 +421,9 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
     def __init__(self, config: ConvAutoencoderConfig) -> None:
         super().__init__(config)
         self.stages: list[ConvStage] = plan_conv_stages(
-            config.input_shape, config.used_channels, config.kernel_size  # type: ignore[arg-type]
+            config.input_shape,
+            config.used_channels,
+            config.kernel_size,  # type: ignore[arg-type]
         )
         last = self.stages[-1]
         self._map_shape = (last.out_channels, *last.out_size)
@@ -209,13 +436,15 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
         self.encoder = conv_encoder(self.stages, **options)
         self.to_latent = nn.Linear(flat, config.latent_dim)
         self.from_latent = nn.Sequential(nn.Linear(config.latent_dim, flat), ACTIVATIONS[config.activation]())
-        self.decoder = conv_decoder(self.stages, **options, final_activation=config.resolved_output_activation)
+        self.decoder = conv_decoder(
+            self.stages, **options, final_activation=config.resolved_output_activation
+        )
 
-    def _encode(self, x: Tensor) -> Tensor:
+    def _pre_code(self, x: Tensor) -> Tensor:
         return self.to_latent(self.encoder(x).flatten(1))  # type: ignore[no-any-return]
 
     def _decode(self, z: Tensor) -> Tensor:
-        return self.decoder(self.from_latent(z).reshape(len(z), *self._map_shape))  # type: ignore[no-any-return]
+        return self.decoder(self.from_latent(z).reshape(-1, *self._map_shape))  # type: ignore[no-any-return]
 
     def describe_plan(self) -> list[str]:
         """Human-readable lines of the planned layers and shapes (used by ``aekit plan``)."""
@@ -225,7 +454,8 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
                 f"encoder stage {i}  conv {s.in_channels}→{s.out_channels} k{s.kernel_size} s{s.stride} "
                 f"p{s.padding}: {s.in_size} → {s.out_size}"
             )
-        lines.append(f"bottleneck       {self._map_shape} → linear → ({self.latent_dim},) → linear → {self._map_shape}")
+        shape = self._map_shape
+        lines.append(f"bottleneck       {shape} → linear → ({self.latent_dim},) → linear → {shape}")
         for i, s in reversed(list(enumerate(self.stages))):
             lines.append(
                 f"decoder stage {i}  convT k{s.kernel_size} s{s.stride} p{s.padding} "

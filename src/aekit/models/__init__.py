@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from aekit.models import ae, pca, presets, vae  # noqa: F401  (importing registers the families)
+from aekit.models import (  # noqa: F401  (importing a module registers its families and presets)
+    adversarial,
+    adversarial_recon,
+    ae,
+    multi_decoder,
+    pca,
+    presets,
+    segmentation,
+    stacked,
+    vae,
+)
 from aekit.models.ae import ConvAutoencoder, ConvAutoencoderConfig, MLPAutoencoder, MLPAutoencoderConfig
 from aekit.models.base import (
     AbstractAutoencoder,

@@ -19,14 +19,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import abstractmethod
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
 
 from aekit.config import check_choice, check_positive, check_range
 from aekit.data.corruptions import apply_corruption
-from aekit.errors import ConfigError
+from aekit.errors import ConfigError, ShapeError
 from aekit.losses.functional import (
     RECONSTRUCTION_LOSSES,
     Reconstruction,
@@ -49,6 +49,7 @@ __all__ = [
     "ConvAutoencoderConfig",
     "MLPAutoencoder",
     "MLPAutoencoderConfig",
+    "check_code",
     "fitting_channels",
 ]
 
@@ -62,6 +63,20 @@ LATENT_ACTIVATIONS: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu")
 SPARSITY_KINDS: tuple[str, ...] = ("none", "l1", "kl")
 CONTRACTIVE_METHODS: tuple[str, ...] = ("exact", "autograd", "projection")
 CORRUPTION_KINDS: tuple[str, ...] = ("none", "gaussian", "mask", "salt_pepper", "occlusion")
+
+
+def check_code(z: Tensor, latent_dim: int, name: str = "z") -> None:
+    """Raise a clear error unless ``z`` is a floating-point code batch ``(B, latent_dim)``.
+
+    Raises:
+        TypeError: ``z`` is not a floating-point tensor.
+        ShapeError: ``z`` does not have shape ``(B, latent_dim)``.
+    """
+    if not isinstance(z, Tensor) or not z.is_floating_point():
+        described = f"dtype {z.dtype}" if isinstance(z, Tensor) else type(z).__name__
+        raise TypeError(f"{name} must be a floating-point tensor; got {described}")
+    if z.dim() != 2 or z.shape[1] != latent_dim:
+        raise ShapeError(f"{name} must have shape (B, {latent_dim}); got {tuple(z.shape)}")
 
 
 def fitting_channels(input_shape: tuple[int, ...], channels: tuple[int, ...]) -> tuple[int, ...]:
@@ -215,6 +230,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
         return self._encode(x)
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+        check_code(z, self.latent_dim)
         return self._decode(z)
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
@@ -350,7 +366,7 @@ class MLPAutoencoder(AbstractDeterministicAutoencoder):
         super().__init__(config)
         n_features = math.prod(config.input_shape)
         widths = (n_features, *config.hidden_dims, config.latent_dim)
-        options = {
+        options: dict[str, Any] = {
             "activation": config.activation,
             "batch_norm": config.batch_norm,
             "dropout": config.dropout,
@@ -367,7 +383,10 @@ class MLPAutoencoder(AbstractDeterministicAutoencoder):
     def _single_layer_weight(self) -> Tensor:
         if len(self.encoder) != 1:
             return super()._single_layer_weight()
-        return self.encoder[0].weight  # type: ignore[no-any-return]
+        layer = self.encoder[0]
+        if not isinstance(layer, nn.Linear):
+            return super()._single_layer_weight()
+        return layer.weight
 
 
 @dataclasses.dataclass(frozen=True)
@@ -421,14 +440,14 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
     def __init__(self, config: ConvAutoencoderConfig) -> None:
         super().__init__(config)
         self.stages: list[ConvStage] = plan_conv_stages(
-            config.input_shape,
+            config.input_shape,  # type: ignore[arg-type]
             config.used_channels,
-            config.kernel_size,  # type: ignore[arg-type]
+            config.kernel_size,
         )
         last = self.stages[-1]
         self._map_shape = (last.out_channels, *last.out_size)
         flat = math.prod(self._map_shape)
-        options = {
+        options: dict[str, Any] = {
             "activation": config.activation,
             "batch_norm": config.batch_norm,
             "blocks_per_stage": config.blocks_per_stage,

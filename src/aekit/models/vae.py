@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,7 @@ from aekit.losses.functional import (
     log_mean_exp,
     standard_normal_log_density,
 )
-from aekit.models.ae import fitting_channels
+from aekit.models.ae import check_code, fitting_channels
 from aekit.models.base import (
     AbstractGenerativeAutoencoder,
     AEOutput,
@@ -192,7 +192,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
 
     def _build_mlp(self, config: VariationalConfig, condition_dim: int) -> None:
         n_features = math.prod(config.input_shape)
-        options = {"activation": config.activation, "batch_norm": config.batch_norm}
+        options: dict[str, Any] = {"activation": config.activation, "batch_norm": config.batch_norm}
         encoder_widths = (n_features + condition_dim, *config.hidden_dims)
         self.encoder = mlp(encoder_widths, **options, final_activation=config.activation)
         self.head = GaussianHead(encoder_widths[-1], config.latent_dim)
@@ -209,7 +209,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         last = decoder_stages[-1]
         self._map_shape = (last.out_channels, *last.out_size)
         flat = math.prod(self._map_shape)
-        options = {"activation": config.activation, "batch_norm": config.batch_norm}
+        options: dict[str, Any] = {"activation": config.activation, "batch_norm": config.batch_norm}
         self.encoder = nn.Sequential(conv_encoder(encoder_stages, **options), nn.Flatten(1))
         self.head = GaussianHead(flat, config.latent_dim)
         self.from_latent = nn.Sequential(
@@ -288,6 +288,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """The mean of ``p(x | z)`` ``(B, *input_shape)`` for codes ``(B, latent_dim)``."""
+        check_code(z, self.latent_dim)
         return self._mean(self._decoder_output(z, self._condition_vector(condition, len(z))))
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> VAEOutput:
@@ -346,7 +347,8 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         """Evidence lower bound of each sample, ``(B,)`` in nats (β is not applied).
 
         ``ELBO(x) = E_{q(z|x)}[log p(x | z)] − KL(q(z | x) ‖ p(z)) ≤ log p(x)``; the expectation is the
-        mean over ``n_samples`` reparameterised draws, the KL is exact.
+        mean over ``n_samples`` reparameterised draws, the KL is exact. Call it in eval mode when the
+        model has batch norm (training-mode statistics would couple the samples).
 
         Args:
             x: Inputs ``(B, *input_shape)``.
@@ -381,7 +383,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
 
         ``−log p(x) ≈ −log (1/K Σ_k p(x | z_k) p(z_k) / q(z_k | x))`` with ``z_k ~ q(z | x)``: the
         negative IWAE bound, which is ≥ ``−log p(x)`` in expectation, ≤ ``−ELBO`` and tightens as K grows.
-        Computed with ``log-mean-exp`` (stable) and without gradients.
+        Computed with ``log-mean-exp`` (stable) and without gradients; call it in eval mode.
 
         Args:
             x: Inputs ``(B, *input_shape)``.

@@ -8,6 +8,7 @@ values are comparable across image sizes) or sum over a sample's elements and av
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -43,25 +44,26 @@ RECONSTRUCTION_LOSSES: tuple[str, ...] = ("mse", "bce", "l1")
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _reduce(elementwise: Tensor, reduction: Reduction) -> Tensor:
+def _reduce(total_or_mean: Callable[[str], Tensor], batch_size: int, reduction: Reduction) -> Tensor:
+    """Apply PyTorch's fused loss with ``mean``, or ``sum`` divided by the batch size."""
     if reduction == "mean":
-        return elementwise.mean()
-    return elementwise.reshape(len(elementwise), -1).sum(1).mean()
+        return total_or_mean("mean")
+    return total_or_mean("sum") / batch_size
 
 
 def mse(x_hat: Tensor, target: Tensor, reduction: Reduction = "mean") -> Tensor:
     """Squared error ``(x̂ − x)²``, reduced as described in the module docstring."""
-    return _reduce((x_hat - target).square(), reduction)
+    return _reduce(lambda how: F.mse_loss(x_hat, target, reduction=how), len(target), reduction)
 
 
 def l1(x_hat: Tensor, target: Tensor, reduction: Reduction = "mean") -> Tensor:
     """Absolute error ``|x̂ − x|``."""
-    return _reduce((x_hat - target).abs(), reduction)
+    return _reduce(lambda how: F.l1_loss(x_hat, target, reduction=how), len(target), reduction)
 
 
 def bce(x_hat: Tensor, target: Tensor, reduction: Reduction = "mean") -> Tensor:
     """Binary cross-entropy ``−[x log x̂ + (1 − x) log(1 − x̂)]`` for ``x̂, x`` in ``[0, 1]``."""
-    return _reduce(F.binary_cross_entropy(x_hat, target, reduction="none"), reduction)
+    return _reduce(lambda how: F.binary_cross_entropy(x_hat, target, reduction=how), len(target), reduction)
 
 
 _LOSSES = {"mse": mse, "bce": bce, "l1": l1}

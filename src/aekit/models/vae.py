@@ -247,9 +247,9 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         if condition is not None:
             z = torch.cat([z, condition.to(z.dtype)], dim=1)
         if self.config.architecture == "conv":  # type: ignore[attr-defined]
-            maps = self.from_latent(z).reshape(len(z), *self._map_shape)
+            maps = self.from_latent(z).reshape(-1, *self._map_shape)
             return self.decoder(maps)  # type: ignore[no-any-return]
-        return self.decoder(z).reshape(len(z), *self.input_shape)  # type: ignore[no-any-return]
+        return self.decoder(z).reshape(-1, *self.input_shape)  # type: ignore[no-any-return]
 
     def _mean(self, decoder_output: Tensor) -> Tensor:
         """Mean of ``p(x | z)``: ``sigmoid(logits)`` (Bernoulli) or the decoded mean (Gaussian)."""

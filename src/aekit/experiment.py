@@ -6,7 +6,10 @@ Used by ``aekit train`` and ``aekit demo``; callable from Python too. The run fo
     checkpoint/       checkpoint.pt + losses.csv (resume with resume=True)
     losses.csv        every loss term per epoch
     metrics.json      test per-pixel MSE, PSNR, loss terms, sizes, time
+    settings.json     the RunSpec and the effective TrainConfig (written before training starts)
     reconstructions.png, loss_curve.png, latent_map.png
+
+``aekit report RUN_DIR`` turns the folder into one HTML page (see :mod:`aekit.report.html`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 import torch
 
+from aekit._version import __version__
 from aekit.data.datasets import LoadedDataset, load_dataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
@@ -38,6 +42,7 @@ from aekit.report.plots import (
 from aekit.training.config import TrainConfig
 from aekit.training.fit import fit
 from aekit.training.history import History
+from aekit.training.tensorboard import TensorBoardLogger
 from aekit.training.trainer import evaluate_terms
 
 DATASETS_WITH_TEST_SPLIT = ("mnist", "fashion-mnist")
@@ -50,6 +55,7 @@ __all__ = [
     "evaluation_metrics",
     "normalizer_for",
     "reconstruct_data",
+    "run_settings",
     "run_training",
 ]
 
@@ -69,6 +75,8 @@ class RunSpec:
         val_fraction: Share of the training data held out for validation.
         test_fraction: Share held out for testing when the dataset has no test split.
         max_samples: Use at most this many training samples (quick runs).
+        tensorboard_dir: Also log every loss term per epoch and reconstruction images to TensorBoard
+            event files in this folder (needs the ``tensorboard`` package).
     """
 
     dataset: str = "digits"
@@ -81,6 +89,7 @@ class RunSpec:
     val_fraction: float = 0.1
     test_fraction: float = 0.2
     max_samples: int | None = None
+    tensorboard_dir: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,14 +159,24 @@ def run_training(spec: RunSpec) -> RunResult:
     run_dir = Path(spec.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     train_config = spec.train.replace(checkpoint_dir=str(run_dir / "checkpoint"))
-    history = fit(
-        model,
-        train.x,
-        y=train.y,
-        validation_data=val.x,
-        validation_labels=val.y,
-        **{k: v for k, v in train_config.to_dict().items()},
-    )
+    settings = run_settings(spec, train_config)
+    atomic_write_text(run_dir / "settings.json", json.dumps(settings, indent=2, default=str) + "\n")
+    board = TensorBoardLogger(spec.tensorboard_dir) if spec.tensorboard_dir else None
+    try:
+        history = fit(
+            model,
+            train.x,
+            y=train.y,
+            validation_data=val.x,
+            validation_labels=val.y,
+            on_epoch_end=board.log_epoch if board is not None else None,
+            **{k: v for k, v in train_config.to_dict().items()},
+        )
+        if board is not None:
+            _log_to_tensorboard(board, model, test, settings, step=len(history))
+    finally:
+        if board is not None:
+            board.close()
     model_dir = save_model(
         model,
         run_dir / "model",
@@ -171,6 +190,30 @@ def run_training(spec: RunSpec) -> RunResult:
     files = _pictures(model, test, history, run_dir)
     files.update({"model": model_dir, "losses": run_dir / "losses.csv", "metrics": run_dir / "metrics.json"})
     return RunResult(run_dir, model_dir, metrics, history, files)
+
+
+def run_settings(spec: RunSpec, train_config: TrainConfig) -> dict[str, Any]:
+    """What ``settings.json`` holds: the run's fields, the effective training config, the aekit version."""
+    run = {
+        field.name: getattr(spec, field.name) for field in dataclasses.fields(spec) if field.name != "train"
+    }
+    if run["image_size"] is not None:
+        run["image_size"] = list(run["image_size"])
+    return {"aekit_version": __version__, "run": run, "train": train_config.to_dict()}
+
+
+def _log_to_tensorboard(
+    board: TensorBoardLogger,
+    model: AbstractAutoencoder,
+    test: TensorData,
+    settings: dict[str, Any],
+    step: int,
+) -> None:
+    """Reconstructions of the first test images (image data only) and the settings as text."""
+    shown = test.x[:16]
+    if shown.dim() == 4 and shown.shape[1] in (1, 3):
+        board.log_reconstructions(shown, reconstruct_data(model, shown), step=step)
+    board.log_text("settings", "```\n" + json.dumps(settings, indent=2, default=str) + "\n```", step=step)
 
 
 def evaluation_metrics(model: AbstractAutoencoder, data: TensorData) -> dict[str, float]:

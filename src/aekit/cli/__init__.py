@@ -6,6 +6,7 @@ Heavy imports (torch, matplotlib) happen inside commands so that ``aekit --help`
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from typing import Annotated
@@ -18,6 +19,7 @@ from aekit.cli.detect import register as register_detect
 from aekit.cli.export import register as register_export
 from aekit.cli.infer import register as register_infer
 from aekit.cli.models import register as register_models
+from aekit.cli.report import register as register_report
 from aekit.cli.train import register as register_train
 
 __all__ = ["app", "main"]
@@ -65,6 +67,23 @@ register_infer(app)
 register_models(app)
 register_export(app)
 register_detect(app)
+register_report(app)
+
+
+def _keep_examples_unwrapped(typer_app: typer.Typer) -> None:
+    """Mark help paragraphs that are commands (lines starting with ``aekit ``) with click's ``\\b`` so
+    ``--help`` prints them as written instead of re-wrapping them mid-command."""
+    for info in typer_app.registered_commands:
+        text = info.help or (inspect.getdoc(info.callback) if info.callback else None)
+        if not text:
+            continue
+        paragraphs = text.split("\n\n")
+        info.help = "\n\n".join(
+            "\b\n" + p if p.strip().startswith("aekit ") and not p.startswith("\b") else p for p in paragraphs
+        )
+
+
+_keep_examples_unwrapped(app)  # after every register_* call
 
 
 def main() -> None:

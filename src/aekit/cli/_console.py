@@ -1,9 +1,14 @@
-"""Console output for the CLI: messages on stderr (rich), data on stdout, one-line errors."""
+"""Console output for the CLI: messages on stderr (rich), data on stdout, one-line errors.
+
+Colours follow the usual conventions: none when stderr is not a terminal (rich's own detection), and no
+styling at all when ``NO_COLOR`` is set to a non-empty value (https://no-color.org).
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ParamSpec, TypeVar
@@ -17,7 +22,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-stderr = Console(stderr=True, highlight=False)
+
+def _stderr_console() -> Console:
+    # color_system=None drops every ANSI style, not only colours (rich's own NO_COLOR keeps bold).
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=True, highlight=False, color_system=None if plain else "auto")
+
+
+stderr = _stderr_console()
 
 
 class _State:
@@ -65,11 +77,43 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def progress_iter(items: Iterable[T], total: int | None, description: str) -> Iterator[T]:
-    """Iterate with a progress bar (rate and time left) on stderr, unless ``--quiet`` or not a terminal."""
+def progress_iter(
+    items: Iterable[T], total: int | None, description: str, unit: str = "steps"
+) -> Iterator[T]:
+    """Iterate with a progress bar on stderr showing count, rate (``unit``/s), time spent and time left.
+
+    Nothing is drawn with ``--quiet`` or when stderr is not a terminal (logs and pipes stay clean).
+    """
     if STATE.quiet or not stderr.is_terminal:
         yield from items
         return
-    from rich.progress import track
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
 
-    yield from track(items, total=total, description=description, console=stderr)
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:  # type: ignore[no-untyped-def]
+            speed = task.finished_speed or task.speed
+            if speed is None and task.completed and task.elapsed:
+                speed = task.completed / task.elapsed  # too few samples yet for rich's moving estimate
+            return Text("…" if speed is None else f"{speed:,.1f} {unit}/s")
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=stderr,
+    )
+    with progress:
+        yield from progress.track(items, total=total, description=description)

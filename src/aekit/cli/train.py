@@ -30,9 +30,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
 
 
-def _print_result(result: Any) -> None:
+def _print_result(result: Any, report: bool = True) -> None:
+    """Write the run's HTML report (unless told not to), then print where everything is."""
     metrics = result.metrics
     files = {name: str(path) for name, path in result.files.items()}
+    if report:
+        from aekit.report.html import write_report
+
+        files["report"] = str(write_report(result.run_dir))
+        message(f"report: {files['report']}")
     human = "\n".join(
         [
             f"run folder: {result.run_dir}",
@@ -77,6 +83,17 @@ def train(
         Path | None, typer.Option(help="TOML file with the same settings (flags override it).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the run folder's checkpoint.")] = False,
+    tensorboard: Annotated[
+        Path | None,
+        typer.Option(
+            "--tensorboard",
+            metavar="DIR",
+            help="Also log losses per epoch and reconstructions to TensorBoard event files in DIR.",
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option(help="Write RUN_DIR/report.html (see `aekit report`) at the end.")
+    ] = True,
 ) -> None:
     """Train a model and write a run folder (model files, losses.csv, metrics.json, pictures).
 
@@ -87,6 +104,8 @@ def train(
       aekit train --dataset mnist --data-dir ~/data/mnist --model mlp --set hidden_dims=[512,256]
 
       aekit train --config run.toml --resume
+
+      aekit train --epochs 5 --tensorboard runs/tb -o runs/digits
     """
     from aekit.experiment import RunSpec, run_training
     from aekit.training.config import TrainConfig
@@ -119,9 +138,10 @@ def train(
         image_size=parse_size(image_size)
         or (tuple(settings["image_size"]) if "image_size" in settings else None),
         max_samples=max_samples if max_samples is not None else settings.get("max_samples"),
+        tensorboard_dir=str(tensorboard) if tensorboard else settings.get("tensorboard_dir"),
     )
     message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
-    _print_result(run_training(spec))
+    _print_result(run_training(spec), report=report)
 
 
 def demo(
@@ -132,7 +152,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed for weights, data order and noise.")] = 0,
 ) -> None:
     """Train a convolutional autoencoder on scikit-learn's bundled 8×8 digits (offline, about a minute on
-    2 CPU cores) and write model files, losses, metrics and pictures.
+    2 CPU cores) and write model files, losses, metrics, pictures and an HTML report (report.html).
 
     Example:
 

@@ -13,7 +13,7 @@ from aekit.errors import DataError
 from aekit.models.base import AbstractAutoencoder
 from aekit.training.config import TrainConfig
 from aekit.training.history import History
-from aekit.training.trainer import Trainer, evaluate_terms
+from aekit.training.trainer import EpochHook, Trainer, evaluate_terms
 
 __all__ = ["as_tensor_data", "fit"]
 
@@ -44,6 +44,7 @@ def fit(
     shuffle: bool = True,
     validation_data: ArrayLike | None = None,
     validation_labels: np.ndarray | Tensor | None = None,
+    on_epoch_end: EpochHook | None = None,
     **train_options: Any,
 ) -> History:
     """Train ``model`` to reconstruct ``x`` and return the per-epoch :class:`History`.
@@ -58,6 +59,7 @@ def fit(
         epochs, batch_size, shuffle: As in Keras.
         validation_data: Inputs evaluated after every epoch.
         validation_labels: Labels for ``validation_data``.
+        on_epoch_end: Called with ``(epoch, row)`` after every epoch (see :class:`Trainer`).
         **train_options: Any other :class:`TrainConfig` field (``learning_rate``, ``seed``, ...).
     """
     train = as_tensor_data(x, y)
@@ -71,6 +73,8 @@ def fit(
         row = {"epoch": 1.0, **{f"train_{k}": v for k, v in evaluate_terms(model, train).items()}}
         if val is not None:
             row.update({f"val_{k}": v for k, v in evaluate_terms(model, val).items()})
+        if on_epoch_end is not None:
+            on_epoch_end(1, dict(row))
         return History([row])
     config = TrainConfig(epochs=epochs, batch_size=batch_size, shuffle=shuffle, **train_options)
-    return Trainer(config).fit(model, train, val)
+    return Trainer(config, on_epoch_end=on_epoch_end).fit(model, train, val)

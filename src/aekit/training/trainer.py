@@ -24,11 +24,12 @@ from aekit.training.history import History
 from aekit.training.progress import ProgressReporter
 from aekit.training.step import TrainStep
 
-__all__ = ["Trainer", "evaluate_terms"]
+__all__ = ["EpochHook", "Trainer", "evaluate_terms"]
 
 logger = logging.getLogger(__name__)
 
 BatchTransform = Callable[[Tensor, torch.Generator], Tensor]
+EpochHook = Callable[[int, dict[str, float]], None]
 
 
 class Trainer:
@@ -41,11 +42,21 @@ class Trainer:
         config: Training settings.
         augment: Optional seeded transform applied to training inputs each step (e.g. an
             :class:`aekit.data.augment.Augmentation`'s ``apply``).
+        on_epoch_end: Optional function called after every epoch with ``(epoch, row)``: the 1-based
+            epoch and a copy of its History row, e.g. ``TensorBoardLogger.log_epoch`` from
+            :mod:`aekit.training.tensorboard`. Under DDP only the main process calls it.
     """
 
-    def __init__(self, config: TrainConfig | None = None, *, augment: BatchTransform | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig | None = None,
+        *,
+        augment: BatchTransform | None = None,
+        on_epoch_end: EpochHook | None = None,
+    ) -> None:
         self.config = config or TrainConfig()
         self.augment = augment
+        self.on_epoch_end = on_epoch_end
 
     def fit(self, model: AbstractAutoencoder, train: BatchSource, val: BatchSource | None = None) -> History:
         """Train ``model`` in place and return the per-epoch history.
@@ -65,7 +76,7 @@ class Trainer:
         flush_before = self.config.flush_denormal and torch.set_flush_denormal(True)
         try:
             with torch.random.fork_rng(devices=_rng_devices()):
-                return _Run(self.config, model, train, val, self.augment).run()
+                return _Run(self.config, model, train, val, self.augment, self.on_epoch_end).run()
         finally:
             if flush_before:
                 torch.set_flush_denormal(False)
@@ -101,8 +112,10 @@ class _Run:
         train: BatchSource,
         val: BatchSource | None,
         augment: BatchTransform | None,
+        on_epoch_end: EpochHook | None = None,
     ) -> None:
         self.config, self.model, self.train, self.val, self.augment = config, model, train, val, augment
+        self.on_epoch_end = on_epoch_end
         self.dist = DistributedContext.from_environment()
         self.device = self.dist.device_for(resolve_device(config.device))
         model.to(self.device)
@@ -178,6 +191,8 @@ class _Run:
                 row["samples_per_second"] = n_samples * self.dist.world_size / max(seconds, 1e-9)
                 self.history.append(row)
                 progress.end_epoch(row)
+                if self.on_epoch_end is not None and self.dist.is_main:
+                    self.on_epoch_end(epoch + 1, dict(row))
                 monitored = row.get("val_loss", row["train_loss"])
                 self._step_schedulers(monitored)
                 stop = self._track_best(monitored)

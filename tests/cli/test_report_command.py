@@ -1,0 +1,66 @@
+"""``aekit demo`` and ``aekit train`` write report.html; ``aekit report`` rewrites it anywhere."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from aekit.cli import app
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    run_dir = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["--json", "--quiet", "demo", "--epochs", "1", "-o", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    return run_dir, json.loads(result.stdout)
+
+
+def test_demo_writes_the_report_and_names_it(demo_run: tuple[Path, dict]) -> None:
+    run_dir, payload = demo_run
+    assert payload["files"]["report"] == str(run_dir / "report.html")
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    for section in ("settings", "losses", "metrics", "reconstructions", "latent-map"):
+        assert f'<section id="{section}">' in html
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) == 3  # loss terms, reconstructions, latent map
+    for data in images:
+        Image.open(io.BytesIO(base64.b64decode(data))).load()
+    settings = json.loads((run_dir / "settings.json").read_text())
+    assert settings["run"]["model"] == "conv" and settings["train"]["epochs"] == 1
+    assert settings["train"]["checkpoint_dir"] == str(run_dir / "checkpoint")
+
+
+def test_human_output_prints_the_report_path(demo_run: tuple[Path, dict], tmp_path: Path) -> None:
+    run_dir, _ = demo_run
+    result = CliRunner().invoke(app, ["report", str(run_dir), "-o", str(tmp_path / "copy.html")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{tmp_path / 'copy.html'}\n"
+    assert (tmp_path / "copy.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_an_application_folder_appears_in_the_report(demo_run: tuple[Path, dict], tmp_path: Path) -> None:
+    run_dir, _ = demo_run
+    app_dir = run_dir / "apps" / "denoising"
+    app_dir.mkdir(parents=True)
+    (run_dir / "latent_map.png").replace(app_dir / "01_noisy_inputs.png")
+    (app_dir / "psnr.json").write_text(json.dumps({"noisy": 14.2, "denoised": 21.7}))
+    result = CliRunner().invoke(app, ["--quiet", "report", str(run_dir), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<section id="app-denoising"><h2>Denoising</h2>' in html
+    assert "Noisy inputs" in html and "denoised" in html
+    assert '<section id="latent-map">' not in html  # moved away above
+
+
+def test_report_of_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: run folder {tmp_path / 'nowhere'} does not exist or is not a folder\n"

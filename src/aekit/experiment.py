@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from aekit._version import __version__
+from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
@@ -75,6 +76,7 @@ class RunSpec:
         val_fraction: Share of the training data held out for validation.
         test_fraction: Share held out for testing when the dataset has no test split.
         max_samples: Use at most this many training samples (quick runs).
+        augmentation: :class:`~aekit.data.augment.Augmentation` fields for image training data.
         tensorboard_dir: Also log every loss term per epoch and reconstruction images to TensorBoard
             event files in this folder (needs the ``tensorboard`` package).
     """
@@ -89,6 +91,7 @@ class RunSpec:
     val_fraction: float = 0.1
     test_fraction: float = 0.2
     max_samples: int | None = None
+    augmentation: dict[str, Any] = dataclasses.field(default_factory=dict)
     tensorboard_dir: str | None = None
 
 
@@ -155,6 +158,7 @@ def run_training(spec: RunSpec) -> RunResult:
         options.setdefault("output_activation", "sigmoid")
     normalizer = normalizer_for(loaded, str(options.get("reconstruction", "mse")))
     train, val, test = (_normalized(part, normalizer) for part in _split(loaded, spec))
+    augmentation = Augmentation.from_dict(spec.augmentation) if spec.augmentation else None
     model = create(spec.model, input_shape=train.sample_shape, seed=spec.train.seed, **options)
     run_dir = Path(spec.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -170,6 +174,7 @@ def run_training(spec: RunSpec) -> RunResult:
             validation_data=val.x,
             validation_labels=val.y,
             on_epoch_end=board.log_epoch if board is not None else None,
+            augment=augmentation.apply if augmentation is not None else None,
             **{k: v for k, v in train_config.to_dict().items()},
         )
         if board is not None:

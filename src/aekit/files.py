@@ -15,6 +15,13 @@ from typing import IO
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
 
 
+def _default_mode() -> int:
+    """The permissions ``open()`` would give a new file (``mkstemp`` alone gives owner-only 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
@@ -30,6 +37,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield temp
         with open(temp, "rb") as written:
             os.fsync(written.fileno())
+        os.chmod(temp, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)

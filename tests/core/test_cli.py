@@ -145,3 +145,29 @@ def test_demo_writes_pictures_and_metrics(tmp_path: Path) -> None:
     assert Path(payload["files"]["reconstructions"]).is_file()
     assert Path(payload["files"]["latent_map"]).is_file()
     assert payload["metrics"]["test_mse_per_pixel"] > 0
+
+
+def test_train_with_augmentation_records_it(tmp_path: Path) -> None:
+    result = invoke(
+        "--quiet",
+        "train",
+        "--epochs",
+        "1",
+        "--max-samples",
+        "200",
+        "--set",
+        "channels=[4]",
+        "--augment",
+        "max_shift=1",
+        "--augment",
+        "max_rotation=10",
+        "--no-report",
+        "-o",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.stdout  # type: ignore[attr-defined]
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["run"]["augmentation"] == {"max_shift": 1, "max_rotation": 10}
+    bad = runner.invoke(app, ["train", "--augment", "max_shift=-1", "-o", str(tmp_path / "x")])
+    assert bad.exit_code == 2
+    assert "max_shift must be a whole number of pixels >= 0" in bad.stderr

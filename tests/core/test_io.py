@@ -123,3 +123,10 @@ def test_a_killed_write_leaves_the_old_file(tmp_path: Path) -> None:
         process.wait(timeout=10)
     time.sleep(0.05)
     assert target.read_bytes() == b"old content"
+
+
+def test_written_files_get_normal_permissions(tmp_path: Path) -> None:
+    atomic_write_bytes(tmp_path / "shared.bin", b"x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "shared.bin").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -72,6 +72,10 @@ def train(
     ] = None,
     image_size: Annotated[str | None, typer.Option(help="Resize images, e.g. 28 or 32x48.")] = None,
     max_samples: Annotated[int | None, typer.Option(help="Train on at most this many samples.")] = None,
+    augment: Annotated[
+        list[str] | None,
+        typer.Option(help="Image augmentation, KEY=VALUE (max_shift, max_rotation, ...), repeatable."),
+    ] = None,
     set_option: Annotated[
         list[str] | None,
         typer.Option("--set", help="Model config field, KEY=VALUE (JSON values), repeatable."),
@@ -138,6 +142,7 @@ def train(
         image_size=parse_size(image_size)
         or (tuple(settings["image_size"]) if "image_size" in settings else None),
         max_samples=max_samples if max_samples is not None else settings.get("max_samples"),
+        augmentation={**settings.get("augmentation", {}), **parse_assignments(augment)},
         tensorboard_dir=str(tensorboard) if tensorboard else settings.get("tensorboard_dir"),
     )
     message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")

@@ -13,7 +13,7 @@ from aekit.errors import DataError
 from aekit.models.base import AbstractAutoencoder
 from aekit.training.config import TrainConfig
 from aekit.training.history import History
-from aekit.training.trainer import EpochHook, Trainer, evaluate_terms
+from aekit.training.trainer import BatchTransform, EpochHook, Trainer, evaluate_terms
 
 __all__ = ["as_tensor_data", "fit"]
 
@@ -45,6 +45,7 @@ def fit(
     validation_data: ArrayLike | None = None,
     validation_labels: np.ndarray | Tensor | None = None,
     on_epoch_end: EpochHook | None = None,
+    augment: BatchTransform | None = None,
     **train_options: Any,
 ) -> History:
     """Train ``model`` to reconstruct ``x`` and return the per-epoch :class:`History`.
@@ -60,6 +61,7 @@ def fit(
         validation_data: Inputs evaluated after every epoch.
         validation_labels: Labels for ``validation_data``.
         on_epoch_end: Called with ``(epoch, row)`` after every epoch (see :class:`Trainer`).
+        augment: Seeded transform of training inputs, e.g. ``Augmentation(max_shift=2).apply``.
         **train_options: Any other :class:`TrainConfig` field (``learning_rate``, ``seed``, ...).
     """
     train = as_tensor_data(x, y)
@@ -77,4 +79,4 @@ def fit(
             on_epoch_end(1, dict(row))
         return History([row])
     config = TrainConfig(epochs=epochs, batch_size=batch_size, shuffle=shuffle, **train_options)
-    return Trainer(config, on_epoch_end=on_epoch_end).fit(model, train, val)
+    return Trainer(config, augment=augment, on_epoch_end=on_epoch_end).fit(model, train, val)

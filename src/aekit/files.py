@@ -43,7 +43,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
-def _atomic_write(path: str | os.PathLike[str], mode: str, write: Callable[[IO], None]) -> None:
+def _atomic_write(path: str | os.PathLike[str], mode: str, write: Callable[[IO], object]) -> None:
     with atomic_path(path) as temp, open(temp, mode) as handle:
         write(handle)
 

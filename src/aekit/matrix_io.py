@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,8 +94,8 @@ class MatrixWriter:
     def __enter__(self) -> MatrixWriter:
         self._atomic = atomic_path(self.path)
         self._temp = self._atomic.__enter__()
-        self._parquet = None
-        self._handle = None
+        self._parquet: Any = None
+        self._handle: Any = None
         if self.suffix == ".npy":
             self._handle = open(self._temp, "wb")
             header = {

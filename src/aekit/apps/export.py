@@ -82,7 +82,7 @@ def export_onnx(
     model = model.eval()
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    written = {}
+    written: dict[str, Path] = {}
     for part in parts:
         wrapper_class, input_name, output_name = _WRAPPERS[part]
         wrapper = wrapper_class(model).eval()
@@ -108,6 +108,8 @@ def export_onnx(
                     f"could not export the {part} of {type(model).__name__} to ONNX: {error}"
                 ) from None
         path = target / f"{part}.onnx"
+        if program is None:
+            raise AekitError(f"the ONNX exporter returned nothing for the {part} of {type(model).__name__}")
         with atomic_path(path) as temp:
             program.save(str(temp))
         written[part] = path

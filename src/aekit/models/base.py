@@ -94,6 +94,8 @@ class AbstractAutoencoder(nn.Module, ABC):
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon")
     phases: ClassVar[tuple[Phase, ...]] = (Phase("main"),)
     registry_name: ClassVar[str] = ""
+    closed_form: ClassVar[bool] = False
+    """True for models fitted in one step by :meth:`fit_closed_form` instead of gradient training."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -133,6 +135,10 @@ class AbstractAutoencoder(nn.Module, ABC):
     @abstractmethod
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """Return the loss terms; the key set equals ``loss_terms`` whatever the config."""
+
+    def fit_closed_form(self, x: Tensor) -> AbstractAutoencoder:
+        """Fit in one step from data ``x`` (models with ``closed_form = True``, such as PCA)."""
+        raise NotImplementedError(f"{type(self).__name__} is trained by gradient descent, not in closed form")
 
     def reconstruct(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Deterministic reconstruction ``decode(encode(x))``, shape of ``x``."""

@@ -49,6 +49,9 @@ class PCAAutoencoder(AbstractAutoencoder):
     config_class = PCAConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon")
     closed_form: ClassVar[bool] = True
+    mean: Tensor
+    components: Tensor
+    explained_variance: Tensor
 
     def __init__(self, config: PCAConfig) -> None:
         super().__init__(config)

@@ -70,8 +70,8 @@ def fit(
         if validation_data is not None
         else None
     )
-    if getattr(model, "closed_form", False):
-        model.fit_closed_form(train.x)  # type: ignore[attr-defined]
+    if model.closed_form:
+        model.fit_closed_form(train.x)
         row = {"epoch": 1.0, **{f"train_{k}": v for k, v in evaluate_terms(model, train).items()}}
         if val is not None:
             row.update({f"val_{k}": v for k, v in evaluate_terms(model, val).items()})

@@ -149,7 +149,7 @@ class _Run:
     def _make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         groups = self.model.param_groups()
         optimizer_class = torch.optim.AdamW if self.config.optimizer == "adamw" else torch.optim.Adam
-        optimizers = {}
+        optimizers: dict[str, torch.optim.Optimizer] = {}
         for phase in self.model.phases:
             if phase.group not in groups:
                 raise ConfigError(f"phase {phase.name!r} names unknown parameter group {phase.group!r}")

@@ -20,6 +20,7 @@ from aekit.cli.export import register as register_export
 from aekit.cli.infer import register as register_infer
 from aekit.cli.models import register as register_models
 from aekit.cli.report import register as register_report
+from aekit.cli.restore import register as register_restore
 from aekit.cli.train import register as register_train
 
 __all__ = ["app", "main"]
@@ -68,6 +69,7 @@ register_models(app)
 register_export(app)
 register_detect(app)
 register_report(app)
+register_restore(app)
 
 
 def _keep_examples_unwrapped(typer_app: typer.Typer) -> None:

@@ -1,0 +1,202 @@
+"""Inpainting: fill the missing pixels of an image and keep every known pixel exactly as it was.
+
+Two methods, so they can be compared:
+
+* ``mask_aware``: a model trained with hole masks as an extra input channel
+  (:class:`~aekit.models.inpainting.InpaintingAutoencoder`) sees the holes and fills them;
+* ``reconstruct`` (the lecture material's method): holes are first set to the known pixels' mean
+  (or 0), the damaged image goes through an autoencoder trained on clean images, its output replaces
+  the holes, and this repeats ``iterations`` times, each pass starting from the previous fill.
+
+Either way only the holes change: ``out = m · model output + (1 − m) · image``. Images of any size
+are processed tile by tile (:mod:`aekit.apps.tiling`), and only tiles touching a hole are computed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from aekit.apps.restoration import FileResult, RestorationResult, as_image, model_image_shape, tile_function
+from aekit.apps.tiling import Window, tile_apply
+from aekit.config import check_choice
+from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.imageio import read_image, read_mask, write_image
+from aekit.io import ModelBundle
+
+__all__ = ["INPAINT_METHODS", "InpaintMethod", "inpaint", "inpaint_file", "rectangle_mask"]
+
+InpaintMethod = Literal["auto", "mask_aware", "reconstruct"]
+INPAINT_METHODS: tuple[str, ...] = ("auto", "mask_aware", "reconstruct")
+InitialFill = Literal["mean", "zero"]
+
+
+def rectangle_mask(size: tuple[int, int], x: int, y: int, width: int, height: int) -> Tensor:
+    """Boolean ``(H, W)`` mask, True inside the rectangle with top-left corner ``(x, y)`` (column, row).
+
+    Raises:
+        ShapeError: The rectangle is empty or does not lie inside the image.
+    """
+    image_h, image_w = size
+    if width < 1 or height < 1:
+        raise ShapeError(f"the rectangle must be at least 1x1; got {width}x{height}")
+    if x < 0 or y < 0 or x + width > image_w or y + height > image_h:
+        raise ShapeError(
+            f"the rectangle x={x}, y={y}, width={width}, height={height} does not fit the "
+            f"{image_w}x{image_h} (WxH) image"
+        )
+    mask = torch.zeros(image_h, image_w, dtype=torch.bool)
+    mask[y : y + height, x : x + width] = True
+    return mask
+
+
+def _as_mask(mask: Tensor | np.ndarray, size: tuple[int, int]) -> Tensor:
+    tensor = torch.as_tensor(mask)
+    if tensor.dim() == 3 and tensor.shape[0] == 1:
+        tensor = tensor[0]
+    if tuple(tensor.shape) != tuple(size):
+        raise ShapeError(
+            f"the mask must have the image's size (H, W) = {tuple(size)}; got shape {tuple(tensor.shape)}"
+        )
+    return tensor.bool() if tensor.dtype == torch.bool else tensor > 0.5
+
+
+def inpaint(
+    bundle: ModelBundle,
+    image: Tensor | np.ndarray,
+    mask: Tensor | np.ndarray,
+    *,
+    method: InpaintMethod = "auto",
+    iterations: int = 1,
+    initial_fill: InitialFill = "mean",
+    overlap: int | tuple[int, int] | None = None,
+    window: Window = "hann",
+    batch_size: int = 64,
+) -> RestorationResult:
+    """Fill the pixels of ``image`` where ``mask`` is True.
+
+    Args:
+        bundle: A loaded model folder (:func:`aekit.io.load`) of an image model.
+        image: ``(C, H, W)`` or ``(H, W)`` in the unit range [0, 1]; values under the mask are ignored
+            but must be finite.
+        mask: Boolean (or 0/1) ``(H, W)``: True = missing.
+        method: ``mask_aware`` (a model that takes the mask), ``reconstruct`` (any autoencoder), or
+            ``auto``: ``mask_aware`` when the model takes a mask, else ``reconstruct``.
+        iterations: Passes of the ``reconstruct`` method (``mask_aware`` makes one).
+        initial_fill: What holes hold before the first ``reconstruct`` pass: the known pixels' ``mean``
+            per channel, or ``zero``.
+        overlap, window, batch_size: Tiling, as in :func:`aekit.apps.tiling.tile_apply`.
+
+    Returns:
+        The filled image (known pixels bit-identical to ``image``), the mask and the tile count.
+
+    Raises:
+        ShapeError: Not an image model, channel count or mask size differ from the image's.
+        ConfigError: ``mask_aware`` with a model that takes no mask, or a bad option.
+        DataError: Every pixel is missing, or the image has NaN/infinite values.
+    """
+    channels, tile_h, tile_w = model_image_shape(bundle)
+    check_choice("method", method, INPAINT_METHODS)
+    check_choice("initial_fill", initial_fill, ("mean", "zero"))
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ConfigError(f"iterations must be a positive int; got {iterations!r}")
+    takes_mask = bool(getattr(bundle.model, "takes_mask", False))
+    resolved = ("mask_aware" if takes_mask else "reconstruct") if method == "auto" else method
+    if resolved == "mask_aware" and not takes_mask:
+        raise ConfigError(
+            f"method='mask_aware' needs a model trained with hole masks (e.g. 'inpainting'); this "
+            f"{type(bundle.model).__name__} takes no mask, so use method='reconstruct'"
+        )
+    x = as_image(image, channels)
+    holes = _as_mask(mask, tuple(x.shape[1:]))  # type: ignore[arg-type]
+    if holes.all():
+        raise DataError("every pixel is missing; inpainting needs some known pixels")
+    if not holes.any():
+        return RestorationResult(x.clone(), holes, 0, resolved)
+    known = x[:, ~holes]
+    fill = known.mean(dim=1) if initial_fill == "mean" else torch.zeros(channels)
+    current = torch.where(holes, fill.reshape(-1, 1, 1), x)
+    options = {"overlap": overlap, "window": window, "batch_size": batch_size, "only": holes}
+    n_tiles = 0
+    if resolved == "mask_aware":
+        stacked = torch.cat([current, holes[None].float()])
+        tiled = tile_apply(stacked, tile_function(bundle, channels), (tile_h, tile_w), **options)  # type: ignore[arg-type]
+        current = torch.where(holes, tiled.image, x)
+        n_tiles = tiled.n_tiles
+    else:
+        for _ in range(iterations):
+            tiled = tile_apply(current, tile_function(bundle), (tile_h, tile_w), **options)  # type: ignore[arg-type]
+            current = torch.where(holes, tiled.image, x)
+            n_tiles += tiled.n_tiles
+    return RestorationResult(current, holes, n_tiles, resolved)
+
+
+def inpaint_file(
+    bundle: ModelBundle,
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    mask: str | os.PathLike[str] | Tensor | np.ndarray | None = None,
+    rectangle: tuple[int, int, int, int] | None = None,
+    method: InpaintMethod = "auto",
+    iterations: int = 1,
+    initial_fill: InitialFill = "mean",
+    overlap: int | tuple[int, int] | None = None,
+    window: Window = "hann",
+    batch_size: int = 64,
+) -> FileResult:
+    """Inpaint an image or ``.npy`` array file and write the result atomically.
+
+    The pixels to fill are the union of ``mask`` (a mask image, white = missing, or a boolean array),
+    ``rectangle`` ``(x, y, width, height)`` and, for float arrays, the NaN values. Known pixels are
+    written back bit for bit; PNG keeps its bit depth, ``.npy`` its dtype and value range.
+
+    Raises:
+        DataError: An unreadable file, or nothing to fill (no mask, rectangle or NaN).
+        ShapeError: The mask's size differs from the image's, the rectangle does not fit, or the
+            channel count differs from the model's.
+    """
+    source = read_image(input_path)
+    holes = torch.from_numpy(source.missing.copy())
+    if mask is not None:
+        if isinstance(mask, str | os.PathLike):
+            given = torch.from_numpy(read_mask(mask, source.size))
+        else:
+            given = _as_mask(mask, source.size)
+        holes |= given
+    if rectangle is not None:
+        holes |= rectangle_mask(source.size, *rectangle)
+    if not holes.any():
+        raise DataError(
+            f"nothing to fill in {input_path}: give a mask or a rectangle (or NaN values in a .npy array)"
+        )
+    result = inpaint(
+        bundle,
+        torch.from_numpy(source.to_unit()),
+        holes,
+        method=method,
+        iterations=iterations,
+        initial_fill=initial_fill,
+        overlap=overlap,
+        window=window,
+        batch_size=batch_size,
+    )
+    filled, n_clipped = source.from_unit(result.image.numpy())
+    raw = np.where(holes.numpy()[None], filled, source.raw)
+    output = write_image(output_path, source.with_raw(raw))
+    n_filled = int(holes.sum())
+    return FileResult(
+        Path(input_path),
+        output,
+        source.size,
+        source.channels,
+        result.n_tiles,
+        n_filled,
+        n_clipped,
+        result.method,
+    )

@@ -1,0 +1,163 @@
+"""Shared pieces of the restoration apps (:mod:`~aekit.apps.denoise`, :mod:`~aekit.apps.inpaint`).
+
+Restoration works on images in the unit range [0, 1] (see :mod:`aekit.imageio`), which is what an
+image model trained by aekit sees: its normaliser maps the training images' fixed range (0..255,
+0..65535) onto [0, 1]. Models normalised per feature (standardised tables) are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.imageio import READABLE_SUFFIXES, WRITABLE_SUFFIXES
+from aekit.io import ModelBundle
+
+__all__ = [
+    "FileResult",
+    "RestorationResult",
+    "as_image",
+    "model_image_shape",
+    "restoration_pairs",
+    "tile_function",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class RestorationResult:
+    """A restored image.
+
+    Attributes:
+        image: ``(C, H, W)`` float32 in the unit range (values may stray slightly outside [0, 1]).
+        mask: Boolean ``(H, W)`` of the pixels that were filled (inpainting); None for denoising.
+        n_tiles: Model calls' worth of tiles (summed over iterations).
+        method: ``"denoise"``, ``"mask_aware"`` or ``"reconstruct"``.
+    """
+
+    image: Tensor
+    mask: Tensor | None
+    n_tiles: int
+    method: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FileResult:
+    """What restoring one file did.
+
+    Attributes:
+        input, output: The files read and written.
+        size: ``(H, W)``.
+        channels: Colour channels (1 grey, 3 colour).
+        n_tiles: Tiles passed through the model.
+        n_filled: Pixels filled (inpainting; 0 for denoising).
+        n_clipped: Values clipped to the output's bit depth.
+        method: As in :class:`RestorationResult`.
+    """
+
+    input: Path
+    output: Path
+    size: tuple[int, int]
+    channels: int
+    n_tiles: int
+    n_filled: int
+    n_clipped: int
+    method: str
+
+
+def model_image_shape(bundle: ModelBundle) -> tuple[int, int, int]:
+    """The ``(C, h, w)`` tiles the model takes.
+
+    Raises:
+        ShapeError: The model does not take images ``(C, H, W)``.
+        ConfigError: Its inputs are normalised per feature, not from a fixed range onto [0, 1].
+    """
+    shape = tuple(bundle.model.input_shape)
+    if len(shape) != 3:
+        raise ShapeError(
+            f"restoration needs an image model with input_shape (C, H, W); this model takes {shape}"
+        )
+    if bundle.normalizer.kind not in ("identity", "scale"):
+        raise ConfigError(
+            "restoration needs a model trained on images scaled from a fixed range to [0, 1] "
+            f"(normalisation 'scale' or 'identity'); this model uses {bundle.normalizer.kind!r}"
+        )
+    return shape  # type: ignore[return-value]
+
+
+def _describe_channels(channels: int) -> str:
+    return {1: "grey", 3: "colour"}.get(channels, f"{channels}-channel")
+
+
+def as_image(image: Tensor | np.ndarray, channels: int, name: str = "image") -> Tensor:
+    """``image`` as float32 ``(C, H, W)``; ``(H, W)`` is taken as one channel.
+
+    Raises:
+        ShapeError: Not 2-D/3-D, or a channel count other than the model's ``channels``.
+        DataError: NaN or infinite values.
+    """
+    tensor = torch.as_tensor(image).float()
+    if tensor.dim() == 2:
+        tensor = tensor[None]
+    if tensor.dim() != 3:
+        raise ShapeError(f"{name} must have shape (C, H, W) or (H, W); got {tuple(tensor.shape)}")
+    if tensor.shape[0] != channels:
+        raise ShapeError(
+            f"the model was trained on {channels}-channel ({_describe_channels(channels)}) images; "
+            f"{name} has {tensor.shape[0]} channels ({_describe_channels(tensor.shape[0])})"
+        )
+    if not torch.isfinite(tensor).all():
+        raise DataError(f"{name} contains NaN or infinite values; inpaint them (NaN marks missing pixels)")
+    return tensor
+
+
+def tile_function(bundle: ModelBundle, image_channels: int | None = None) -> Callable[[Tensor], Tensor]:
+    """Tiles ``(B, C, h, w)`` → the model's reconstruction, on the model's device.
+
+    With ``image_channels`` the tiles carry the mask after the image channels, and it is passed to the
+    model as ``condition`` (mask-aware inpainting).
+    """
+    model = bundle.model
+    model.eval()
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+
+    def run(tiles: Tensor) -> Tensor:
+        tiles = tiles.to(device)
+        if image_channels is None:
+            return model.reconstruct(tiles)
+        return model.reconstruct(tiles[:, :image_channels], tiles[:, image_channels:])
+
+    return run
+
+
+def _output_name(file: Path) -> str:
+    return file.name if file.suffix.lower() in WRITABLE_SUFFIXES else file.stem + ".png"
+
+
+def restoration_pairs(source: str | Path, target: str | Path) -> list[tuple[Path, Path]]:
+    """``(input, output)`` files: one pair for a file, or every readable image of a folder mapped to the
+    same name in the ``target`` folder (JPEG/TIFF/BMP inputs are written as PNG).
+
+    Raises:
+        DataError: ``source`` does not exist, holds no images, or is a folder while ``target`` is a file.
+    """
+    source, target = Path(source), Path(target)
+    if source.is_file():
+        return [(source, target)]
+    if not source.is_dir():
+        raise DataError(f"input {source} does not exist")
+    if target.is_file():
+        raise DataError(f"input {source} is a folder, so the output must be a folder too; {target} is a file")
+    files = sorted(
+        p
+        for p in source.iterdir()
+        if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith(".")
+    )
+    if not files:
+        raise DataError(f"folder {source} holds no images ({', '.join(READABLE_SUFFIXES)})")
+    return [(file, target / _output_name(file)) for file in files]

@@ -1,0 +1,107 @@
+"""``aekit denoise`` and ``aekit inpaint`` in-process: single files, folders, JSON, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from aekit.cli import app
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def _grey(path: Path, size: tuple[int, int] = (12, 15), seed: int = 0) -> np.ndarray:
+    pixels = np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return pixels
+
+
+def test_denoise_one_file_and_a_folder(runner: CliRunner, saved_conv: Path, tmp_path: Path) -> None:
+    _grey(tmp_path / "noisy.png")
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "denoise",
+            str(tmp_path / "noisy.png"),
+            "--model",
+            str(saved_conv),
+            "-o",
+            str(tmp_path / "clean.png"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["n_files"] == 1 and payload["files"][0]["size"] == [12, 15]
+    assert _pixels(tmp_path / "clean.png").shape == (12, 15)
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for index in range(2):
+        _grey(folder / f"page{index}.png", seed=index)
+    np.save(folder / "field.npy", np.linspace(0, 1, 100).reshape(10, 10))
+    result = runner.invoke(
+        app, ["denoise", str(folder), "--model", str(saved_conv), "-o", str(tmp_path / "cleaned")]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "cleaned").iterdir()) == ["field.npy", "page0.png", "page1.png"]
+    assert result.stdout.splitlines() == [
+        str(tmp_path / "cleaned" / n) for n in ("field.npy", "page0.png", "page1.png")
+    ]
+
+
+def test_inpaint_with_a_mask_or_a_rectangle_keeps_known_pixels(
+    runner: CliRunner, saved_inpainter: Path, tmp_path: Path
+) -> None:
+    pixels = _grey(tmp_path / "photo.png")
+    mask = np.zeros((12, 15), np.uint8)
+    mask[3:6, 4:9] = 255
+    Image.fromarray(mask).save(tmp_path / "holes.png")
+    args = ["inpaint", str(tmp_path / "photo.png"), "--model", str(saved_inpainter)]
+    result = runner.invoke(app, [*args, "--mask", str(tmp_path / "holes.png"), "-o", str(tmp_path / "a.png")])
+    assert result.exit_code == 0, result.output
+    out = _pixels(tmp_path / "a.png")
+    np.testing.assert_array_equal(out[mask == 0], pixels[mask == 0])
+
+    result = runner.invoke(
+        app, ["--json", *args, "--rect", "2,1,5,3", "--method", "mask_aware", "-o", str(tmp_path / "b.png")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"][0]["n_filled"] == 15
+    out = _pixels(tmp_path / "b.png")
+    keep = np.ones((12, 15), bool)
+    keep[1:4, 2:7] = False
+    np.testing.assert_array_equal(out[keep], pixels[keep])
+
+
+def test_bad_input_gives_one_line_and_exit_status_2(
+    runner: CliRunner, saved_conv: Path, tmp_path: Path
+) -> None:
+    _grey(tmp_path / "photo.png")
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(tmp_path / "small_mask.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    base = ["--model", str(saved_conv), "-o", str(tmp_path / "out.png")]
+    cases = [
+        (
+            ["inpaint", str(tmp_path / "photo.png"), *base, "--mask", str(tmp_path / "small_mask.png")],
+            "is 5x5 (WxH) but the image is 15x12",
+        ),
+        (["denoise", str(tmp_path / "broken.png"), *base], "truncated"),
+        (["inpaint", str(tmp_path / "photo.png"), *base, "--rect", "1,2,3"], "--rect must be four integers"),
+        (
+            ["inpaint", str(tmp_path / "photo.png"), *base, "--rect", "1,1,2,2", "--method", "mask_aware"],
+            "needs a model trained with hole masks",
+        ),
+    ]
+    for args, expected in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert expected in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "out.png").exists()

@@ -6,7 +6,10 @@ Training alternates three phases per batch (the trainer runs them in order):
 
 1. ``reconstruction``: encoder and decoder minimise ``recon``;
 2. ``discriminator``: the discriminator ``D`` learns to tell prior samples ``z' ~ p(z)`` from codes
-   ``z = f(x)``, minimising ``disc = ½ [−log σ(D(z')) − log(1 − σ(D(z)))]``;
+   ``z = f(x)``, minimising ``disc = ½ [−log σ(D(z')) − log(1 − σ(D(z)))] + (γ/2) E‖∇D(z')‖²``, where the
+   last term (R1, Mescheder et al. 2018; ``γ`` = ``discriminator_penalty``) keeps the game from
+   oscillating: without it, codes of 16 dimensions ended farther from the prior than a plain
+   autoencoder's (``tests/families``, ``benchmarks/families.py``);
 3. ``generator``: the encoder learns to fool ``D``, minimising ``gen = −log σ(D(z))``.
 
 At the optimum the aggregated posterior ``q(z) = E_x[q(z|x)]`` equals the prior, so decoding prior
@@ -24,7 +27,7 @@ from torch import Tensor
 
 from aekit.config import check_choice, check_positive
 from aekit.errors import ConfigError, ShapeError
-from aekit.losses.adversarial import discriminator_loss, generator_loss
+from aekit.losses.adversarial import discriminator_loss, generator_loss, real_gradient_penalty
 from aekit.losses.functional import reconstruction_loss
 from aekit.models._backbone import BackboneConfig, as_one_hot, build_decoder, build_encoder, check_labels
 from aekit.models.base import AbstractGenerativeAutoencoder, AEOutput, Batch, LossTerms, Phase, PreparedBatch
@@ -56,9 +59,12 @@ class AdversarialAutoencoderConfig(BackboneConfig):
         prior_std: Standard deviation of each component, in every dimension.
         discriminator_hidden_dims: Hidden widths of the code discriminator.
         discriminator_dropout: Dropout in the discriminator.
+        discriminator_penalty: ``γ`` of the R1 gradient penalty on prior samples in ``disc``; 0 turns
+            it off (the paper's original game).
 
-    The mixture prior trains far more reliably with ``batch_norm=True`` (codes must split into
-    components early, before the discriminator wins); the Gaussian prior does well without it.
+    The mixture prior trains more reliably with ``batch_norm=True``: on the 8×8 digits the conditional
+    model put 0.89–0.93 of the codes in their class's component with it, 0.54–0.67 without (3 seeds).
+    The Gaussian prior does well without it.
     """
 
     latent_dim: int = 8
@@ -68,6 +74,7 @@ class AdversarialAutoencoderConfig(BackboneConfig):
     prior_std: float = 0.3
     discriminator_hidden_dims: tuple[int, ...] = (256, 256)
     discriminator_dropout: float = 0.0
+    discriminator_penalty: float = 1.0
 
     def validate(self) -> None:
         super().validate()
@@ -79,6 +86,7 @@ class AdversarialAutoencoderConfig(BackboneConfig):
         check_positive("prior_std", self.prior_std)
         for width in self.discriminator_hidden_dims:
             check_positive("discriminator_hidden_dims entries", width)
+        check_positive("discriminator_penalty", self.discriminator_penalty, allow_zero=True)
         if not 0.0 <= self.discriminator_dropout < 1.0:
             raise ConfigError(f"discriminator_dropout must be in [0, 1); got {self.discriminator_dropout!r}")
         if self.prior == "mixture" and self.latent_dim < 2:
@@ -117,12 +125,14 @@ class AdversarialOutput(AEOutput):
         prior_logits: ``D`` on the prior samples, ``(B,)``.
         code_logits: ``D`` on the codes, ``(B,)``; gradients reach the encoder (generator phase).
         detached_code_logits: ``D`` on the detached codes, ``(B,)`` (discriminator phase).
+        condition: The one-hot labels ``(B, n_classes)`` shown to ``D``, or None (unconditional).
     """
 
     prior_sample: Tensor = dataclasses.field(kw_only=True)
     prior_logits: Tensor = dataclasses.field(kw_only=True)
     code_logits: Tensor = dataclasses.field(kw_only=True)
     detached_code_logits: Tensor = dataclasses.field(kw_only=True)
+    condition: Tensor | None = dataclasses.field(kw_only=True, default=None)
 
 
 class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
@@ -239,12 +249,14 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
             prior_logits=self.discriminator(self._join(prior, one_hot)),
             code_logits=self.discriminator(self._join(z, one_hot)),
             detached_code_logits=self.discriminator(self._join(z.detach(), one_hot)),
+            condition=one_hot,
         )
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:  # type: ignore[override]
         """Loss terms (see the module docstring).
 
-        ``recon``: the configured reconstruction loss; ``disc = ½[−log σ(D(z')) − log(1 − σ(D(z)))]``;
+        ``recon``: the configured reconstruction loss; ``disc = ½[−log σ(D(z')) − log(1 − σ(D(z)))]
+        + (γ/2) E‖∇D(z')‖²`` (the discriminator's whole objective, penalty included);
         ``gen = −log σ(D(z))``; ``loss = recon + gen``.
         """
         if not isinstance(output, AdversarialOutput):
@@ -253,6 +265,13 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
             )
         recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)  # type: ignore[attr-defined]
         disc = discriminator_loss(output.prior_logits, output.detached_code_logits)
+        penalty_weight = self.config.discriminator_penalty  # type: ignore[attr-defined]
+        if penalty_weight > 0:
+            one_hot = output.condition
+            penalty = real_gradient_penalty(
+                lambda prior: self.discriminator(self._join(prior, one_hot)), output.prior_sample
+            )
+            disc = disc + 0.5 * penalty_weight * penalty
         gen = generator_loss(output.code_logits)
         return {"loss": recon + gen, "recon": recon, "disc": disc, "gen": gen}
 
@@ -270,7 +289,9 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
                 condition = torch.randint(self.n_classes, (n_samples,), generator=generator).to(
                     self.prior_means.device
                 )
-            one_hot = as_one_hot(condition, self.n_classes, n_samples, model=self.registry_name)
+            one_hot = as_one_hot(
+                condition.to(self.prior_means.device), self.n_classes, n_samples, model=self.registry_name
+            )
         z = self.prior_sample(n_samples, labels=self._prior_labels(one_hot), generator=generator)
         return self.decoder(self._join(z, one_hot))  # type: ignore[no-any-return]
 

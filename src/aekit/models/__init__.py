@@ -14,6 +14,13 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     stacked,
     vae,
 )
+from aekit.models.adversarial import (
+    AdversarialAutoencoder,
+    AdversarialAutoencoderConfig,
+    ConditionalAdversarialAutoencoder,
+    ConditionalAdversarialAutoencoderConfig,
+)
+from aekit.models.adversarial_recon import AdversarialReconstruction, AdversarialReconstructionConfig
 from aekit.models.ae import ConvAutoencoder, ConvAutoencoderConfig, MLPAutoencoder, MLPAutoencoderConfig
 from aekit.models.base import (
     AbstractAutoencoder,
@@ -23,8 +30,11 @@ from aekit.models.base import (
     ModelConfig,
     Phase,
 )
+from aekit.models.multi_decoder import MultiDecoderAutoencoder, MultiDecoderConfig
 from aekit.models.pca import PCAAutoencoder, PCAConfig
 from aekit.models.registry import create, from_config, get, names, register_model, register_preset
+from aekit.models.segmentation import SegmentationAutoencoder, SegmentationConfig
+from aekit.models.stacked import StackedAutoencoder, StackedAutoencoderConfig
 from aekit.models.vae import CVAE, VAE, CVAEConfig, VAEConfig, VAEOutput
 
 __all__ = [
@@ -33,16 +43,28 @@ __all__ = [
     "AEOutput",
     "AbstractAutoencoder",
     "AbstractGenerativeAutoencoder",
+    "AdversarialAutoencoder",
+    "AdversarialAutoencoderConfig",
+    "AdversarialReconstruction",
+    "AdversarialReconstructionConfig",
     "CVAEConfig",
+    "ConditionalAdversarialAutoencoder",
+    "ConditionalAdversarialAutoencoderConfig",
     "ConvAutoencoder",
     "ConvAutoencoderConfig",
     "LossTerms",
     "MLPAutoencoder",
     "MLPAutoencoderConfig",
     "ModelConfig",
+    "MultiDecoderAutoencoder",
+    "MultiDecoderConfig",
     "PCAAutoencoder",
     "PCAConfig",
     "Phase",
+    "SegmentationAutoencoder",
+    "SegmentationConfig",
+    "StackedAutoencoder",
+    "StackedAutoencoderConfig",
     "VAEConfig",
     "VAEOutput",
     "create",

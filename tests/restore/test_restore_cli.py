@@ -105,3 +105,26 @@ def test_bad_input_gives_one_line_and_exit_status_2(
         assert result.exit_code == 2, (args, result.output)
         assert expected in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert not (tmp_path / "out.png").exists()
+
+
+def test_inpaint_a_folder_with_a_folder_of_masks(runner: CliRunner, saved_conv: Path, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "masks").mkdir()
+    originals = {}
+    for index in range(2):
+        originals[f"p{index}"] = _grey(tmp_path / "in" / f"p{index}.png", seed=index)
+        mask = np.zeros((12, 15), np.uint8)
+        mask[index : index + 3, 2:6] = 255
+        Image.fromarray(mask).save(tmp_path / "masks" / f"p{index}.png")
+    args = ["inpaint", str(tmp_path / "in"), "--model", str(saved_conv), "--mask", str(tmp_path / "masks")]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    for name, pixels in originals.items():
+        out = _pixels(tmp_path / "out" / f"{name}.png")
+        keep = np.ones((12, 15), bool)
+        keep[int(name[1]) : int(name[1]) + 3, 2:6] = False
+        np.testing.assert_array_equal(out[keep], pixels[keep])
+    (tmp_path / "masks" / "p1.png").unlink()
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "out2")])
+    assert result.exit_code == 2 and "has no p1.png" in result.stderr
+    assert not (tmp_path / "out2").exists()  # masks are checked before any file is written

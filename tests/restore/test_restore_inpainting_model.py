@@ -51,7 +51,7 @@ def test_prepare_batch_blanks_the_holes_and_keeps_the_clean_target() -> None:
 
 
 def test_the_model_sees_the_mask_and_not_the_hidden_pixels() -> None:
-    model = create("inpainting", seed=0, input_shape=(1, 12, 12)).eval()
+    model = create("inpainting", seed=0, input_shape=(1, 12, 12), channels=(8, 16)).eval()
     x = torch.rand(2, 1, 12, 12, generator=_generator())
     mask = torch.zeros(2, 1, 12, 12)
     mask[:, :, 3:7, 3:7] = 1

@@ -147,12 +147,13 @@ def inpaint(
     rectangle = _parse_rectangle(rect) if rect is not None else None
     bundle = load(model_dir)
     pairs = restoration_pairs(source, output)
+    masks = [_mask_for(mask, file) for file, _ in pairs]  # every mask found before any file is written
     results = [
         inpaint_file(
             bundle,
             file,
             target,
-            mask=_mask_for(mask, file),
+            mask=file_mask,
             rectangle=rectangle,
             method=method,  # type: ignore[arg-type]
             iterations=iterations,
@@ -161,7 +162,9 @@ def inpaint(
             window=window,  # type: ignore[arg-type]
             batch_size=batch_size,
         )
-        for file, target in progress_iter(pairs, len(pairs), "inpainting", unit="files")
+        for (file, target), file_mask in progress_iter(
+            zip(pairs, masks, strict=True), len(pairs), "inpainting", unit="files"
+        )
     ]
     _report(results, "inpainted")
 

@@ -82,6 +82,9 @@ class ModelCase:
 CASES: dict[str, ModelCase] = {
     "cvae": ModelCase(config={"n_classes": 3}, labels=class_labels(3)),
     "caae": ModelCase(config={"n_classes": 3}, labels=class_labels(3)),
+    "encoder_classifier": ModelCase(
+        config={"n_classes": 3}, labels=class_labels(3), output_shape=lambda shape: (3,)
+    ),
     "multi_decoder": ModelCase(config={"n_domains": 2}, labels=class_labels(2)),
     "segmentation": ModelCase(
         config={"n_classes": 3}, labels=segmentation_masks(3), output_shape=lambda shape: (3, *shape[1:])

@@ -18,6 +18,7 @@ from aekit.cli._console import STATE
 from aekit.cli.detect import register as register_detect
 from aekit.cli.export import register as register_export
 from aekit.cli.infer import register as register_infer
+from aekit.cli.latent import register as register_latent
 from aekit.cli.models import register as register_models
 from aekit.cli.report import register as register_report
 from aekit.cli.restore import register as register_restore
@@ -70,6 +71,7 @@ register_export(app)
 register_detect(app)
 register_report(app)
 register_restore(app)
+register_latent(app)
 
 
 def _keep_examples_unwrapped(typer_app: typer.Typer) -> None:

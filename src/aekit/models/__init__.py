@@ -6,6 +6,7 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     adversarial,
     adversarial_recon,
     ae,
+    classifier,
     inpainting,
     multi_decoder,
     pca,

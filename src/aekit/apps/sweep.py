@@ -1,0 +1,218 @@
+"""Choosing the latent size: train one model per size and compare test reconstruction error with PCA's.
+
+PCA is the best *linear* code of each size, so its curve is the bar a nonlinear autoencoder has to beat;
+where the autoencoder's curve flattens, extra latent dimensions stop paying. Every model is trained by
+the ordinary engine (:func:`aekit.training.fit.fit`), PCA by its closed form, on the same split.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from aekit.data.datasets import load_dataset
+from aekit.data.normalization import Normalizer
+from aekit.data.split import train_val_split
+from aekit.data.tensors import TensorData
+from aekit.errors import ConfigError
+from aekit.files import atomic_write_text
+from aekit.io import save_model
+from aekit.metrics.image import mse_per_sample, psnr
+from aekit.models.base import AbstractAutoencoder
+from aekit.models.registry import create
+from aekit.training.config import TrainConfig
+from aekit.training.fit import fit
+
+__all__ = ["SweepData", "SweepResult", "SweepRow", "load_sweep_data", "save_sweep", "sweep_latent_dims"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepRow:
+    """One trained model of the sweep.
+
+    Attributes:
+        model: Registry name (``pca`` for the baseline).
+        latent_dim: Its code size.
+        test_mse: Mean per-element squared error on the test set, normalised scale.
+        test_psnr_db: Mean per-sample PSNR on the [0, 1] scale (capped at 100 dB).
+        train_mse: The same error on the training set.
+        train_seconds: Time to fit.
+        parameters: Number of parameters.
+    """
+
+    model: str
+    latent_dim: int
+    test_mse: float
+    test_psnr_db: float
+    train_mse: float
+    train_seconds: float
+    parameters: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepResult:
+    """All rows of a sweep, autoencoder and PCA."""
+
+    rows: tuple[SweepRow, ...]
+
+    def curve(self, model: str) -> list[SweepRow]:
+        """The rows of one model, by latent size."""
+        return sorted((r for r in self.rows if r.model == model), key=lambda r: r.latent_dim)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON."""
+        return {"rows": [dataclasses.asdict(r) for r in self.rows]}
+
+    def to_csv(self) -> str:
+        """The rows as CSV text with a header."""
+        buffer = io.StringIO()
+        fields = [f.name for f in dataclasses.fields(SweepRow)]
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow(dataclasses.asdict(row))
+        return buffer.getvalue()
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepData:
+    """Normalised train and test data of a sweep, and the normaliser to store with each model."""
+
+    train: TensorData
+    test: TensorData
+    normalizer: Normalizer
+
+
+def load_sweep_data(
+    dataset: str,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    max_samples: int | None = None,
+    max_test_samples: int | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> SweepData:
+    """Load a dataset, scale it to [0, 1] and split it (MNIST and Fashion-MNIST use their test split).
+
+    Images are scaled by their known pixel range, other data per feature (min–max), so PSNR on the
+    [0, 1] scale means the same for every source.
+    """
+    loaded = load_dataset(dataset, data_dir=data_dir)
+    normalizer = (
+        Normalizer.range(*loaded.value_range)
+        if loaded.value_range is not None
+        else Normalizer.fit(loaded.data.x, "minmax")
+    )
+    data = loaded.data
+    generator = torch.Generator().manual_seed(seed)
+    if max_samples is not None and max_samples < len(data):
+        data = data.subset(torch.randperm(len(data), generator=generator)[:max_samples])
+    try:
+        test = load_dataset(dataset, split="test", data_dir=data_dir).data
+    except (ConfigError, ValueError):
+        data, test = train_val_split(data, test_fraction, seed=seed)
+    if max_test_samples is not None and max_test_samples < len(test):
+        test = test.subset(torch.arange(max_test_samples))
+    return SweepData(
+        TensorData(normalizer.transform(data.x), data.y),
+        TensorData(normalizer.transform(test.x), test.y),
+        normalizer,
+    )
+
+
+@torch.no_grad()
+def _errors(model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512) -> tuple[float, float]:
+    model.eval()
+    device = next(iter(model.parameters()), next(iter(model.buffers()), torch.empty(0))).device
+    squared, peaks = [], []
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size].to(device)
+        x_hat = model.reconstruct(batch)
+        squared.append(mse_per_sample(x_hat, batch).cpu())
+        peaks.append(psnr(x_hat.clamp(0, 1), batch).clamp(max=100).cpu())
+    return float(torch.cat(squared).mean()), float(torch.cat(peaks).mean())
+
+
+def sweep_latent_dims(
+    train: TensorData,
+    test: TensorData,
+    latent_dims: Sequence[int],
+    *,
+    model: str = "mlp",
+    model_options: dict[str, Any] | None = None,
+    train_config: TrainConfig | None = None,
+    include_pca: bool = True,
+    output_dir: str | os.PathLike[str] | None = None,
+    normalizer: Normalizer | None = None,
+    on_row: Callable[[SweepRow], None] | None = None,
+) -> SweepResult:
+    """Train ``model`` once per latent size and measure test reconstruction error beside PCA's.
+
+    Args:
+        train, test: Normalised data (values in [0, 1] for PSNR to mean the usual thing).
+        latent_dims: Code sizes, e.g. ``(2, 4, 8, 16, 32)``.
+        model: Registry name of the autoencoder.
+        model_options: Its other config fields.
+        train_config: Training settings (the same for every size; ``seed`` fixes each run).
+        include_pca: Also fit PCA at every size.
+        output_dir: Save each model to ``output_dir/<model>_latent_<d>/`` (with ``normalizer``).
+        normalizer: Stored with the saved models.
+        on_row: Called with each row as soon as it is measured (progress reports).
+    """
+    dims = [int(d) for d in latent_dims]
+    if not dims or any(d < 1 for d in dims) or len(set(dims)) != len(dims):
+        raise ConfigError(f"latent_dims must be distinct positive integers; got {list(latent_dims)!r}")
+    config = train_config or TrainConfig()
+    options = dict(model_options or {})
+    options.pop("latent_dim", None)
+    names = [model, "pca"] if include_pca and model != "pca" else [model]
+    rows = []
+    for name in names:
+        for dim in sorted(dims):
+            extra = options if name == model else {}
+            network = create(name, input_shape=train.sample_shape, seed=config.seed, latent_dim=dim, **extra)
+            started = time.perf_counter()
+            fit(network, train.x, y=train.y, **config.to_dict())
+            seconds = time.perf_counter() - started
+            test_mse, test_psnr = _errors(network, test.x)
+            train_mse, _ = _errors(network, train.x[: max(len(test), 1)])
+            row = SweepRow(
+                name,
+                dim,
+                test_mse,
+                test_psnr if math.isfinite(test_psnr) else float("nan"),
+                train_mse,
+                seconds,
+                sum(p.numel() for p in network.parameters()),
+            )
+            rows.append(row)
+            if output_dir is not None:
+                save_model(
+                    network,
+                    Path(output_dir) / f"{name}_latent_{dim}",
+                    normalizer=normalizer,
+                    metadata={"sweep": dataclasses.asdict(row)},
+                )
+            if on_row is not None:
+                on_row(row)
+    return SweepResult(tuple(rows))
+
+
+def save_sweep(result: SweepResult, folder: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``sweep.csv`` and ``sweep.json`` to ``folder``; returns their paths."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": target / "sweep.csv", "json": target / "sweep.json"}
+    atomic_write_text(paths["csv"], result.to_csv())
+    atomic_write_text(paths["json"], json.dumps(result.to_dict(), indent=2) + "\n")
+    return paths

@@ -1,0 +1,281 @@
+"""The latent-space commands, run in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from aekit.cli import app
+from aekit.cli._console import STATE
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    STATE.quiet = STATE.verbose = STATE.json = STATE.debug = False
+    return CliRunner()
+
+
+def _digit_pngs(folder: Path, raw_digits, count: int = 6) -> list[Path]:
+    """The first digits as 8×8 PNG files (0..16 → 0..255), in class sub-folders."""
+    paths = []
+    for index in range(count):
+        label = int(raw_digits.y[index])
+        path = folder / str(label) / f"digit{index}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pixels = (raw_digits.x[index, 0].numpy() * 255 / 16).round().astype(np.uint8)
+        Image.fromarray(pixels).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_map_writes_a_scatter_and_a_decoded_grid(runner, mlp_bundle, tmp_path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "map",
+            "digits",
+            "--model",
+            str(mlp_bundle.path),
+            "-o",
+            str(tmp_path / "map.png"),
+            "--grid",
+            str(tmp_path / "grid.png"),
+            "--grid-size",
+            "5",
+            "--max-samples",
+            "300",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["method"] == "pca" and payload["n_samples"] == 300
+    assert (tmp_path / "map.png").stat().st_size > 1000 and (tmp_path / "grid.png").stat().st_size > 1000
+
+
+def test_cluster_prints_scores_and_writes_assignments(runner, mlp_bundle, tmp_path) -> None:
+    output = tmp_path / "clusters.csv"
+    result = runner.invoke(
+        app,
+        [
+            "cluster",
+            "digits",
+            "--model",
+            str(mlp_bundle.path),
+            "-k",
+            "10",
+            "-o",
+            str(output),
+            "--plot",
+            str(tmp_path / "clusters.png"),
+            "--max-samples",
+            "400",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.stdout and "NMI" in result.stdout
+    lines = output.read_text().splitlines()
+    assert lines[0] == "item,cluster,label" and len(lines) == 401
+    bad = runner.invoke(app, ["cluster", "digits", "--model", str(mlp_bundle.path), "--method", "spectral"])
+    assert bad.exit_code == 2 and "method must be one of" in bad.output
+
+
+def test_index_then_search_by_image_and_by_code(runner, mlp_bundle, raw_digits, tmp_path) -> None:
+    images = _digit_pngs(tmp_path / "images", raw_digits)
+    index_dir = tmp_path / "index"
+    built = runner.invoke(
+        app, ["index", str(tmp_path / "images"), "--model", str(mlp_bundle.path), "-o", str(index_dir)]
+    )
+    assert built.exit_code == 0, built.output
+    assert (index_dir / "index.json").is_file() and (index_dir / "index.safetensors").is_file()
+    found = runner.invoke(
+        app,
+        [
+            "--json",
+            "search",
+            str(images[2]),
+            "--model",
+            str(mlp_bundle.path),
+            "--index",
+            str(index_dir),
+            "-k",
+            "3",
+            "--plot",
+            str(tmp_path / "hits.png"),
+        ],
+    )
+    assert found.exit_code == 0, found.output
+    neighbours = json.loads(found.stdout)[0]["neighbours"]
+    assert neighbours[0]["item"] == str(images[2].relative_to(tmp_path / "images"))
+    assert neighbours[0]["distance"] == pytest.approx(0.0, abs=1e-4) and len(neighbours) == 3
+    assert (tmp_path / "hits.png").is_file()
+    codes = tmp_path / "codes.npy"
+    np.save(codes, np.zeros((2, 8), dtype=np.float32))
+    by_code = runner.invoke(
+        app,
+        [
+            "search",
+            str(codes),
+            "--codes",
+            "--model",
+            str(mlp_bundle.path),
+            "--index",
+            str(index_dir),
+            "-k",
+            "2",
+        ],
+    )
+    assert by_code.exit_code == 0, by_code.output
+    assert by_code.stdout.count("distance") == 4
+    missing = runner.invoke(
+        app, ["search", str(images[0]), "--model", str(mlp_bundle.path), "--index", str(tmp_path)]
+    )
+    assert missing.exit_code == 2 and "not an aekit index folder" in missing.output
+
+
+def test_ivf_index_from_the_command_line(runner, mlp_bundle, tmp_path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "index",
+            "digits",
+            "--model",
+            str(mlp_bundle.path),
+            "-o",
+            str(tmp_path / "ivf"),
+            "--kind",
+            "ivf",
+            "--lists",
+            "8",
+            "--probe",
+            "2",
+            "--max-samples",
+            "500",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["kind"] == "ivf"
+    assert json.loads((tmp_path / "ivf" / "index.json").read_text())["settings"]["n_lists"] == 8
+
+
+def test_sample_and_interpolate(runner, vae_bundle, cvae_bundle, mlp_bundle, raw_digits, tmp_path) -> None:
+    samples = runner.invoke(
+        app,
+        [
+            "sample",
+            "--model",
+            str(vae_bundle.path),
+            "-n",
+            "12",
+            "--columns",
+            "4",
+            "--temperature",
+            "0.8",
+            "-o",
+            str(tmp_path / "samples.png"),
+            "--array",
+            str(tmp_path / "samples.npy"),
+        ],
+    )
+    assert samples.exit_code == 0, samples.output
+    assert np.load(tmp_path / "samples.npy").shape == (12, 1, 8, 8)
+    per_class = runner.invoke(
+        app,
+        [
+            "sample",
+            "--model",
+            str(cvae_bundle.path),
+            "--label",
+            "1",
+            "--label",
+            "7",
+            "-n",
+            "8",
+            "-o",
+            str(tmp_path / "classes.png"),
+        ],
+    )
+    assert per_class.exit_code == 0, per_class.output
+    refused = runner.invoke(app, ["sample", "--model", str(mlp_bundle.path), "-o", str(tmp_path / "x.png")])
+    assert refused.exit_code == 2 and "has no prior to sample" in refused.output
+    path = runner.invoke(
+        app,
+        [
+            "interpolate",
+            "--data",
+            "digits",
+            "--pair",
+            "0,10",
+            "--model",
+            str(vae_bundle.path),
+            "--method",
+            "spherical",
+            "--steps",
+            "5",
+            "-o",
+            str(tmp_path / "path.png"),
+        ],
+    )
+    assert path.exit_code == 0, path.output and (tmp_path / "path.png").is_file()
+    pngs = _digit_pngs(tmp_path / "images", raw_digits, count=2)
+    from_files = runner.invoke(
+        app,
+        [
+            "interpolate",
+            str(pngs[0]),
+            str(pngs[1]),
+            "--model",
+            str(mlp_bundle.path),
+            "-o",
+            str(tmp_path / "p.png"),
+        ],
+    )
+    assert from_files.exit_code == 0, from_files.output
+
+
+def test_sweep_writes_table_plot_and_models(runner, tmp_path) -> None:
+    run_dir = tmp_path / "sweep"
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "sweep",
+            "digits",
+            "--latent-dims",
+            "2,8",
+            "--epochs",
+            "2",
+            "--max-samples",
+            "400",
+            "--set",
+            "hidden_dims=[32]",
+            "--device",
+            "cpu",
+            "-o",
+            str(run_dir),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [(r["model"], r["latent_dim"]) for r in payload["rows"]] == [
+        ("mlp", 2),
+        ("mlp", 8),
+        ("pca", 2),
+        ("pca", 8),
+    ]
+    for name in (
+        "sweep.csv",
+        "sweep.json",
+        "sweep.png",
+        "mlp_latent_8/config.json",
+        "pca_latent_2/config.json",
+    ):
+        assert (run_dir / name).is_file(), name
+    bad = runner.invoke(app, ["sweep", "digits", "--latent-dims", "2,x"])
+    assert bad.exit_code == 2 and "--latent-dims must be integers" in bad.output

@@ -10,6 +10,7 @@ every k).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 from _common import add_common_arguments, apply_settings, mnist, table
@@ -34,11 +35,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--train-samples", type=int, default=None)
+    parser.add_argument("--conv-options", default="{}", help="JSON of extra conv config fields")
     args = parser.parse_args()
     settings = apply_settings(args)
     x, _ = mnist("train", args.data_dir, args.train_samples)
     x_test, _ = mnist("test", args.data_dir)
     train, test = TensorData(x), TensorData(x_test)
+    options = {"mlp": MODELS["mlp"], "conv": {**MODELS["conv"], **json.loads(args.conv_options)}}
     rows = []
     for latent_dim in (int(k) for k in args.latent_dims.split(",")):
         pca = create("pca", input_shape=(1, 28, 28), latent_dim=latent_dim)
@@ -54,7 +57,7 @@ def main() -> None:
                 latent_dim=latent_dim,
                 output_activation="sigmoid",
                 seed=args.seed,
-                **MODELS[name],
+                **options[name],
             )
             started = time.perf_counter()
             config = TrainConfig(
@@ -64,13 +67,13 @@ def main() -> None:
                 lr_schedule="cosine",
                 seed=args.seed,
             )
-            Trainer(config).fit(model, train)
+            Trainer(config, on_epoch_end=lambda epoch, row: print(epoch, row, flush=True)).fit(model, train)
             seconds = time.perf_counter() - started
             mse = evaluate_terms(model, test)["recon"]
             rows.append(
                 {
                     "k": latent_dim,
-                    "model": name,
+                    "model": f"{name} {options[name] or ''}".strip(),
                     "epochs": args.epochs,
                     "test MSE": mse,
                     "× PCA": mse / pca_mse,

@@ -11,7 +11,8 @@ first ``--test-samples`` test images:
 * ``‖J‖_F``: Frobenius norm of the encoder Jacobian ``∂z/∂x`` per sample, averaged over 64 images
   (one backward pass per code dimension; contractive codes are flat);
 * ``KL``: the model's ``kl`` term on the test set, where it has one (VAE family);
-* ``prior dist``: energy distance between codes and prior samples, for the adversarial autoencoders;
+* ``prior dist``: energy distance between the codes and samples of the model's prior (adversarial
+  autoencoders) or of ``N(0, I)`` (all others; the VAE's prior, and the reference for the rest);
 * ``train samples/s``: training throughput over all epochs (all phases of a batch counted once).
 
 Labels: conditional models get the digit; ``multi_decoder`` the digit's parity as its domain;
@@ -106,18 +107,24 @@ def evaluate(name: str, model: AbstractAutoencoder, test: TensorData) -> dict[st
         row["test MSE"] = float("nan")
         row["note"] = f"pixel acc {float((predicted == mask).float().mean()):.3f}, IoU {float(iou):.3f}"
     else:
-        row["test MSE"] = float((model.reconstruct(test.x, condition) - test.x).square().mean())
+        output = model.reconstruct(test.x, condition)
+        if output.shape == test.x.shape:
+            row["test MSE"] = float((output - test.x).square().mean())
+        else:  # a supervised family whose output is not an image
+            row["test MSE"] = float("nan")
+            row["note"] = f"output {tuple(output.shape[1:])} is not a reconstruction"
     codes = model.encode(test.x, condition)
     row["mean |z|"] = float(codes.abs().mean())
     with torch.enable_grad():
         row["‖J‖_F"] = jacobian_norm(model, test.x[:64], None if condition is None else condition[:64])
     row["KL"] = evaluate_terms(model, test)["kl"] if "kl" in model.loss_terms else float("nan")
+    generator = torch.Generator().manual_seed(1)
     if hasattr(model, "prior_sample"):
         labels = test.y if name == "caae" else None
-        prior = model.prior_sample(len(codes), labels=labels, generator=torch.Generator().manual_seed(1))
-        row["prior dist"] = energy_distance(codes[:2000], prior[:2000])
+        prior = model.prior_sample(len(codes), labels=labels, generator=generator)
     else:
-        row["prior dist"] = float("nan")
+        prior = torch.randn(codes.shape, generator=generator)
+    row["prior dist"] = energy_distance(codes[:2000], prior[:2000])
     return row
 
 

@@ -32,6 +32,12 @@ def labelled() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture
+def normal() -> np.ndarray:
+    """The 300 normal rows the PCA model was fitted on."""
+    return rows(300, 0, seed=0)[0]
+
+
+@pytest.fixture
 def pca_bundle(tmp_path: Path) -> ModelBundle:
     """A 2-component PCA model fitted on 300 normal rows, saved with its standardisation and loaded."""
     x, _ = rows(300, 0, seed=0)

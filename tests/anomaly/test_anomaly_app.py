@@ -63,6 +63,11 @@ def test_bce_maps_on_images_and_batching_does_not_change_scores() -> None:
     np.testing.assert_allclose(whole, maps.reshape(10, -1).mean(1), rtol=1e-5)
     with pytest.raises(DataError, match=r"method 'bce' needs inputs scaled to \[0, 1\]"):
         anomaly.anomaly_scores(model, images * 3)
+    smoothed = anomaly.anomaly_scores(model, images, pooling="max", smoothing=3)
+    box = torch.nn.functional.avg_pool2d(torch.from_numpy(maps), 3, 1, 1, count_include_pad=False)
+    np.testing.assert_allclose(smoothed, box.flatten(1).amax(1).numpy(), rtol=1e-5)
+    with pytest.raises(ConfigError, match="smoothing must be an odd positive int"):
+        anomaly.anomaly_scores(model, images, smoothing=2)
 
 
 def test_elbo_is_used_when_the_model_has_one(
@@ -76,7 +81,7 @@ def test_elbo_is_used_when_the_model_has_one(
         scores = anomaly.anomaly_scores(pca_bundle, x)
         normalised = pca_bundle.normalizer.transform(torch.from_numpy(x).float())
         np.testing.assert_allclose(scores, 3.0 * normalised.square().sum(1).double().numpy(), rtol=1e-5)
-        with pytest.raises(ConfigError, match="pooling 'max' applies to reconstruction errors"):
+        with pytest.raises(ConfigError, match="smoothing 1 apply to element errors; method 'elbo' takes"):
             anomaly.anomaly_scores(pca_bundle, x, pooling="max")
         assert anomaly.error_maps(pca_bundle, x).shape == (100, 5)  # maps fall back to the squared error
     finally:
@@ -118,6 +123,8 @@ def test_input_errors(pca_bundle: ModelBundle) -> None:
         anomaly.anomaly_scores(pca_bundle, np.zeros((4, 3)))
     with pytest.raises(DataError, match="x contains NaN or infinite values"):
         anomaly.anomaly_scores(pca_bundle, np.full((2, 5), np.inf))
+    with pytest.raises(ConfigError, match=r"smoothing applies to image error maps \(B, C, H, W\)"):
+        anomaly.anomaly_scores(pca_bundle, np.zeros((2, 5)), smoothing=3)
     with pytest.raises(ConfigError, match="method must be one of"):
         anomaly.anomaly_scores(pca_bundle, np.zeros((2, 5)), method="huber")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="model must be an aekit model or a ModelBundle"):
@@ -141,3 +148,30 @@ def test_stored_threshold_round_trip(
         anomaly.save_threshold(Path(pca_bundle.path), anomaly.DetectionSettings())
     with pytest.raises(ConfigError, match=r"anomaly settings have unknown keys \['cutoff'\]"):
         anomaly.DetectionSettings.from_dict({"cutoff": 1.0})
+
+
+def test_mahalanobis_scores_match_scikit_learn_and_survive_the_model_folder(
+    pca_bundle: ModelBundle, labelled: tuple[np.ndarray, np.ndarray], normal: np.ndarray
+) -> None:
+    from sklearn.covariance import EmpiricalCovariance
+
+    rng = np.random.default_rng(0)
+    residuals = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4))
+    gaussian = anomaly.GaussianResiduals.fit(residuals, eigenvalue_floor=1e-12)
+    reference = EmpiricalCovariance().fit(residuals).mahalanobis(residuals)
+    np.testing.assert_allclose(gaussian.score(residuals), reference / reference.mean(), rtol=1e-6)
+
+    fitted = anomaly.fit_gaussian(pca_bundle, normal)
+    assert fitted.uses_codes and fitted.residual_precision.shape == (5, 5)
+    x, y = labelled
+    scores = anomaly.anomaly_scores(pca_bundle, x, method="mahalanobis", gaussian=fitted)
+    assert anomaly.evaluate(scores, y).auroc > 0.97
+    anomaly.save_threshold(
+        pca_bundle.path, anomaly.DetectionSettings(threshold=3.0, method="mahalanobis", gaussian=fitted)
+    )
+    result = anomaly.score(aekit.load(pca_bundle.path), x)
+    np.testing.assert_allclose(result.scores, scores, rtol=1e-10)
+    with pytest.raises(ConfigError, match="method 'mahalanobis' needs gaussian="):
+        anomaly.anomaly_scores(pca_bundle, x, method="mahalanobis")
+    with pytest.raises(DataError, match="a Gaussian needs at least 2 samples"):
+        anomaly.fit_gaussian(pca_bundle, normal[:1])

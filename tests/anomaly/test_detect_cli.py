@@ -114,7 +114,7 @@ def test_detector_saved_by_the_estimator_works_with_the_cli(
     x, _ = labelled
     frame = pd.DataFrame(x, columns=list("abcde"))
     detector = AutoencoderOutlierDetector(
-        hidden_dims=(8,), latent_dim=2, epochs=5, random_state=0, device="cpu"
+        hidden_dims=(8,), latent_dim=2, epochs=5, random_state=0, device="cpu", score_method="mahalanobis"
     )
     detector.fit(frame).save(tmp_path / "detector")
     _table(x).to_parquet(tmp_path / "data.parquet", index=False)

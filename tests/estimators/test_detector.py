@@ -111,3 +111,20 @@ def test_pandas_input_and_scores_from_the_app_agree(
     detector = AutoencoderOutlierDetector(random_state=0, **fast_options).fit(frame)
     from_app = anomaly.anomaly_scores(detector.model_, normal_rows, normalizer=detector.normalizer_)
     np.testing.assert_allclose(-detector.score_samples(frame), from_app)
+
+
+def test_mahalanobis_scoring_round_trips(
+    tmp_path: Any,
+    normal_rows: np.ndarray,
+    test_rows: tuple[np.ndarray, np.ndarray],
+    fast_options: dict[str, Any],
+) -> None:
+    x, labels = test_rows
+    detector = AutoencoderOutlierDetector(random_state=0, score_method="mahalanobis", **fast_options)
+    detector.fit(normal_rows)
+    assert detector.gaussian_ is not None and detector.gaussian_.uses_codes
+    assert roc_auc_score(labels, -detector.score_samples(x)) > 0.95
+    restored = AutoencoderOutlierDetector.load(detector.save(tmp_path / "detector"))
+    np.testing.assert_allclose(restored.score_samples(x), detector.score_samples(x), rtol=1e-6)
+    plain = AutoencoderOutlierDetector(random_state=0, **fast_options).fit(normal_rows)
+    assert plain.gaussian_ is None

@@ -1,0 +1,201 @@
+"""Scoring CSV/Parquet tables batch by batch with a saved model (what ``aekit detect`` runs)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aekit.apps.anomaly.scoring import DetectionSettings, anomaly_scores, stored_settings
+from aekit.errors import ConfigError, DataError
+from aekit.io import ModelBundle
+
+__all__ = ["DetectionSummary", "detect_file"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectionSummary:
+    """What :func:`detect_file` did."""
+
+    n_rows: int
+    n_anomalies: int
+    threshold: float
+    n_batches: int
+    output: Path
+
+
+TABLE_READ_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
+TABLE_WRITE_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def _table_kind(path: Path, allowed: tuple[str, ...], role: str) -> str:
+    name = path.name.lower()
+    if not name.endswith(allowed):
+        raise DataError(f"{role} file {path} must end with one of {', '.join(allowed)}")
+    return "parquet" if name.endswith((".parquet", ".pq")) else "csv"
+
+
+def _read_chunks(path: Path, batch_size: int) -> Iterator[Any]:
+    """Yield pandas DataFrames of at most ``batch_size`` rows without reading the whole file."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise DataError(f"input file {path} does not exist")
+    if _table_kind(path, TABLE_READ_SUFFIXES, "input") == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            reader = pq.ParquetFile(path)
+        except Exception as error:  # pyarrow raises ArrowInvalid and OSError subclasses
+            raise DataError(f"cannot read Parquet file {path}: {error}") from None
+        for record_batch in reader.iter_batches(batch_size=batch_size):
+            yield record_batch.to_pandas()
+        return
+    try:
+        with pd.read_csv(path, chunksize=batch_size) as reader:
+            yield from reader
+    except pd.errors.EmptyDataError:
+        raise DataError(f"input file {path} is empty (no header and no rows)") from None
+    except pd.errors.ParserError as error:
+        raise DataError(f"cannot read CSV file {path}: {str(error).strip().splitlines()[0]}") from None
+
+
+def _feature_values(frame: Any, columns: list[str], first_row: int, path: Path) -> np.ndarray:
+    import pandas as pd
+
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path} lacks the feature column(s) {missing}; its columns are {list(frame.columns)}"
+        )
+    non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if non_numeric:
+        raise DataError(f"{path} has non-numeric feature column(s) {non_numeric}; the model needs numbers")
+    values = frame[columns].to_numpy(dtype=np.float64)
+    bad_rows = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if bad_rows.size:
+        raise DataError(
+            f"{path} has NaN or infinite feature values, first in data row {first_row + int(bad_rows[0]) + 1}"
+        )
+    return values
+
+
+def detect_file(
+    model: ModelBundle,
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    threshold: float | None = None,
+    columns: Sequence[str] | None = None,
+    batch_size: int = 10_000,
+    score_column: str = "anomaly_score",
+    flag_column: str = "is_anomaly",
+) -> DetectionSummary:
+    """Score a CSV or Parquet table batch by batch, writing it out with a score and a flag column.
+
+    Rows are read (``ParquetFile.iter_batches`` or CSV chunks), scored and written one batch at a time,
+    so memory stays bounded by ``batch_size`` whatever the file size. The output is written to a
+    temporary file and renamed at the end, so a failure never leaves a partial result.
+
+    Args:
+        model: A loaded model folder; its normaliser and stored detection settings are used.
+        input_path: ``.parquet``/``.pq`` or ``.csv``/``.csv.gz`` file.
+        output_path: ``.parquet``/``.pq`` or ``.csv`` file: the input columns plus the two new ones.
+        threshold: Overrides the threshold stored in the model folder.
+        columns: Feature columns in model order; default the names stored at fit time, else every
+            column of the input.
+        batch_size: Rows per batch.
+        score_column, flag_column: Names of the added columns.
+
+    Raises:
+        ConfigError: No threshold given or stored, or an added column name is already in the input.
+        DataError: Missing/unreadable input, missing or non-numeric feature columns, NaN/inf values.
+        ShapeError: The number of feature columns differs from the model's input size.
+    """
+    from aekit.files import atomic_path
+
+    if not isinstance(model, ModelBundle):
+        raise TypeError(f"model must be a ModelBundle from aekit.load; got {type(model).__name__}")
+    settings = stored_settings(model) or DetectionSettings()
+    if threshold is None:
+        threshold = settings.threshold
+    if threshold is None:
+        raise ConfigError(
+            f"no threshold: {model.path} stores none (save an AutoencoderOutlierDetector, or call "
+            "aekit.apps.anomaly.save_threshold) and none was given (--threshold)"
+        )
+    source, target = Path(input_path), Path(output_path)
+    output_kind = _table_kind(target, TABLE_WRITE_SUFFIXES, "output")
+    stored_columns = model.metadata.get("feature_names")
+    feature_columns = (
+        list(columns) if columns is not None else (list(stored_columns) if stored_columns else None)
+    )
+    n_rows = n_anomalies = n_batches = 0
+    with atomic_path(target) as temp, _ChunkWriter(temp, output_kind) as writer:
+        for frame in _read_chunks(source, batch_size):
+            if len(frame) == 0:
+                continue
+            frame.columns = [str(c) for c in frame.columns]
+            if feature_columns is None:
+                feature_columns = list(frame.columns)
+            for name in (score_column, flag_column):
+                if name in frame.columns:
+                    raise ConfigError(f"the input already has a column {name!r}; choose another output name")
+            values = _feature_values(frame, feature_columns, n_rows, source)
+            scores = anomaly_scores(
+                model,
+                values,
+                method=settings.method,
+                pooling=settings.pooling,
+                top_fraction=settings.top_fraction,
+                smoothing=settings.smoothing,
+                gaussian=settings.gaussian,
+            )
+            frame[score_column] = scores
+            frame[flag_column] = scores > threshold
+            writer.write(frame)
+            n_rows += len(frame)
+            n_anomalies += int(frame[flag_column].sum())
+            n_batches += 1
+        if n_rows == 0:
+            raise DataError(f"input file {source} has no rows")
+    return DetectionSummary(n_rows, n_anomalies, float(threshold), n_batches, target)
+
+
+class _ChunkWriter:
+    """Appends scored batches to a CSV or Parquet file (the Parquet schema comes from the first batch)."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path, self.kind = path, kind
+        self._parquet: Any = None
+        self._stack = contextlib.ExitStack()
+        self._text: Any = None
+
+    def __enter__(self) -> _ChunkWriter:
+        if self.kind == "csv":
+            self._text = self._stack.enter_context(open(self.path, "w", encoding="utf-8", newline=""))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        self._stack.close()
+
+    def write(self, frame: Any) -> None:
+        if self._text is not None:
+            frame.to_csv(self._text, header=self._text.tell() == 0, index=False)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.path, table.schema)
+        elif table.schema != self._parquet.schema:
+            table = table.cast(self._parquet.schema)
+        self._parquet.write_table(table)

@@ -23,7 +23,7 @@ from aekit.models.registry import register_preset
 __all__: list[str] = []
 
 register_preset("beta_vae", "vae", beta=4.0)
-register_preset("sparse", "mlp", latent_activation="relu", sparsity="l1", sparsity_weight=3e-2)
+register_preset("sparse", "mlp", latent_activation="relu", sparsity="l1", sparsity_weight=3e-3)
 register_preset(
     "sparse_kl", "mlp", latent_activation="sigmoid", sparsity="kl", sparsity_target=0.05, sparsity_weight=1e-2
 )

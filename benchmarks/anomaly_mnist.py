@@ -53,13 +53,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--digits", type=int, nargs="+", default=list(range(10)), help="Normal classes to run."
     )
     parser.add_argument(
-        "--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="aekit models."
+        "--models", nargs="*", default=list(MODELS), choices=list(MODELS), help="aekit models."
     )
     parser.add_argument("--epochs", type=int, default=25, help="Training epochs of each autoencoder.")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--latent-dim", type=int, default=16)
-    parser.add_argument("--vae", action="store_true", help="Also train aekit's MLP VAE; score by −ELBO.")
+    parser.add_argument(
+        "--vae", action="store_true", help="Also train aekit's MLP VAE (Bernoulli); −ELBO and error scores."
+    )
     parser.add_argument("--max-train", type=int, default=None, help="Use at most this many training images.")
     parser.add_argument("--output", type=Path, default=None, help="Write all figures as JSON here.")
     return parser.parse_args(argv)

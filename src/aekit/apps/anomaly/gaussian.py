@@ -29,7 +29,9 @@ def precision_matrix(samples: np.ndarray, eigenvalue_floor: float = 1e-3) -> tup
         DataError: Fewer than 2 samples.
     """
     if len(samples) < 2:
-        raise DataError(f"a Gaussian needs at least 2 samples to estimate a covariance; got {len(samples)}")
+        raise DataError(
+            f"a Gaussian needs at least 2 samples to estimate a covariance; got {len(samples)} sample(s)"
+        )
     mean = samples.mean(0)
     covariance = np.atleast_2d(np.cov(samples, rowvar=False))
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)

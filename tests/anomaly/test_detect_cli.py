@@ -134,3 +134,23 @@ def test_detector_saved_by_the_estimator_works_with_the_cli(
     scored = pd.read_parquet(tmp_path / "out.parquet")
     np.testing.assert_allclose(scored["anomaly_score"], -detector.score_samples(frame), rtol=1e-6)
     np.testing.assert_array_equal(scored["is_anomaly"], detector.predict(frame) == -1)
+
+
+def test_memory_does_not_grow_with_the_input(tmp_path: Path, pca_bundle: ModelBundle) -> None:
+    import tracemalloc
+
+    peaks = []
+    for n_rows in (1_000, 10_000):
+        values = np.random.default_rng(n_rows).normal(size=(n_rows, 5))
+        pd.DataFrame(values, columns=list("abcde")).to_csv(tmp_path / f"in{n_rows}.csv", index=False)
+        tracemalloc.start()
+        anomaly.detect_file(
+            pca_bundle,
+            tmp_path / f"in{n_rows}.csv",
+            tmp_path / f"out{n_rows}.csv",
+            threshold=1.0,
+            batch_size=250,
+        )
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.5 * peaks[0]  # ten times the rows, about the same peak

@@ -37,7 +37,7 @@ ESTIMATOR_KEY = "estimator"
 _SEED_BOUND = np.iinfo(np.int32).max
 
 
-def check_not_frame_of_text(X: Any, name: str = "X") -> None:
+def check_numeric_columns(X: Any, name: str = "X") -> None:
     """Refuse pandas frames with non-numeric columns, naming them (``validate_data`` would not)."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns"):
@@ -85,7 +85,7 @@ class AbstractAutoencoderEstimator(BaseEstimator):
     # -- input ------------------------------------------------------------------------------------
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
         """``X`` as a finite float64 array ``(N, n_features)``; ``reset`` records feature count and names."""
-        check_not_frame_of_text(X)
+        check_numeric_columns(X)
         array = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
         if not array.flags.writeable:  # read-only memmaps: torch needs memory it may write
             array = array.copy()

@@ -279,3 +279,42 @@ def test_sweep_writes_table_plot_and_models(runner, tmp_path) -> None:
         assert (run_dir / name).is_file(), name
     bad = runner.invoke(app, ["sweep", "digits", "--latent-dims", "2,x"])
     assert bad.exit_code == 2 and "--latent-dims must be integers" in bad.output
+
+
+def test_table_rows_cluster_like_images(runner, tmp_path) -> None:
+    """Codes of table rows: two groups of rows in a CSV come out as two clusters."""
+    from aekit.data import Normalizer, load_table
+    from aekit.io import save_model
+    from aekit.models import create
+    from aekit.training.fit import fit
+
+    rng = np.random.default_rng(0)
+    group = np.repeat([0, 1], 40)
+    rows = rng.normal(size=(80, 6)) * 0.3 + np.where(group[:, None] == 1, 3.0, -3.0) * np.array(
+        [1, -1, 1, 0, 0, 1]
+    )
+    lines = ["a,b,c,d,e,f,label"] + [
+        ",".join(f"{v:.4f}" for v in row) + f",{g}" for row, g in zip(rows, group, strict=True)
+    ]
+    (tmp_path / "rows.csv").write_text("\n".join(lines) + "\n")
+    table = load_table(tmp_path / "rows.csv", label_column="label")
+    normalizer = Normalizer.fit(table.data.x, "standardize")
+    model = create("mlp", input_shape=(6,), latent_dim=2, hidden_dims=(16,), seed=0)
+    fit(model, normalizer.transform(table.data.x), epochs=20, batch_size=16, learning_rate=5e-3, device="cpu")
+    save_model(model, tmp_path / "model", normalizer=normalizer)
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "cluster",
+            str(tmp_path / "rows.csv"),
+            "--model",
+            str(tmp_path / "model"),
+            "-k",
+            "2",
+            "--label-column",
+            "label",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scores"]["accuracy"] == 1.0

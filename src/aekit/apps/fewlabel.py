@@ -467,7 +467,7 @@ def compare_few_label(
     if "codes" in features:
         feature_sets["codes"] = (encode(model, x_train), encode(model, x_test))
     scores = []
-    for name, (train_features, test_features) in feature_sets.items():
+    for feature_name, (train_features, test_features) in feature_sets.items():
         for kind in classifiers:
             started = time.perf_counter()
             if kind == "label_spreading":
@@ -475,7 +475,7 @@ def compare_few_label(
             else:
                 fitted = feature_classifier(kind).fit(train_features[labelled], label_array)
             accuracy = float((fitted.predict(test_features) == test_labels).mean())
-            scores.append(FewLabelScore(name, kind, accuracy, time.perf_counter() - started))
+            scores.append(FewLabelScore(feature_name, kind, accuracy, time.perf_counter() - started))
     if finetune is not None:
         started = time.perf_counter()
         result = finetune_classifier(

@@ -27,6 +27,9 @@ MaxSamplesOption = Annotated[
     int | None, typer.Option(help="Use at most this many samples (a seeded random subset).")
 ]
 SeedOption = Annotated[int, typer.Option(help="Seed of every random choice.")]
+LabelColumnOption = Annotated[
+    str | None, typer.Option(help="Tables: the column holding labels (left out of the features).")
+]
 
 
 class _Inputs:
@@ -44,6 +47,7 @@ def _load_inputs(
     data_dir: Path | None = None,
     max_samples: int | None = None,
     seed: int = 0,
+    label_column: str | None = None,
 ) -> _Inputs:
     """Raw inputs sized for the model, labels when the source has them, and a name per item."""
     import torch
@@ -51,6 +55,8 @@ def _load_inputs(
     from aekit.data.audio import audio_files, load_audio_folder
     from aekit.data.datasets import load_dataset
     from aekit.data.images import _find_images  # the same file order the loader uses
+    from aekit.data.tables import TABLE_SUFFIXES, load_table
+    from aekit.errors import ConfigError
 
     path = Path(source)
     image_size = tuple(input_shape[1:]) if len(input_shape) == 3 else None
@@ -61,6 +67,11 @@ def _load_inputs(
     elif path.is_dir():
         loaded = load_dataset(source, image_size=image_size)  # type: ignore[arg-type]
         names = [str(p.relative_to(path)) for p in _find_images(path)[0]]
+    elif label_column is not None:
+        if not path.name.lower().endswith(TABLE_SUFFIXES):
+            raise ConfigError(f"--label-column applies to tables ({', '.join(TABLE_SUFFIXES)}); got {source}")
+        loaded = load_table(path, label_column=label_column)
+        names = [f"{path.name}:{i}" for i in range(len(loaded.data))]
     else:
         loaded = load_dataset(source, split=split, data_dir=data_dir)  # type: ignore[arg-type]
         names = [
@@ -110,6 +121,7 @@ def map_command(
     data_dir: DataDirOption = None,
     max_samples: MaxSamplesOption = 2000,
     seed: SeedOption = 0,
+    label_column: LabelColumnOption = None,
 ) -> None:
     """Draw a 2-D map of the codes of a dataset, coloured by label, and optionally a decoded grid.
 
@@ -126,7 +138,13 @@ def map_command(
 
     bundle = load(model_dir)
     inputs = _load_inputs(
-        source, bundle.model.input_shape, split=split, data_dir=data_dir, max_samples=max_samples, seed=seed
+        source,
+        bundle.model.input_shape,
+        split=split,
+        data_dir=data_dir,
+        max_samples=max_samples,
+        seed=seed,
+        label_column=label_column,
     )
     codes = encode_dataset(bundle, inputs.x)
     projected = project_codes(codes, method, labels=inputs.labels, random_state=seed)  # type: ignore[arg-type]
@@ -175,6 +193,7 @@ def cluster(
     data_dir: DataDirOption = None,
     max_samples: MaxSamplesOption = None,
     seed: SeedOption = 0,
+    label_column: LabelColumnOption = None,
 ) -> None:
     """Cluster the codes of a dataset; with labels, print clustering accuracy, NMI and ARI.
 
@@ -194,7 +213,13 @@ def cluster(
 
     bundle = load(model_dir)
     inputs = _load_inputs(
-        source, bundle.model.input_shape, split=split, data_dir=data_dir, max_samples=max_samples, seed=seed
+        source,
+        bundle.model.input_shape,
+        split=split,
+        data_dir=data_dir,
+        max_samples=max_samples,
+        seed=seed,
+        label_column=label_column,
     )
     codes = encode_dataset(bundle, inputs.x)
     result = cluster_codes(codes, clusters, method=method, labels=inputs.labels, random_state=seed)  # type: ignore[arg-type]
@@ -244,6 +269,7 @@ def index(
     data_dir: DataDirOption = None,
     max_samples: MaxSamplesOption = None,
     seed: SeedOption = 0,
+    label_column: LabelColumnOption = None,
 ) -> None:
     """Encode a collection and save a nearest-neighbour index of its codes (safetensors + JSON).
 
@@ -258,17 +284,23 @@ def index(
 
     bundle = load(model_dir)
     inputs = _load_inputs(
-        source, bundle.model.input_shape, split=split, data_dir=data_dir, max_samples=max_samples, seed=seed
+        source,
+        bundle.model.input_shape,
+        split=split,
+        data_dir=data_dir,
+        max_samples=max_samples,
+        seed=seed,
+        label_column=label_column,
     )
     options = {"n_lists": lists, "n_probe": probe, "random_state": seed} if kind == "ivf" else {}
     built = index_dataset(
         bundle,
         inputs.x,
-        kind=kind,
+        kind=kind,  # type: ignore[arg-type]
         labels=inputs.labels,
         names=inputs.names,
-        metric=metric,
-        **options,  # type: ignore[arg-type]
+        metric=metric,  # type: ignore[arg-type]
+        **options,
     )
     save_index(built, output)
     message(f"indexed {len(built)} items ({built.kind}, {built.metric}) in {output}")

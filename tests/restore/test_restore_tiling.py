@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from aekit.apps.tiling import tile_apply, tile_starts, tile_weights
+from aekit.apps.tiling import random_patches, tile_apply, tile_starts, tile_weights
 from aekit.errors import ConfigError, ShapeError
 
 
@@ -89,3 +89,16 @@ def test_bad_arguments_are_named() -> None:
         tile_apply(image, lambda tiles: tiles[:, :, :4], 8)
     with pytest.raises(ShapeError, match=r"only must have shape \(16, 16\)"):
         tile_apply(image, _identity, 8, only=torch.ones(8, 8, dtype=torch.bool))
+
+
+def test_random_patches_are_crops_of_the_images() -> None:
+    images = torch.arange(2 * 3 * 10 * 12, dtype=torch.float32).reshape(2, 3, 10, 12)
+    patches = random_patches(images, (4, 5), 50, torch.Generator().manual_seed(0))
+    assert patches.shape == (50, 3, 4, 5)
+    for patch in patches:
+        flat = int(patch[0, 0, 0])
+        image, rest = divmod(flat, 3 * 10 * 12)
+        top, left = divmod(rest, 12)
+        assert torch.equal(patch, images[image, :, top : top + 4, left : left + 5])
+    with pytest.raises(ShapeError, match="do not fit images of 10x12"):
+        random_patches(images, 11, 1, torch.Generator())

@@ -26,7 +26,7 @@ from torch import Tensor
 from aekit.config import check_choice
 from aekit.errors import ConfigError, ShapeError
 
-__all__ = ["WINDOWS", "TilingResult", "Window", "tile_apply", "tile_starts", "tile_weights"]
+__all__ = ["WINDOWS", "TilingResult", "Window", "random_patches", "tile_apply", "tile_starts", "tile_weights"]
 
 Window = Literal["hann", "triangular", "flat"]
 WINDOWS: tuple[str, ...] = ("hann", "triangular", "flat")
@@ -194,3 +194,44 @@ def tile_apply(
         return TilingResult(torch.zeros_like(image, dtype=torch.float32), 0, covered)
     blended = torch.where(weight_sum > 0, total / weight_sum.clamp(min=1e-300), torch.zeros_like(total))
     return TilingResult(blended[:, :height, :width].float(), len(positions), covered)
+
+
+def random_patches(
+    images: Tensor, patch_size: int | tuple[int, int], n_patches: int, generator: torch.Generator
+) -> Tensor:
+    """Crop ``n_patches`` patches at uniform random images and positions: training data for a model that
+    will be tiled over large images (a model trained on centred objects sees them off-centre in tiles).
+
+    Args:
+        images: ``(N, C, H, W)``, every image at least the patch size.
+        patch_size: ``h`` or ``(h, w)``.
+        n_patches: How many patches.
+        generator: Source of the images and positions.
+
+    Returns:
+        ``(n_patches, C, h, w)``.
+
+    Raises:
+        ShapeError: ``images`` is not ``(N, C, H, W)`` or smaller than a patch.
+        ConfigError: A bad patch size or count.
+    """
+    if not isinstance(images, Tensor) or images.dim() != 4 or len(images) == 0:
+        described = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+        raise ShapeError(f"images must have shape (N, C, H, W) with N ≥ 1; got {described}")
+    patch_h, patch_w = _pair(patch_size, "patch_size")
+    height, width = images.shape[2:]
+    if not (1 <= patch_h <= height and 1 <= patch_w <= width):
+        raise ShapeError(f"patches of {patch_h}x{patch_w} do not fit images of {height}x{width}")
+    if isinstance(n_patches, bool) or not isinstance(n_patches, int) or n_patches < 1:
+        raise ConfigError(f"n_patches must be a positive int; got {n_patches!r}")
+    device = generator.device
+    which = torch.randint(len(images), (n_patches,), generator=generator, device=device).cpu()
+    tops = torch.randint(height - patch_h + 1, (n_patches,), generator=generator, device=device).cpu()
+    lefts = torch.randint(width - patch_w + 1, (n_patches,), generator=generator, device=device).cpu()
+    rows = tops[:, None] + torch.arange(patch_h)  # (n, h)
+    cols = lefts[:, None] + torch.arange(patch_w)  # (n, w)
+    picked = images[which.to(images.device)]  # (n, C, H, W)
+    index_rows = rows.to(images.device)[:, None, :, None].expand(-1, images.shape[1], -1, width)
+    picked = picked.gather(2, index_rows)
+    index_cols = cols.to(images.device)[:, None, None, :].expand(-1, images.shape[1], patch_h, -1)
+    return picked.gather(3, index_cols)

@@ -103,6 +103,9 @@ def main() -> None:
     parser.add_argument(
         "--shares", default="0.3,0.6,0.9", help="pseudo-labelled share per self-training round"
     )
+    parser.add_argument(
+        "--round-epochs", type=int, default=2, help="fine-tuning epochs per self-training round"
+    )
     parser.add_argument("--skip", default="", help="comma-separated methods to skip (e.g. spread-pca)")
     parser.add_argument("--output", default=None, help="folder for results.json")
     args = parser.parse_args()
@@ -189,7 +192,9 @@ def main() -> None:
                     labelled,
                     known,
                     shares=shares,
-                    train=TrainConfig(epochs=2, batch_size=128, learning_rate=1e-3, seed=draw, device="cpu"),
+                    train=TrainConfig(
+                        epochs=args.round_epochs, batch_size=128, learning_rate=1e-3, seed=draw, device="cpu"
+                    ),
                     augmentation=AUGMENTATION,
                     true_labels=labels,
                     initial_probabilities=initial,

@@ -253,7 +253,9 @@ class IVFIndex(AbstractCodeIndex):
         cells = _nearest(self._search_codes, self.centroids, self.metric)
         sizes = torch.bincount(cells, minlength=self.n_lists)
         order = torch.argsort(cells, stable=True)
-        # Cells padded to the largest one, so a batch of queries gathers its candidates in one go.
+        # Cells padded to the largest one (members first), so a batch of queries gathers its candidates
+        # in one go; each batch then keeps only as many columns as its largest probed cell needs.
+        self.sizes = sizes
         width = int(sizes.max())
         offsets = torch.cumsum(sizes, 0) - sizes
         self.lists = torch.full((self.n_lists, width), -1, dtype=torch.int64)
@@ -263,7 +265,13 @@ class IVFIndex(AbstractCodeIndex):
     def _search_batch(self, queries: Tensor, k: int) -> tuple[Tensor, Tensor]:
         to_centroids = _pairwise_distances(queries, self.centroids, self.metric)
         probes = to_centroids.topk(self.n_probe, dim=1, largest=False).indices  # (Q, P)
-        candidates = self.lists[probes].reshape(len(queries), -1)  # (Q, P·width)
+        width = int(self.sizes[probes].max())
+        # Keep the gathered block (queries × candidates × D) near 16 M floats (64 MB).
+        chunk = max(1, 16_000_000 // max(1, self.n_probe * width * self.latent_dim))
+        if len(queries) > chunk:
+            parts = [self._search_batch(queries[i : i + chunk], k) for i in range(0, len(queries), chunk)]
+            return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+        candidates = self.lists[probes][:, :, :width].reshape(len(queries), -1)  # (Q, P·width)
         valid = candidates >= 0
         distances = _direct_distances(queries, self._search_codes[candidates.clamp_min(0)], self.metric)
         distances = distances.masked_fill(~valid, float("inf"))

@@ -328,8 +328,8 @@ class ClusteringResult:
         assignments: Cluster index of each code ``(N,)``; ``−1`` marks HDBSCAN's noise points.
         n_clusters: Number of clusters found (noise excluded).
         method: ``kmeans``, ``gmm`` or ``hdbscan``.
-        centers: Cluster centres ``(n_clusters, latent_dim)`` (means for k-means and GMMs, medoid-free
-            means of members for HDBSCAN).
+        centers: Cluster centres ``(n_clusters, latent_dim)``: the fitted means (k-means, GMM) or the
+            mean code of each cluster's members (HDBSCAN).
         scores: Agreement with labels when labels were given, else None.
     """
 

@@ -74,9 +74,8 @@ def _load_inputs(
         names = [f"{path.name}:{i}" for i in range(len(loaded.data))]
     else:
         loaded = load_dataset(source, split=split, data_dir=data_dir)  # type: ignore[arg-type]
-        names = [
-            f"{split}:{i}" if path.name == source else f"{path.name}:{i}" for i in range(len(loaded.data))
-        ]
+        prefix = f"{path.name}" if path.exists() else f"{source}-{split}"  # a file, or a dataset name
+        names = [f"{prefix}:{i}" for i in range(len(loaded.data))]
     data = loaded.data
     if max_samples is not None and max_samples < len(data):
         chosen = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:max_samples]

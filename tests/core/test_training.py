@@ -180,3 +180,18 @@ def test_augmentation_is_applied_and_seeded(small_digits: TensorData) -> None:
     fit_once.fit(_mlp(), small_digits)
     assert not torch.equal(seen[0], small_digits.x)  # really changed the inputs
     torch.testing.assert_close(seen[0], seen[1])  # and the same seed gives the same change
+
+
+def test_bf16_mixed_precision_trains_on_cpu(small_digits: TensorData) -> None:
+    model = _mlp()
+    history = fit(model, small_digits.x, epochs=3, batch_size=32, learning_rate=3e-3, precision="bf16-mixed")
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # autocast, not a cast of the weights
+
+
+def test_float16_mixed_precision_falls_back_on_cpu_with_a_warning(
+    small_digits: TensorData, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="aekit.training.devices"):
+        fit(_mlp(), small_digits.x, epochs=1, batch_size=64, precision="16-mixed", device="cpu")
+    assert "precision 16-mixed is not supported on cpu; training in full precision" in caplog.text

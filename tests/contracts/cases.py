@@ -80,6 +80,11 @@ class ModelCase:
 
 
 CASES: dict[str, ModelCase] = {
+    "codec": ModelCase(
+        config={"hidden_channels": 8, "latent_channels": 4, "n_stages": 2, "density_filters": (2,)},
+        input_shapes=((3, 12, 8), (1, 8, 4)),
+        latent_dim=None,
+    ),
     "cvae": ModelCase(config={"n_classes": 3}, labels=class_labels(3)),
     "caae": ModelCase(config={"n_classes": 3}, labels=class_labels(3)),
     "encoder_classifier": ModelCase(

@@ -7,6 +7,7 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     adversarial_recon,
     ae,
     classifier,
+    compression,
     inpainting,
     multi_decoder,
     pca,

@@ -5,7 +5,7 @@ images, the digit is normal and the other nine are anomalies; report the AUROC p
 The baselines are measured here too: PCA reconstruction error (k = 32 components) and IsolationForest on
 raw pixels. Published reference (not run here): Deep SVDD 94.8 % mean (Ruff et al., ICML 2018).
 
-Full run (about 45 minutes on one free CPU core, 90 on a busy one)::
+Full run (about 50 minutes on one busy CPU core; the VAE adds about 12)::
 
     OMP_NUM_THREADS=1 nice python benchmarks/anomaly_mnist.py --threads 1 --output anomaly_mnist.json
 

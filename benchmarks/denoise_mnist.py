@@ -91,6 +91,9 @@ def main() -> None:
     parser.add_argument("--pca-samples", type=int, default=60000, help="Clean images PCA is fitted on.")
     parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--channels", default="32,64")
+    parser.add_argument(
+        "--blocks-per-stage", type=int, default=1, help="Extra 3x3 convs per stage (as measured)."
+    )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--corruptions", default=",".join(CORRUPTIONS))
     parser.add_argument("--save-dir", default=None, help="Save each trained denoiser as a model folder here.")
@@ -125,6 +128,7 @@ def main() -> None:
             input_shape=(1, 28, 28),
             latent_dim=args.latent_dim,
             channels=channels,
+            blocks_per_stage=args.blocks_per_stage,
             output_activation="sigmoid",
             corruption=kind,
             corruption_strength=strength,

@@ -65,6 +65,9 @@ def main() -> None:
     parser.add_argument("--test-pages", type=int, default=50)
     parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--channels", default="32,64")
+    parser.add_argument(
+        "--blocks-per-stage", type=int, default=0, help="Extra 3x3 convs per stage (as measured)."
+    )
     parser.add_argument("--centred-model", default=None, help="A denoise_gaussian model folder to compare.")
     args = parser.parse_args()
     settings = apply_settings(args)
@@ -83,6 +86,7 @@ def main() -> None:
         input_shape=(1, TILE, TILE),
         latent_dim=args.latent_dim,
         channels=tuple(int(c) for c in args.channels.split(",")),
+        blocks_per_stage=args.blocks_per_stage,
         output_activation="sigmoid",
         corruption="gaussian",
         corruption_strength=0.5,

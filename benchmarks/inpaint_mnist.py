@@ -57,6 +57,9 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=128, help="Code size of the plain conv AE.")
     parser.add_argument("--channels", default="32,64", help="Stages of the plain conv AE.")
     parser.add_argument(
+        "--blocks-per-stage", type=int, default=1, help="Extra 3x3 convs per stage of the conv AE."
+    )
+    parser.add_argument(
         "--inpainter-channels", default="16,32,64", help="Stem and stages of the mask-aware model."
     )
     parser.add_argument("--inpainter-latent-dim", type=int, default=64)
@@ -77,6 +80,7 @@ def main() -> None:
         input_shape=(1, 28, 28),
         latent_dim=args.latent_dim,
         channels=tuple(int(c) for c in args.channels.split(",")),
+        blocks_per_stage=args.blocks_per_stage,
         output_activation="sigmoid",
     )
     started = time.perf_counter()

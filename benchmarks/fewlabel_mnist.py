@@ -106,6 +106,12 @@ def main() -> None:
     parser.add_argument(
         "--round-epochs", type=int, default=2, help="fine-tuning epochs per self-training round"
     )
+    parser.add_argument(
+        "--round-schedule",
+        default="constant",
+        choices=("constant", "cosine"),
+        help="learning rate within a round",
+    )
     parser.add_argument("--skip", default="", help="comma-separated methods to skip (e.g. spread-pca)")
     parser.add_argument("--output", default=None, help="folder for results.json")
     args = parser.parse_args()
@@ -193,7 +199,12 @@ def main() -> None:
                     known,
                     shares=shares,
                     train=TrainConfig(
-                        epochs=args.round_epochs, batch_size=128, learning_rate=1e-3, seed=draw, device="cpu"
+                        epochs=args.round_epochs,
+                        batch_size=128,
+                        learning_rate=1e-3,
+                        lr_schedule=args.round_schedule,
+                        seed=draw,
+                        device="cpu",
                     ),
                     augmentation=AUGMENTATION,
                     true_labels=labels,

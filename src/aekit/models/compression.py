@@ -179,11 +179,18 @@ class FactorizedDensity(nn.Module):
         self.register_buffer("quantile_targets", torch.tensor([-target, 0.0, target]), persistent=False)
 
     def logits_cumulative(self, x: Tensor) -> Tensor:
-        """Return ``f(x)`` for ``x`` of shape ``(C, 1, n)``, computed in ``x``'s dtype."""
-        for i, (matrix, bias) in enumerate(zip(self.matrices, self.biases, strict=True)):
-            x = torch.matmul(F.softplus(matrix.to(x.dtype)), x) + bias.to(x.dtype)
-            if i < len(self.factors):
-                x = x + torch.tanh(self.factors[i].to(x.dtype)) * torch.tanh(x)
+        """Return ``f(x)`` for ``x`` of shape ``(C, 1, n)``, in float64 for float64 input, else float32.
+
+        Mixed-precision autocast is switched off here: tail probabilities (and so the rate) need more
+        than bfloat16's 8 bits of mantissa.
+        """
+        dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            x = x.to(dtype)
+            for i, (matrix, bias) in enumerate(zip(self.matrices, self.biases, strict=True)):
+                x = torch.matmul(F.softplus(matrix.to(dtype)), x) + bias.to(dtype)
+                if i < len(self.factors):
+                    x = x + torch.tanh(self.factors[i].to(dtype)) * torch.tanh(x)
         return x
 
     def bin_probability(self, values: Tensor, steps: Tensor) -> Tensor:
@@ -196,6 +203,7 @@ class FactorizedDensity(nn.Module):
         Returns:
             ``(C, 1, n)`` probabilities (not yet bounded away from 0).
         """
+        values = values.to(torch.float64 if values.dtype == torch.float64 else torch.float32)
         lower = self.logits_cumulative(values - steps / 2)
         upper = self.logits_cumulative(values + steps / 2)
         # Evaluate on the side of the CDF where sigmoid is not saturated (tails keep their precision).
@@ -277,9 +285,10 @@ def ms_ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
     """Multi-scale SSIM (Wang, Simoncelli, Bovik 2003) per sample, averaged over channels.
 
     ``MS-SSIM = Π_{j<5} cs_j^{w_j} · ssim_5^{w_5}`` with the standard weights, an 11-tap Gaussian window
-    (σ = 1.5), ``K1 = 0.01``, ``K2 = 0.03`` and 2×2 average pooling between scales. It equals the standard
-    definition when the smaller image side is at least 176 pixels; smaller images use truncated windows
-    at the coarse scales. Negative ``cs`` values are clipped to 0 so the powers stay real.
+    (σ = 1.5), ``K1 = 0.01``, ``K2 = 0.03`` and 2×2 average pooling between scales (odd sides padded).
+    It equals the usual definition when the smaller image side is at least 176 pixels; smaller images
+    use truncated windows at the coarse scales. Negative ``cs`` values are clipped to 0 so the powers
+    stay real.
 
     Args:
         x, y: Images ``(B, C, H, W)`` in ``[0, data_range]``.
@@ -305,8 +314,11 @@ def ms_ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
         ssim, cs = _ssim_components(x, y, data_range)
         if scale < len(_MS_SSIM_WEIGHTS) - 1:
             factors.append(torch.relu(cs))
-            x = F.avg_pool2d(x, 2)
-            y = F.avg_pool2d(y, 2)
+            # Odd sides are zero-padded by one pixel in the 2×2 average pooling (the common convention,
+            # which reproduces the issue's reference JPEG MS-SSIM values).
+            padding = [x.shape[-2] % 2, x.shape[-1] % 2]
+            x = F.avg_pool2d(x, 2, padding=padding)
+            y = F.avg_pool2d(y, 2, padding=padding)
         else:
             factors.append(torch.relu(ssim))
     stacked = torch.stack(factors, dim=0)  # (scales, B, C)

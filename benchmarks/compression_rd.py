@@ -79,6 +79,7 @@ def train(args: argparse.Namespace) -> None:
             gradient_clip=1.0,
             seed=args.seed,
             device=args.device,
+            precision=args.precision,
             progress=True,
             checkpoint_dir=args.checkpoint_dir,
             resume=args.checkpoint_dir is not None,
@@ -93,7 +94,7 @@ def train(args: argparse.Namespace) -> None:
     model.update_tables()
     metadata = {
         "recipe": "benchmarks/compression_rd.py train",
-        "arguments": {k: v for k, v in vars(args).items() if k != "func"},
+        "arguments": {k: v for k, v in vars(args).items() if k not in ("func", "output", "checkpoint_dir")},
         "train_minutes": round(minutes, 1),
         "train_cpu_minutes": round(cpu_minutes, 1),
         "final_train_terms": {k: v for k, v in history.rows[-1].items() if k.startswith("train_")},
@@ -359,6 +360,12 @@ def main(argv: list[str] | None = None) -> None:
     trainer.add_argument("--distortion", choices=("mse", "ms_ssim"), default="mse", help="distortion term")
     trainer.add_argument("--seed", type=int, default=0, help="seed of crops, weights and training")
     trainer.add_argument("--device", default="cpu", help="cpu, cuda, auto")
+    trainer.add_argument(
+        "--precision",
+        choices=("32", "bf16-mixed"),
+        default="32",
+        help="bf16-mixed is about 1.8× faster on CPUs with AVX512-BF16/AMX (entropy model stays fp32)",
+    )
     trainer.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     trainer.add_argument(
         "--checkpoint-dir",

@@ -264,7 +264,11 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
         recon = reconstruction_loss(output.x_hat, target, config.reconstruction)
         sparsity = output.penalties.get("sparsity", recon.new_zeros(()))
         contractive = output.penalties.get("contractive", recon.new_zeros(()))
-        total = recon + config.sparsity_weight * sparsity + config.contractive_weight * contractive
+        total = recon
+        if config.sparsity_weight:  # switched-off penalties stay out of the graph
+            total = total + config.sparsity_weight * sparsity
+        if config.contractive_weight:
+            total = total + config.contractive_weight * contractive
         return {"loss": total, "recon": recon, "sparsity": sparsity, "contractive": contractive}
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:

@@ -14,6 +14,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from aekit.checks import all_finite
 from aekit.config import ConfigBase
 from aekit.errors import ConfigError, DataError, ShapeError
 
@@ -177,7 +178,7 @@ class AbstractAutoencoder(nn.Module, ABC):
         if x.dim() != len(expected) + 1 or tuple(x.shape[1:]) != expected:
             shape_text = ", ".join(str(s) for s in expected)
             raise ShapeError(f"{name} must have shape (B, {shape_text}); got {tuple(x.shape)}")
-        if not torch.isfinite(x).all():
+        if not all_finite(x):
             raise DataError(f"{name} contains NaN or infinite values")
 
 

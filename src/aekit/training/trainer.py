@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from aekit.checks import all_finite
 from aekit.data.tensors import BatchSource, TensorData
 from aekit.errors import ConfigError, DataError, ShapeError, TrainingError
 from aekit.models.base import AbstractAutoencoder, Batch
@@ -98,7 +99,7 @@ def _check_data(model: AbstractAutoencoder, data: BatchSource, name: str) -> Non
         return
     if not data.x.is_floating_point():
         raise TypeError(f"{name} data must be floating point; got dtype {data.x.dtype}")
-    if not torch.isfinite(data.x).all():
+    if not all_finite(data.x):
         raise DataError(f"{name} data contains NaN or infinite values")
 
 
@@ -206,7 +207,8 @@ class _Run:
 
     def _train_epoch(self, epoch: int, progress: ProgressReporter) -> tuple[dict[str, float], int]:
         self.model.train()
-        sums: dict[str, Tensor] = {}
+        keys: list[str] = []
+        sums: Tensor | None = None  # sample-weighted sums of the first phase's terms, in ``keys`` order
         n_samples = 0
         accumulation = self.config.gradient_accumulation
         batches = self.train.batches(
@@ -239,10 +241,11 @@ class _Run:
                         f"loss term {phase.loss_key!r} became {loss.item()} at epoch {epoch + 1}, "
                         f"batch {index + 1}{kept}"
                     )
-                self.scaler.scale(loss / accumulation).backward()
-                if phase_index == 0:
-                    for key, value in terms.items():
-                        sums[key] = sums.get(key, 0.0) + value.detach().float() * size
+                self.scaler.scale(loss / accumulation if accumulation > 1 else loss).backward()
+                if phase_index == 0:  # one stacked tensor: a few ops per batch whatever the number of terms
+                    keys = keys or list(terms)
+                    weighted = torch.stack([terms[key].detach().float() for key in keys]) * size
+                    sums = weighted if sums is None else sums + weighted
                 if optimizer is not None and (index + 1) % accumulation == 0:
                     if self.config.gradient_clip is not None:
                         self.scaler.unscale_(optimizer)
@@ -251,12 +254,15 @@ class _Run:
                     self.scaler.step(optimizer)
                     self.scaler.update()
             n_samples += size
-            progress.advance(size, sums.get("loss"), n_samples)
-        total = torch.tensor(float(n_samples), device=self.device)
-        stacked = torch.stack([torch.as_tensor(sums[k], device=self.device) for k in sums])
-        stacked = self.dist.all_reduce_sum(stacked)
-        total = self.dist.all_reduce_sum(total)
-        return {k: float(v) for k, v in zip(sums, (stacked / total).tolist(), strict=True)}, n_samples
+            shown = None
+            if progress.enabled and sums is not None and "loss" in keys:
+                shown = sums[keys.index("loss")]
+            progress.advance(size, shown, n_samples)
+        if sums is None:
+            raise DataError("the training data yielded no batches")
+        total = self.dist.all_reduce_sum(torch.tensor(float(n_samples), device=self.device))
+        means = self.dist.all_reduce_sum(sums) / total
+        return dict(zip(keys, means.tolist(), strict=True)), n_samples
 
     def _to_device(self, batch: Batch) -> Batch:
         x, y = batch

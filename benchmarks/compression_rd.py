@@ -41,6 +41,7 @@ from aekit.apps.compression import (
 )
 from aekit.apps.compression.baselines import decode_with_pillow, jpeg, jpeg2000, measure
 from aekit.apps.compression.images import natural_images, random_crops
+from aekit.errors import DataError
 from aekit.models.compression import Codec, CodecConfig
 
 logger = logging.getLogger("compression_rd")
@@ -212,7 +213,15 @@ def evaluate(args: argparse.Namespace) -> None:
         }
         for target in (0.25, 0.5)
     }
-    summary = _summarise(matched, at_rates, list(images))
+    # Wider anchor curves for the Bjøntegaard rates: 8 rates from half aekit's lowest to twice its highest,
+    # so the quality ranges overlap even where one codec is far ahead.
+    anchors: dict[str, dict[str, list[Point]]] = {"jpeg": {}, "jpeg2000": {}}
+    for name, image in images.items():
+        ours = [row[name]["aekit"].bpp for row in matched]
+        rates = np.geomspace(0.5 * min(ours), 2 * max(ours), 8)
+        anchors["jpeg"][name] = [_jpeg_matched(image, name, float(r)) for r in rates]
+        anchors["jpeg2000"][name] = [_jpeg2000_matched(image, name, float(r)) for r in rates]
+    summary = _summarise(matched, at_rates, anchors, list(images))
     summary["speed"] = _speed(model, images, model.n_levels // 2, args.repeats)
     summary["model"] = str(args.model or "default codec")
     output = Path(args.output)
@@ -237,6 +246,7 @@ def _load(path: str) -> Codec:
 def _summarise(
     matched: list[dict[str, dict[str, Point]]],
     at_rates: dict[float, dict[str, list[Point]]],
+    anchors: dict[str, dict[str, list[Point]]],
     names: list[str],
 ) -> dict:
     codecs = ("aekit", "jpeg", "jpeg2000")
@@ -271,18 +281,24 @@ def _summarise(
     bd = {}
     for anchor in ("jpeg", "jpeg2000"):
         for metric in ("psnr", "ms_ssim"):
-            per_image = {}
+            per_image: dict[str, float | None] = {}
             for name in names:
                 mine = [row[name]["aekit"] for row in matched]
-                theirs = [row[name][anchor] for row in matched]
-                per_image[name] = bd_rate(
-                    [p.bpp for p in theirs],
-                    [getattr(p, metric) for p in theirs],
-                    [p.bpp for p in mine],
-                    [getattr(p, metric) for p in mine],
-                )
+                theirs = anchors[anchor][name]
+                try:
+                    per_image[name] = bd_rate(
+                        [p.bpp for p in theirs],
+                        [getattr(p, metric) for p in theirs],
+                        [p.bpp for p in mine],
+                        [getattr(p, metric) for p in mine],
+                    )
+                except DataError as error:  # no quality overlap even on the wide curve
+                    logger.warning("BD-rate %s vs %s on %s undefined: %s", metric, anchor, name, error)
+                    per_image[name] = None
+            defined = [v for v in per_image.values() if v is not None]
             bd[f"vs_{anchor}_{metric}"] = {
-                "mean_percent": statistics.fmean(per_image.values()),
+                "mean_percent": statistics.fmean(defined) if defined else None,
+                "n_images": len(defined),
                 "per_image": per_image,
             }
     return {"curves": curves, "at_reference_rates": summary_rates, "bd_rate": bd, "images": names}
@@ -326,7 +342,11 @@ def _report(summary: dict) -> None:
         )
     lines.append("")
     for key, row in summary["bd_rate"].items():
-        lines.append(f"BD-rate {key:22s} {row['mean_percent']:+7.1f} %")
+        value = "undefined" if row["mean_percent"] is None else f"{row['mean_percent']:+7.1f} %"
+        per_image = ", ".join(
+            f"{name} {'n/a' if v is None else f'{v:+.0f}%'}" for name, v in row["per_image"].items()
+        )
+        lines.append(f"BD-rate {key:22s} {value}  (mean of {row['n_images']} images: {per_image})")
     lines.append("")
     for codec, row in summary["speed"].items():
         lines.append(

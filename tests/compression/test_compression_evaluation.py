@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from aekit.apps.compression import bd_rate, image_ms_ssim, image_psnr, ms_ssim
 from aekit.apps.compression.baselines import decode_with_pillow, jpeg, jpeg2000, jpeg_at_rate
-from aekit.apps.compression.images import HOLDOUT_IMAGES, random_crops
+from aekit.apps.compression.images import HOLDOUT_IMAGES, natural_images, random_crops
 from aekit.errors import DataError, ShapeError
 from aekit.models.compression import _ssim_components
 
@@ -97,3 +99,15 @@ def test_random_crops_are_seeded() -> None:
     assert len(HOLDOUT_IMAGES) == 5
     with pytest.raises(DataError, match="sides ≥ size=64"):
         random_crops(images, 1, 64, generator=torch.Generator())
+
+
+def test_jpeg2000_baseline_uses_the_colour_transform() -> None:
+    """Coding R, G, B separately (OpenJPEG's default) is a weak baseline: ours must beat it clearly."""
+    photo = natural_images("holdout")["astronaut"][:256, :256]
+    ours = decode_with_pillow(jpeg2000(photo, 0.25))
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(
+        buffer, format="JPEG2000", quality_mode="rates", quality_layers=[96.0], irreversible=True, mct=0
+    )
+    separate = decode_with_pillow(buffer.getvalue())
+    assert image_psnr(photo, ours) > image_psnr(photo, separate) + 0.5

@@ -2,8 +2,8 @@
 
 JPEG has no rate control, so :func:`jpeg_at_rate` searches the quality setting for the largest file
 not above the target rate; JPEG 2000 is rate-controlled by OpenJPEG itself (``quality_mode="rates"``,
-irreversible 9/7 wavelet). Both report the *measured* size of the complete file, headers included,
-exactly like the ``.aek`` files they are compared with.
+irreversible 9/7 wavelet, colour transform on). Both report the *measured* size of the complete file,
+headers included, exactly like the ``.aek`` files they are compared with.
 """
 
 from __future__ import annotations
@@ -71,7 +71,11 @@ def jpeg(image: np.ndarray, quality: int) -> bytes:
 
 
 def jpeg2000(image: np.ndarray, bpp: float) -> bytes:
-    """Encode with OpenJPEG, rate-controlled to about ``bpp`` bits per pixel (9/7 wavelet, 5 levels)."""
+    """Encode with OpenJPEG, rate-controlled to about ``bpp`` bits per pixel.
+
+    Irreversible 9/7 wavelet and, for RGB, the multiple-component (YCbCr-like) transform: without
+    ``mct=1`` OpenJPEG codes R, G and B independently and loses about 2 dB at 0.25 bpp.
+    """
     image = _check(image)
     if not bpp > 0:
         raise DataError(f"bpp must be > 0; got {bpp}")
@@ -79,7 +83,12 @@ def jpeg2000(image: np.ndarray, bpp: float) -> bytes:
     ratio = 8 * channels / bpp
     buffer = io.BytesIO()
     Image.fromarray(image).save(
-        buffer, format="JPEG2000", quality_mode="rates", quality_layers=[ratio], irreversible=True
+        buffer,
+        format="JPEG2000",
+        quality_mode="rates",
+        quality_layers=[ratio],
+        irreversible=True,
+        mct=1 if channels == 3 else 0,
     )
     return buffer.getvalue()
 

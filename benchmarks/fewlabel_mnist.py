@@ -51,23 +51,31 @@ DEFAULT_MODEL_DIR = Path(tempfile.gettempdir()) / "aekit-benchmarks" / "mnist-ml
 AUGMENTATION = Augmentation(max_shift=2, max_rotation=10.0)
 
 
-def pretrained_model(args: argparse.Namespace, x_train: torch.Tensor):  # type: ignore[no-untyped-def]
-    """Load ``--model`` if it exists, else pretrain the default autoencoder on ``x_train`` and save it there.
+BACKBONES = {
+    # the shared code model of the latent benchmarks (codes, spreading, cluster and retrieval)
+    "mlp": {"name": "mlp", "hidden_dims": (256, 128)},
+    # an optional encoder for fine-tuning and self-training: translations are built into convolutions
+    "conv": {"name": "conv", "channels": (32, 64), "blocks_per_stage": 0, "batch_norm": False},
+}
+
+
+def pretrained_model(folder: Path, kind: str, args: argparse.Namespace, x_train: torch.Tensor):  # type: ignore[no-untyped-def]
+    """Load the model in ``folder`` if it exists, else pretrain a ``kind`` autoencoder on ``x_train`` there.
 
     Inputs are in [0, 1]; the saved normaliser maps 0..255 pixels to that range, so the model folder also
     works with ``aekit cluster/search`` on raw MNIST.
     """
-    folder = Path(args.model)
     if (folder / "config.json").is_file():
         print(f"using the pretrained model in {folder}")
         return load(folder).model
+    options = dict(BACKBONES[kind])
     model = create(
-        "mlp",
+        options.pop("name"),
         input_shape=(1, 28, 28),
         seed=args.seed,
         latent_dim=args.latent_dim,
-        hidden_dims=(256, 128),
         reconstruction="bce",
+        **options,
     )
     started = time.perf_counter()
     fit(
@@ -79,7 +87,7 @@ def pretrained_model(args: argparse.Namespace, x_train: torch.Tensor):  # type: 
         seed=args.seed,
         device="cpu",
         on_epoch_end=lambda epoch, row: print(
-            f"  pretrain epoch {epoch}: loss {row['train_loss']:.4f}", flush=True
+            f"  pretrain {kind} epoch {epoch}: loss {row['train_loss']:.4f}", flush=True
         ),
     )
     print(f"pretrained in {time.perf_counter() - started:.0f} s", flush=True)
@@ -96,6 +104,13 @@ def main() -> None:
     parser.add_argument(
         "--model", default=str(DEFAULT_MODEL_DIR), help="pretrained model folder (made if missing)"
     )
+    parser.add_argument(
+        "--backbone",
+        choices=tuple(BACKBONES),
+        default="mlp",
+        help="encoder fine-tuned by the fine-tuning and self-training rows (codes stay the MLP's)",
+    )
+    parser.add_argument("--backbone-model", default=None, help="its model folder (made if missing)")
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--pretrain-epochs", type=int, default=6)
     parser.add_argument("--labels", default="100,1000", help="label budgets (10 % per class each)")
@@ -121,8 +136,12 @@ def main() -> None:
     x_train, y_train = mnist("train", args.data_dir)
     x_test, y_test = mnist("test", args.data_dir)
     labels, test_labels = y_train.numpy(), y_test.numpy()
-    model = pretrained_model(args, x_train)
+    model = pretrained_model(Path(args.model), "mlp", args, x_train)
     latent_dim = model.latent_dim
+    tuned_model = model
+    if args.backbone != "mlp":
+        folder = args.backbone_model or DEFAULT_MODEL_DIR.parent / f"mnist-{args.backbone}{args.latent_dim}"
+        tuned_model = pretrained_model(Path(folder), args.backbone, args, x_train)
 
     from sklearn.decomposition import PCA
 
@@ -171,7 +190,7 @@ def main() -> None:
                 clock = time.perf_counter()
                 steps = max(1, 400 * 32 // budget)  # about 400 optimiser steps whatever the budget
                 tuned = finetune_classifier(
-                    model,
+                    tuned_model,
                     x_train[torch.as_tensor(labelled)],
                     known,
                     n_classes=10,
@@ -193,7 +212,7 @@ def main() -> None:
                 if "codes" in spreads:
                     initial = np.nan_to_num(spreads["codes"][-1].label_distributions_)
                 trained = self_train(
-                    model,
+                    tuned_model,
                     x_train,
                     labelled,
                     known,
@@ -228,7 +247,10 @@ def main() -> None:
         row["seconds per draw"] = float(np.mean(timings[method]))
         rows.append(row)
     print()
-    print(f"MNIST test accuracy, mean ± std over {args.draws} label draws; codes: {latent_dim}-D, {settings}")
+    print(
+        f"MNIST test accuracy, mean ± std over {args.draws} label draws; codes: {latent_dim}-D MLP; "
+        f"fine-tuned encoder: {args.backbone}; {settings}"
+    )
     print(table(rows))
     if args.output:
         output = Path(args.output)

@@ -74,3 +74,17 @@ def test_plan_records_output_padding_for_odd_sizes() -> None:
 def test_plan_rejects_even_kernels() -> None:
     with pytest.raises(ConfigError, match="kernel_size must be odd"):
         plan_conv_stages((1, 8, 8), (4,), kernel_size=4)
+
+
+def test_dense_layers_sit_between_the_feature_map_and_the_code() -> None:
+    plain = create("conv", input_shape=(1, 28, 28), latent_dim=2, channels=[4, 8], dense_dims=[], seed=0)
+    dense = create("conv", input_shape=(1, 28, 28), latent_dim=2, channels=[4, 8], dense_dims=[16], seed=0)
+    flat = 8 * 7 * 7
+    linear_sizes = [m.weight.shape for m in dense.modules() if isinstance(m, nn.Linear)]
+    assert linear_sizes == [(16, flat), (2, 16), (16, 2), (flat, 16)]
+    assert [m.weight.shape for m in plain.modules() if isinstance(m, nn.Linear)] == [(2, flat), (flat, 2)]
+    x = torch.rand(3, 1, 28, 28)
+    assert dense(x).x_hat.shape == x.shape and dense.encode(x).shape == (3, 2)
+    assert "(8, 7, 7) → 16 → (2,) → 16 → (8, 7, 7)" in "\n".join(dense.describe_plan())
+    with pytest.raises(ConfigError, match="dense_dims"):
+        create("conv", input_shape=(1, 28, 28), latent_dim=2, dense_dims=[0])

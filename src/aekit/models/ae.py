@@ -407,12 +407,15 @@ class ConvAutoencoderConfig(AutoencoderConfig):
         batch_norm: On by default here: it halves the demo's error and removes the slow start. With a
             contractive penalty, switch it off: batch statistics couple the samples of a batch, so the
             penalty is then no longer each sample's own Jacobian norm.
+        dense_dims: Widths of fully connected hidden layers between the last feature map and the code,
+            mirrored in the decoder; ``()`` maps the feature map to the code with one linear layer.
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
     kernel_size: int = 3
     blocks_per_stage: int = 0
     batch_norm: bool = True
+    dense_dims: tuple[int, ...] = ()
 
     def validate(self) -> None:
         if len(self.input_shape) != 3:
@@ -423,6 +426,8 @@ class ConvAutoencoderConfig(AutoencoderConfig):
         for width in self.channels:
             check_positive("channels entries", width)
         check_positive("blocks_per_stage", self.blocks_per_stage, allow_zero=True)
+        for width in self.dense_dims:
+            check_positive("dense_dims entries", width)
         plan_conv_stages(self.input_shape, self.used_channels, self.kernel_size)  # type: ignore[arg-type]
 
     def describe_encoder(self) -> str:
@@ -459,8 +464,10 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
             "blocks_per_stage": config.blocks_per_stage,
         }
         self.encoder = conv_encoder(self.stages, **options)
-        self.to_latent = nn.Linear(flat, config.latent_dim)
-        self.from_latent = nn.Sequential(nn.Linear(config.latent_dim, flat), ACTIVATIONS[config.activation]())
+        dense = {"activation": config.activation, "batch_norm": config.batch_norm}
+        self.to_latent = mlp((flat, *config.dense_dims, config.latent_dim), **dense)
+        widths = (config.latent_dim, *reversed(config.dense_dims), flat)
+        self.from_latent = mlp(widths, **dense, final_activation=config.activation)
         self.decoder = conv_decoder(
             self.stages, **options, final_activation=config.resolved_output_activation
         )
@@ -480,7 +487,9 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
                 f"p{s.padding}: {s.in_size} → {s.out_size}"
             )
         shape = self._map_shape
-        lines.append(f"bottleneck       {shape} → linear → ({self.latent_dim},) → linear → {shape}")
+        dense = "".join(f" → {width}" for width in self.config.dense_dims)  # type: ignore[attr-defined]
+        back = "".join(f" → {width}" for width in reversed(self.config.dense_dims))  # type: ignore[attr-defined]
+        lines.append(f"bottleneck       {shape}{dense} → ({self.latent_dim},){back} → {shape}")
         for i, s in reversed(list(enumerate(self.stages))):
             lines.append(
                 f"decoder stage {i}  convT k{s.kernel_size} s{s.stride} p{s.padding} "

@@ -11,10 +11,16 @@ the same run scores on the 10 000 test images:
 * self-training: label spreading on codes, then rounds of fine-tuning encoder + head on the most
   confident pseudo-labels plus the true ones (:func:`aekit.apps.fewlabel.self_train`).
 
-Example (the figures in docs/benchmarks.md)::
+``--backbone conv`` fine-tunes (and self-trains) the encoder of a small convolutional autoencoder
+pretrained on the same unlabelled images instead of the MLP's; codes, spreading, logistic regression and
+1-NN keep using the MLP codes.
+
+Examples (the figures in docs/benchmarks.md)::
 
     OMP_NUM_THREADS=1 nice python benchmarks/fewlabel_mnist.py --threads 1 --draws 5 \\
         --output benchmarks/results/fewlabel
+    OMP_NUM_THREADS=1 nice python benchmarks/fewlabel_mnist.py --threads 1 --draws 5 --backbone conv \\
+        --skip spread-pca --round-epochs 5 --round-schedule cosine
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--backbone-model", default=None, help="its model folder (made if missing)")
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--pretrain-epochs", type=int, default=6)
-    parser.add_argument("--labels", default="100,1000", help="label budgets (10 % per class each)")
+    parser.add_argument("--labels", default="100,1000", help="label budgets (10 %% per class each)")
     parser.add_argument("--draws", type=int, default=5)
     parser.add_argument(
         "--shares", default="0.3,0.6,0.9", help="pseudo-labelled share per self-training round"

@@ -8,10 +8,13 @@ of :class:`AutoencoderConfig`, so "a denoising sparse convolutional autoencoder"
 * contractive (Rifai et al., "Contractive auto-encoders", ICML 2011): the encoder Jacobian's squared
   Frobenius norm;
 * denoising (Vincent et al., "Extracting and composing robust features with denoising autoencoders",
-  ICML 2008): ``prepare_batch`` corrupts the input, the target stays clean.
+  ICML 2008): ``prepare_batch`` corrupts the input, the target stays clean;
+* structural similarity (Wang et al., IEEE TIP 2004; used as a training loss by Zhao et al., "Loss
+  functions for image restoration with neural networks", IEEE TCI 2017): ``1 − SSIM(x̂, x)`` added to the
+  pixel loss, for images.
 
 Every deterministic autoencoder returns the same loss terms whatever its config,
-``("loss", "recon", "sparsity", "contractive")``; a switched-off regulariser is reported as 0.
+``("loss", "recon", "sparsity", "contractive", "ssim")``; a switched-off term is reported as 0.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from aekit.losses.functional import (
     reconstruction_loss,
 )
 from aekit.losses.regularizers import contractive_exact, jacobian_frobenius_sq, jacobian_projection_sq
+from aekit.losses.ssim import ssim_loss
 from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
 from aekit.models.registry import register_model
 from aekit.nn.conv import conv_decoder, conv_encoder
@@ -120,6 +124,9 @@ class AutoencoderConfig(ModelConfig):
             ``salt_pepper`` or ``occlusion`` (see :mod:`aekit.data.corruptions`); the target stays clean.
         corruption_strength: Noise std for ``gaussian``; pixel fraction for ``mask`` and
             ``salt_pepper`` (0.3–0.5 are usual); ignored by ``occlusion`` (one 2-row band per image).
+        ssim_weight: Weight of ``1 − SSIM(x̂, x)`` in ``loss`` (11×11 Gaussian window, data range 1:
+            images in [0, 1]); needs an image ``input_shape`` ``(C, H, W)``; 0 switches the term off.
+            Pixel losses average away edges; the SSIM term keeps local contrast and structure.
     """
 
     latent_dim: int = 32
@@ -136,6 +143,7 @@ class AutoencoderConfig(ModelConfig):
     contractive_projections: int = 1
     corruption: Corruption = "none"
     corruption_strength: float = 0.3
+    ssim_weight: float = 0.0
 
     def validate(self) -> None:
         super().validate()
@@ -160,6 +168,11 @@ class AutoencoderConfig(ModelConfig):
                 "Use contractive_method='autograd' (exact for any encoder) or 'projection'"
             )
         self._validate_corruption()
+        check_positive("ssim_weight", self.ssim_weight, allow_zero=True)
+        if self.ssim_weight and len(self.input_shape) != 3:
+            raise ConfigError(
+                f"ssim_weight > 0 compares images, so input_shape must be (C, H, W); got {self.input_shape}"
+            )
 
     def _validate_corruption(self) -> None:
         check_choice("corruption", self.corruption, CORRUPTION_KINDS)
@@ -200,7 +213,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
     and :meth:`_decode`; the code is ``h = latent_activation(a)``.
     """
 
-    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "sparsity", "contractive")
+    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "sparsity", "contractive", "ssim")
 
     def __init__(self, config: AutoencoderConfig) -> None:
         super().__init__(config)
@@ -255,10 +268,10 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
         return AEOutput(x_hat=self._decode(z), z=z, penalties=penalties)
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
-        """``loss = recon + sparsity_weight · sparsity + contractive_weight · contractive``.
+        """``loss = recon + sparsity_weight·sparsity + contractive_weight·contractive + ssim_weight·ssim``.
 
         ``recon`` is the configured reconstruction loss averaged over all elements; the penalties are
-        the unweighted values :meth:`forward` computed (0 when switched off).
+        the unweighted values :meth:`forward` computed; ``ssim = 1 − SSIM(x̂, x)`` (0 when switched off).
         """
         config: AutoencoderConfig = self.config  # type: ignore[assignment]
         recon = reconstruction_loss(output.x_hat, target, config.reconstruction)
@@ -269,7 +282,17 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
             total = total + config.sparsity_weight * sparsity
         if config.contractive_weight:
             total = total + config.contractive_weight * contractive
-        return {"loss": total, "recon": recon, "sparsity": sparsity, "contractive": contractive}
+        structural = recon.new_zeros(())
+        if config.ssim_weight:
+            structural = ssim_loss(output.x_hat, target)
+            total = total + config.ssim_weight * structural
+        return {
+            "loss": total,
+            "recon": recon,
+            "sparsity": sparsity,
+            "contractive": contractive,
+            "ssim": structural,
+        }
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
         """Return ``(corrupted inputs, clean inputs, None)``; no corruption for ``corruption="none"``.

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from aekit.errors import ConfigError, ShapeError
 
-__all__ = ["gaussian_window", "ssim", "ssim_loss"]
+__all__ = ["gaussian_filter", "gaussian_window", "ssim", "ssim_loss"]
 
 
 def gaussian_window(size: int, sigma: float, *, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -37,7 +37,7 @@ def gaussian_window(size: int, sigma: float, *, dtype: torch.dtype = torch.float
     return (weights / weights.sum()).to(dtype)
 
 
-def _filter(x: Tensor, window: Tensor) -> Tensor:
+def gaussian_filter(x: Tensor, window: Tensor) -> Tensor:
     """Separable depthwise 'valid' filtering of ``(B, C, H, W)`` with the 1-D ``window``."""
     channels = x.shape[1]
     size = len(window)
@@ -90,10 +90,10 @@ def ssim(
         raise ShapeError(f"images must be at least 1×1; got {tuple(x.shape[-2:])}")
     window = gaussian_window(size, sigma, dtype=x.dtype).to(x.device)
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
-    mu_x, mu_y = _filter(x, window), _filter(y, window)
-    var_x = _filter(x * x, window) - mu_x**2
-    var_y = _filter(y * y, window) - mu_y**2
-    cov = _filter(x * y, window) - mu_x * mu_y
+    mu_x, mu_y = gaussian_filter(x, window), gaussian_filter(y, window)
+    var_x = gaussian_filter(x * x, window) - mu_x**2
+    var_y = gaussian_filter(y * y, window) - mu_y**2
+    cov = gaussian_filter(x * y, window) - mu_x * mu_y
     ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     per_image = ssim_map.flatten(1).mean(1)
     return per_image.mean() if reduction == "mean" else per_image

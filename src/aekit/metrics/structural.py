@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from aekit.errors import ConfigError, ShapeError
-from aekit.losses.ssim import gaussian_window
+from aekit.losses.ssim import gaussian_filter, gaussian_window
 from aekit.losses.ssim import ssim as _ssim
 
 __all__ = ["MS_SSIM_WEIGHTS", "StructuralSimilarity", "ms_ssim", "ssim"]
@@ -68,22 +68,14 @@ def ssim(
     return _ssim(prediction, target, data_range, window_size=window_size, sigma=sigma, reduction="none")
 
 
-def _filter(x: Tensor, window: Tensor) -> Tensor:
-    channels = x.shape[1]
-    size = len(window)
-    rows = window.reshape(1, 1, size, 1).expand(channels, 1, size, 1)
-    cols = window.reshape(1, 1, 1, size).expand(channels, 1, 1, size)
-    return F.conv2d(F.conv2d(x, rows, groups=channels), cols, groups=channels)
-
-
 def _similarity_and_contrast(
     x: Tensor, y: Tensor, window: Tensor, c1: float, c2: float
 ) -> tuple[Tensor, Tensor]:
     """Per-image means ``(B,)`` of the SSIM map ``l · cs`` and of the contrast–structure term ``cs``."""
-    mu_x, mu_y = _filter(x, window), _filter(y, window)
-    var_x = _filter(x * x, window) - mu_x.square()
-    var_y = _filter(y * y, window) - mu_y.square()
-    cov = _filter(x * y, window) - mu_x * mu_y
+    mu_x, mu_y = gaussian_filter(x, window), gaussian_filter(y, window)
+    var_x = gaussian_filter(x * x, window) - mu_x.square()
+    var_y = gaussian_filter(y * y, window) - mu_y.square()
+    cov = gaussian_filter(x * y, window) - mu_x * mu_y
     luminance = (2 * mu_x * mu_y + c1) / (mu_x.square() + mu_y.square() + c1)
     contrast = (2 * cov + c2) / (var_x + var_y + c2)
     return (luminance * contrast).flatten(1).mean(1), contrast.flatten(1).mean(1)

@@ -15,6 +15,7 @@ import typer
 
 from aekit._version import __version__
 from aekit.cli._console import STATE
+from aekit.cli.compress import register as register_compress
 from aekit.cli.detect import register as register_detect
 from aekit.cli.export import register as register_export
 from aekit.cli.infer import register as register_infer
@@ -72,6 +73,7 @@ register_detect(app)
 register_report(app)
 register_restore(app)
 register_latent(app)
+register_compress(app)
 
 
 def _keep_examples_unwrapped(typer_app: typer.Typer) -> None:

@@ -487,7 +487,7 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
             "blocks_per_stage": config.blocks_per_stage,
         }
         self.encoder = conv_encoder(self.stages, **options)
-        dense = {"activation": config.activation, "batch_norm": config.batch_norm}
+        dense: dict[str, Any] = {"activation": config.activation, "batch_norm": config.batch_norm}
         self.to_latent = mlp((flat, *config.dense_dims, config.latent_dim), **dense)
         widths = (config.latent_dim, *reversed(config.dense_dims), flat)
         self.from_latent = mlp(widths, **dense, final_activation=config.activation)

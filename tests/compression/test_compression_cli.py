@@ -1,0 +1,128 @@
+"""``aekit compress`` / ``aekit decompress``: files round-trip through the CLI; errors: one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from aekit.apps.compression import DEFAULT_CODEC_PATH, compress_image, decompress_image, read_header
+from aekit.cli import app
+from aekit.cli._console import STATE
+from aekit.io import save_model
+from aekit.models.compression import Codec
+from aekit.models.registry import create
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cli_state() -> None:
+    STATE.quiet = STATE.verbose = STATE.json = STATE.debug = False
+
+
+@pytest.fixture
+def codec_dir(tmp_path: Path, tiny_codec: Codec) -> Path:
+    folder = tmp_path / "codec"
+    save_model(tiny_codec, folder)
+    return folder
+
+
+@pytest.fixture
+def photo(tmp_path: Path, smooth_image: np.ndarray) -> Path:
+    path = tmp_path / "photo.png"
+    Image.fromarray(smooth_image).save(path)
+    return path
+
+
+def test_compress_then_decompress_equals_the_python_api(
+    tmp_path: Path, codec_dir: Path, photo: Path, tiny_codec: Codec, smooth_image: np.ndarray
+) -> None:
+    runner = CliRunner()
+    packed, restored = tmp_path / "photo.aek", tmp_path / "restored.png"
+    result = runner.invoke(
+        app, ["--json", "compress", str(photo), "-o", str(packed), "--model", str(codec_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    data = packed.read_bytes()
+    assert data == compress_image(tiny_codec, smooth_image)  # the best level by default
+    assert report["bytes"] == len(data) and report["level"] == tiny_codec.n_levels - 1
+    assert report["bpp"] == pytest.approx(8 * len(data) / (37 * 53))
+    assert (report["height"], report["width"], report["channels"]) == (37, 53, 3)
+
+    result = runner.invoke(app, ["decompress", str(packed), "-o", str(restored), "--model", str(codec_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(restored)
+    assert np.array_equal(np.asarray(Image.open(restored)), decompress_image(tiny_codec, data))
+
+
+def test_level_option_picks_the_quality_level(tmp_path: Path, codec_dir: Path, photo: Path) -> None:
+    out = tmp_path / "small.aek"
+    result = CliRunner().invoke(
+        app, ["compress", str(photo), "-o", str(out), "--model", str(codec_dir), "--level", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert read_header(out.read_bytes()).level == 0
+    bad = CliRunner().invoke(
+        app, ["compress", str(photo), "-o", str(out), "--model", str(codec_dir), "--level", "9"]
+    )
+    assert bad.exit_code == 2
+    assert "level must be an int in [0, 1]; got 9" in bad.output
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path: Path, codec_dir: Path, photo: Path) -> None:
+    runner = CliRunner()
+    packed = tmp_path / "photo.aek"
+    assert (
+        runner.invoke(app, ["compress", str(photo), "-o", str(packed), "--model", str(codec_dir)]).exit_code
+        == 0
+    )
+
+    damaged = tmp_path / "damaged.aek"
+    data = bytearray(packed.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    result = runner.invoke(
+        app, ["decompress", str(damaged), "-o", str(tmp_path / "x.png"), "--model", str(codec_dir)]
+    )
+    assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.png").exists()
+
+    other = tmp_path / "other"
+    save_model(create("conv", input_shape=(1, 8, 8), latent_dim=2, seed=0), other)
+    result = runner.invoke(
+        app, ["compress", str(photo), "-o", str(tmp_path / "y.aek"), "--model", str(other)]
+    )
+    assert result.exit_code == 2
+    assert "holds a 'conv' model, not an image codec" in result.output
+
+    result = runner.invoke(
+        app, ["compress", str(tmp_path / "missing.png"), "-o", str(packed), "--model", str(codec_dir)]
+    )
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_default_codec_without_model_option(tmp_path: Path, codec_dir: Path, photo: Path) -> None:
+    """Right after install: no --model, the shipped codec; a file of another codec is refused by name."""
+    skimage_data = pytest.importorskip("skimage.data")
+    if not (DEFAULT_CODEC_PATH / "config.json").is_file():
+        pytest.skip(f"no default codec shipped in {DEFAULT_CODEC_PATH}")
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()[:64, 160:240]).save(photo)
+    runner = CliRunner()
+    packed, restored = tmp_path / "a.aek", tmp_path / "a.png"
+    assert runner.invoke(app, ["compress", str(photo), "-o", str(packed)]).exit_code == 0
+    result = runner.invoke(app, ["decompress", str(packed), "-o", str(restored)])
+    assert result.exit_code == 0, result.output
+    assert np.asarray(Image.open(restored)).shape == (64, 80, 3)
+
+    foreign = tmp_path / "foreign.aek"
+    assert (
+        runner.invoke(app, ["compress", str(photo), "-o", str(foreign), "--model", str(codec_dir)]).exit_code
+        == 0
+    )
+    result = runner.invoke(app, ["decompress", str(foreign), "-o", str(tmp_path / "f.png")])
+    assert result.exit_code == 2 and "decode it with the model that made it" in result.output

@@ -70,7 +70,15 @@ def train(args: argparse.Namespace) -> None:
         "lmbda": tuple(args.lmbda),
         "distortion": args.distortion,
     }
+    start = _initial_codec(args.init) if args.init else None
+    if start is not None:  # fine-tuning: the architecture is the starting codec's
+        if len(args.lmbda) != start.n_levels:
+            raise SystemExit(f"--lmbda needs {start.n_levels} values (the levels of {args.init})")
+        architecture = ("hidden_channels", "latent_channels", "n_stages", "kernel_size", "density_filters")
+        config.update({field: getattr(start.config, field) for field in architecture})
     model = create("codec", seed=args.seed, **config)
+    if start is not None:
+        _copy_weights(start, model)
     trainer = Trainer(
         TrainConfig(
             epochs=args.epochs,
@@ -102,6 +110,23 @@ def train(args: argparse.Namespace) -> None:
     }
     save_model(model, args.output, metadata=metadata)
     logger.info("trained in %.1f min (%.1f CPU min); saved to %s", minutes, cpu_minutes, args.output)
+
+
+def _initial_codec(folder: str) -> Codec:
+    from aekit.io import load_model
+
+    model = load_model(folder)
+    if not isinstance(model, Codec):
+        raise SystemExit(f"--init {folder} holds a {model.registry_name!r} model, not a codec")
+    return model
+
+
+def _copy_weights(source: Codec, target: Codec) -> None:
+    """Every weight of ``source`` into ``target`` (same architecture); tables are rebuilt after training."""
+    weights = {k: v for k, v in source.state_dict().items() if not k.startswith("cdf_")}
+    missing, unexpected = target.load_state_dict(weights, strict=False)
+    if unexpected or any(not key.startswith("cdf_") for key in missing):
+        raise SystemExit(f"the starting codec does not fit: missing {missing}, unexpected {unexpected}")
 
 
 @dataclasses.dataclass
@@ -378,6 +403,11 @@ def main(argv: list[str] | None = None) -> None:
         help="λ per quality level, increasing",
     )
     trainer.add_argument("--distortion", choices=("mse", "ms_ssim"), default="mse", help="distortion term")
+    trainer.add_argument(
+        "--init",
+        default=None,
+        help="fine-tune: start from this codec folder's weights and architecture (same number of levels)",
+    )
     trainer.add_argument("--seed", type=int, default=0, help="seed of crops, weights and training")
     trainer.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     trainer.add_argument(

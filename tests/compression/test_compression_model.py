@@ -125,3 +125,21 @@ def test_ms_ssim_distortion_trains(tiny_config: CodecConfig) -> None:
     assert 0 <= float(terms["distortion"].detach()) <= 1
     terms["loss"].backward()
     assert model.analysis[0].weight.grad is not None
+
+
+def test_ms_ssim_distortion_is_float32_under_bf16_autocast(tiny_config: CodecConfig) -> None:
+    """In bf16, ``σ² = E[x²] − μ²`` cancels to ≤ 0 and MS-SSIM can reach ±inf (a real training run
+    stopped on a −inf loss); the distortion must be computed in float32 whatever the autocast."""
+    from aekit.models.compression import ms_ssim
+
+    config = {**tiny_config.to_dict(), "input_shape": (3, 32, 32), "distortion": "ms_ssim"}
+    model = create("codec", seed=0, **config)
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    levels = torch.tensor([0, 1])
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        output = model(x, levels)
+        terms = model.loss(output, x)
+    assert terms["distortion"].dtype == torch.float32
+    expected = (1 - ms_ssim(output.x_hat.float(), x)).mean()
+    assert terms["distortion"].item() == pytest.approx(expected.item(), rel=1e-6)
+    assert torch.isfinite(terms["loss"])

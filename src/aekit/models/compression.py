@@ -542,7 +542,9 @@ class Codec(AbstractAutoencoder):
             distortion = (output.x_hat - target).pow(2).flatten(1).mean(dim=1)
             weight = 255.0**2
         else:
-            distortion = 1 - ms_ssim(output.x_hat, target, data_range=1.0)
+            # float32 outside autocast: in bf16, σ² = E[x²] − μ² cancels to ≤ 0 and MS-SSIM blows up
+            with torch.autocast(device_type=target.device.type, enabled=False):
+                distortion = 1 - ms_ssim(output.x_hat.float(), target.float(), data_range=1.0)
             weight = 1.0
         lmbda = self.lmbda_values[output.levels]
         return {

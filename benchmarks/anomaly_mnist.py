@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--conv-options", type=json.loads, default={}, help="JSON of conv config fields to override."
     )
     parser.add_argument(
+        "--vae-options", type=json.loads, default={}, help="JSON of VAE config fields to override."
+    )
+    parser.add_argument(
         "--validation",
         action="store_true",
         help="Score a validation split of the training images instead of the test set (model selection).",
@@ -119,8 +122,7 @@ def autoencoder(
 ) -> dict[str, float]:
     """Train one aekit model on one digit (MSE loss); AUROC of each scoring of the same model."""
     options = MODELS.get(name, {"hidden_dims": [512, 128]})
-    if name == "conv":
-        options = {**options, **args.conv_options}
+    options = {**options, **{"conv": args.conv_options, "vae": args.vae_options}.get(name, {})}
     model = aekit.create(name, input_shape=(1, 28, 28), latent_dim=args.latent_dim, seed=args.seed, **options)
     aekit.fit(
         model,
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     split = "VALIDATION split of the training images" if args.validation else "test set"
     print(
         f"\nAUROC (%) per normal digit on the {split}; {settings}; epochs={args.epochs}, "
-        f"latent={args.latent_dim}, conv options {args.conv_options}\n"
+        f"latent={args.latent_dim}, conv options {args.conv_options}, VAE options {args.vae_options}\n"
     )
     print(table([*rows, mean_row]))
     print(f"\nreferences measured earlier: {REFERENCE}")

@@ -53,7 +53,8 @@ def test_streamed_result_equals_in_memory(
     in_memory = anomaly.score(pca_bundle, x, threshold=0.2)
     assert list(scored.columns) == ["row_id", *"abcde", "anomaly_score", "is_anomaly"]
     assert scored["row_id"].tolist() == frame["row_id"].tolist()
-    np.testing.assert_allclose(scored["anomaly_score"].to_numpy(), in_memory.scores, rtol=1e-6)
+    # batches of 7 vs one batch: float32 matrix products round differently (seen: 2e-9 on a 2e-4 score)
+    np.testing.assert_allclose(scored["anomaly_score"].to_numpy(), in_memory.scores, rtol=1e-6, atol=1e-8)
     np.testing.assert_array_equal(scored["is_anomaly"].to_numpy(), in_memory.labels)
     assert '"n_rows": 100' in result.stdout and f'"n_anomalies": {in_memory.n_anomalies}' in result.stdout
 
@@ -132,7 +133,8 @@ def test_detector_saved_by_the_estimator_works_with_the_cli(
     )
     assert result.exit_code == 0, result.output
     scored = pd.read_parquet(tmp_path / "out.parquet")
-    np.testing.assert_allclose(scored["anomaly_score"], -detector.score_samples(frame), rtol=1e-6)
+    # the CLI runs the saved float32 model, the estimator infers in float64 (subset invariance)
+    np.testing.assert_allclose(scored["anomaly_score"], -detector.score_samples(frame), rtol=1e-5)
     np.testing.assert_array_equal(scored["is_anomaly"], detector.predict(frame) == -1)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
@@ -110,7 +111,8 @@ def test_pandas_input_and_scores_from_the_app_agree(
     frame = pd.DataFrame(normal_rows, columns=list("abcdef"))
     detector = AutoencoderOutlierDetector(random_state=0, **fast_options).fit(frame)
     from_app = anomaly.anomaly_scores(detector.model_, normal_rows, normalizer=detector.normalizer_)
-    np.testing.assert_allclose(-detector.score_samples(frame), from_app)
+    # the estimator infers in float64 (subset invariance), the app in the model's float32
+    np.testing.assert_allclose(-detector.score_samples(frame), from_app, rtol=1e-5)
 
 
 def test_mahalanobis_scoring_round_trips(
@@ -128,3 +130,23 @@ def test_mahalanobis_scoring_round_trips(
     np.testing.assert_allclose(restored.score_samples(x), detector.score_samples(x), rtol=1e-6)
     plain = AutoencoderOutlierDetector(random_state=0, **fast_options).fit(normal_rows)
     assert plain.gaussian_ is None
+
+
+@pytest.mark.parametrize("score_method", ["mse", "mahalanobis"])
+def test_scores_do_not_depend_on_how_rows_are_batched(
+    normal_rows: np.ndarray,
+    test_rows: tuple[np.ndarray, np.ndarray],
+    fast_options: dict[str, Any],
+    score_method: str,
+) -> None:
+    """A row's score is the same asked alone, in threes or with all the others (float64 inference)."""
+    x, _ = test_rows
+    detector = AutoencoderOutlierDetector(random_state=0, score_method=score_method, **fast_options).fit(
+        normal_rows
+    )
+    whole = detector.decision_function(x)
+    in_threes = np.concatenate([detector.decision_function(x[i : i + 3]) for i in range(0, len(x), 3)])
+    alone = np.array([detector.decision_function(x[i : i + 1])[0] for i in range(10)])
+    np.testing.assert_allclose(in_threes, whole, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(alone, whole[:10], rtol=0, atol=1e-10)
+    assert all(p.dtype == torch.float32 for p in detector.model_.parameters())  # back to float32 after

@@ -8,10 +8,11 @@ and a fitted estimator saves as an ordinary aekit model folder.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -142,10 +143,24 @@ class AbstractAutoencoderEstimator(BaseEstimator):
             )
         return shape
 
-    def _to_model_space(self, array: np.ndarray) -> Tensor:
-        """Scaled float32 tensor ``(N, *input_shape_)``."""
+    def _to_model_space(self, array: np.ndarray, dtype: torch.dtype = torch.float64) -> Tensor:
+        """Scaled tensor ``(N, *input_shape_)``: float64 for inference (see :meth:`_in_float64`)."""
         x = torch.from_numpy(np.ascontiguousarray(array))
-        return self.normalizer_.transform(x).float().reshape(len(array), *self.input_shape_)
+        return self.normalizer_.transform(x).to(dtype).reshape(len(array), *self.input_shape_)
+
+    @contextlib.contextmanager
+    def _in_float64(self) -> Iterator[None]:
+        """Run the fitted model in float64 inside the block, then return it to float32 (exactly).
+
+        In float32 a row's output depends on how many rows share its batch (matrix-product kernels
+        round differently, 1e-6 after a Mahalanobis score); scikit-learn requires results that do not
+        depend on the subset of rows asked for, and float64 rounding is far below its 1e-7 tolerance.
+        """
+        self.model_.double()
+        try:
+            yield
+        finally:
+            self.model_.float()
 
     # -- fitting ----------------------------------------------------------------------------------
     def _fit_autoencoder(self, X: Any) -> np.ndarray:
@@ -172,7 +187,7 @@ class AbstractAutoencoderEstimator(BaseEstimator):
         self.latent_dim_ = int(self.model_.latent_dim)
         history = fit_model(
             self.model_,
-            self._to_model_space(array),
+            self._to_model_space(array, torch.float32),
             epochs=self.epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
@@ -193,11 +208,11 @@ class AbstractAutoencoderEstimator(BaseEstimator):
 
     # -- inference --------------------------------------------------------------------------------
     def _run(self, function: Callable[[Tensor], Tensor], x: Tensor, batch_size: int = 1024) -> np.ndarray:
-        """Apply ``function`` to ``x`` in batches without gradients; float64 NumPy result."""
+        """Apply ``function`` to float64 ``x`` in batches, the model in float64, without gradients."""
         self.model_.eval()
-        with torch.inference_mode():
+        with self._in_float64(), torch.inference_mode():
             parts = [function(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-        return torch.cat(parts).double().numpy()
+        return torch.cat(parts).numpy()
 
     def _reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared error per sample in the scaled space, ``(N,)``."""

@@ -141,9 +141,10 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
         array = self._fit_autoencoder(X)
         self.gaussian_ = None
         if anomaly.resolve_method(self.model_, self.score_method) == "mahalanobis":
-            self.gaussian_ = anomaly.fit_gaussian(
-                self.model_, array, use_codes=bool(self.use_codes), normalizer=self.normalizer_
-            )
+            with self._in_float64():
+                self.gaussian_ = anomaly.fit_gaussian(
+                    self.model_, array, use_codes=bool(self.use_codes), normalizer=self.normalizer_
+                )
         scores = self._anomaly_scores(array)
         if self.contamination == "auto":
             self.threshold_ = anomaly.threshold_from_percentile(scores, float(self.threshold_percentile))
@@ -153,16 +154,17 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
         return self
 
     def _anomaly_scores(self, array: np.ndarray) -> np.ndarray:
-        return anomaly.anomaly_scores(
-            self.model_,
-            array,
-            method=self.score_method,
-            pooling=self.pooling,
-            top_fraction=float(self.top_fraction),
-            smoothing=self.smoothing,
-            gaussian=self.gaussian_,
-            normalizer=self.normalizer_,
-        )
+        with self._in_float64():
+            return anomaly.anomaly_scores(
+                self.model_,
+                array,
+                method=self.score_method,
+                pooling=self.pooling,
+                top_fraction=float(self.top_fraction),
+                smoothing=self.smoothing,
+                gaussian=self.gaussian_,
+                normalizer=self.normalizer_,
+            )
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Minus the anomaly score of each row, ``(n_samples,)``; higher = more normal."""
@@ -185,7 +187,10 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
         """
         check_is_fitted(self)
         array = self._validate(X, reset=False)
-        maps = anomaly.error_maps(self.model_, array, method=self.score_method, normalizer=self.normalizer_)
+        with self._in_float64():
+            maps = anomaly.error_maps(
+                self.model_, array, method=self.score_method, normalizer=self.normalizer_
+            )
         return anomaly.error_shares(maps)
 
     def save(self, folder: str | os.PathLike[str]) -> Path:

@@ -111,7 +111,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         codes = check_array(X, dtype=np.float64)
         if codes.shape[1] != self.latent_dim_:
             raise ShapeError(f"X must have shape (n_samples, {self.latent_dim_}) codes; got {codes.shape}")
-        z = torch.from_numpy(codes).float()
+        z = torch.from_numpy(codes)
         decoded = self._run(lambda batch: self.model_.decode(batch).flatten(1), z)
         return self.normalizer_.inverse_transform(torch.from_numpy(decoded)).numpy()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -153,10 +154,16 @@ def _as_inputs(model: AbstractAutoencoder, x: np.ndarray | Tensor) -> Tensor:
                 f"x must have shape (N, {expected}) or (N, {math.prod(shape)}); got {tuple(x.shape)}"
             )
         x = x.reshape(len(x), *shape)
-    x = x.float()
+    x = x.to(_float_dtype(model))
     if not torch.isfinite(x).all():
         raise DataError("x contains NaN or infinite values")
     return x
+
+
+def _float_dtype(model: AbstractAutoencoder) -> torch.dtype:
+    """The dtype of the model's floating-point weights (float32 unless it was converted)."""
+    tensors = itertools.chain(model.parameters(), model.buffers())
+    return next((t.dtype for t in tensors if t.is_floating_point()), torch.float32)
 
 
 def _device(model: AbstractAutoencoder) -> torch.device:

@@ -119,6 +119,19 @@ def test_default_codec_without_model_option(tmp_path: Path, codec_dir: Path, pho
     assert result.exit_code == 0, result.output
     assert np.asarray(Image.open(restored)).shape == (64, 80, 3)
 
+    perceptual = tmp_path / "p.aek"
+    assert (
+        runner.invoke(app, ["compress", str(photo), "-o", str(perceptual), "--codec", "ms_ssim"]).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        app, ["decompress", str(perceptual), "-o", str(tmp_path / "p.png")]
+    )  # by fingerprint
+    assert result.exit_code == 0, result.output
+    assert packed.read_bytes() != perceptual.read_bytes()
+    bad = runner.invoke(app, ["compress", str(photo), "-o", str(perceptual), "--codec", "ssim"])
+    assert bad.exit_code == 2 and "no shipped codec for distortion 'ssim'" in bad.output
+
     foreign = tmp_path / "foreign.aek"
     assert (
         runner.invoke(app, ["compress", str(photo), "-o", str(foreign), "--model", str(codec_dir)]).exit_code

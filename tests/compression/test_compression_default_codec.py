@@ -7,6 +7,7 @@ import pytest
 
 from aekit.apps.compression import (
     DEFAULT_CODEC_PATH,
+    SHIPPED_CODECS,
     compress_image,
     decompress_image,
     image_psnr,
@@ -34,3 +35,24 @@ def test_default_codec_is_small_and_codes_a_photograph() -> None:
     assert sizes[0] < sizes[1]
     assert image_psnr(image, restored) > 26.0
     assert np.array_equal(decompress_image(codec, data), restored)
+
+
+def test_ms_ssim_codec_is_shipped_found_by_fingerprint_and_keeps_structure_better() -> None:
+    """The MS-SSIM codec is small, decodes with ``None`` (found by fingerprint), and at a similar rate
+    keeps more MS-SSIM than the MSE codec while the MSE codec keeps more PSNR (what each was trained for)."""
+    from aekit.apps.compression import image_ms_ssim
+
+    skimage_data = pytest.importorskip("skimage.data")
+    folder = SHIPPED_CODECS["ms_ssim"]
+    assert sum(f.stat().st_size for f in folder.iterdir()) < 5 * 1024 * 1024
+    perceptual, plain = load_default_codec("ms_ssim"), load_default_codec()
+    assert perceptual.config.distortion == "ms_ssim" and plain.config.distortion == "mse"
+    image = skimage_data.astronaut()[:128, 128:256]  # held-out image
+    data = compress_image(perceptual, image, level=0)
+    restored = decompress_image(None, data)  # None: the shipped codec whose fingerprint the file holds
+    assert np.array_equal(restored, decompress_image(perceptual, data))
+    reference = decompress_image(None, compress_image(plain, image, level=0))
+    assert image_ms_ssim(image, restored) > image_ms_ssim(image, reference)
+    assert image_psnr(image, reference) > image_psnr(image, restored)
+    with pytest.raises(ValueError, match="no shipped codec for distortion 'ssim'"):
+        load_default_codec("ssim")

@@ -1,6 +1,8 @@
 """``aekit compress`` and ``aekit decompress``: image files to ``.aek`` files of the learned codec and back.
 
-Without ``--model`` both use the codec shipped with aekit, so they work right after install.
+Without ``--model`` both use the codecs shipped with aekit, so they work right after install: ``compress``
+takes the one ``--codec`` names (``mse``, the default, or ``ms_ssim``), ``decompress`` finds the one that
+made the file by its weights fingerprint.
 """
 
 from __future__ import annotations
@@ -26,15 +28,15 @@ ModelOption = Annotated[
 ]
 
 
-def _codec(model_dir: Path | None) -> Codec:
-    """The codec in ``model_dir``, or the shipped default; a clear error for a folder of another model."""
+def _codec(model_dir: Path | None, shipped: str = "mse") -> Codec:
+    """The codec in ``model_dir``, else the shipped ``shipped`` codec; a clear error for another model."""
     from aekit.apps.compression import load_default_codec
     from aekit.errors import ModelFileError
     from aekit.io import load_model
     from aekit.models.compression import Codec
 
     if model_dir is None:
-        return load_default_codec()
+        return load_default_codec(shipped)
     model = load_model(model_dir)
     if not isinstance(model, Codec):
         raise ModelFileError(
@@ -66,6 +68,12 @@ def compress(
     source: Annotated[Path, typer.Argument(help="Image file (PNG, JPEG ...; grey or RGB, any size).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The .aek file to write.")],
     model_dir: ModelOption = None,
+    codec: Annotated[
+        str,
+        typer.Option(
+            help="Shipped codec when --model is not given: mse (best PSNR) or ms_ssim (best MS-SSIM)."
+        ),
+    ] = "mse",
     level: Annotated[
         int | None,
         typer.Option(help="Quality level: 0 = smallest file … n_levels − 1 = best quality (the default)."),
@@ -77,11 +85,13 @@ def compress(
 
       aekit compress photo.png -o photo.aek
 
+      aekit compress photo.png -o photo.aek --codec ms_ssim
+
       aekit compress photo.png -o photo.aek --level 0 --model runs/my-codec
     """
     from aekit.apps.compression import compress_file
 
-    _report(compress_file(_codec(model_dir), source, output, level=level), "compressed")
+    _report(compress_file(_codec(model_dir, codec), source, output, level=level), "compressed")
 
 
 def decompress(
@@ -91,7 +101,7 @@ def decompress(
     ],
     model_dir: ModelOption = None,
 ) -> None:
-    """Decode an .aek file into an image; it must be the codec that made the file (its weights are checked).
+    """Decode an .aek file into an image with the codec that made it (its weights fingerprint is checked).
 
     Examples:
 
@@ -99,7 +109,8 @@ def decompress(
     """
     from aekit.apps.compression import decompress_file
 
-    _report(decompress_file(_codec(model_dir), source, output), "decompressed")
+    model = None if model_dir is None else _codec(model_dir)  # None: the shipped codec that made the file
+    _report(decompress_file(model, source, output), "decompressed")
 
 
 def register(app: typer.Typer) -> None:

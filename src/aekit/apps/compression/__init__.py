@@ -12,6 +12,7 @@ from aekit.apps.compression.bdrate import bd_rate
 from aekit.apps.compression.bitstream import FORMAT_VERSION, MAGIC, CodecFileError, CodecHeader
 from aekit.apps.compression.codec import (
     DEFAULT_CODEC_PATH,
+    SHIPPED_CODECS,
     CodecStateError,
     CompressionReport,
     bits_per_pixel,
@@ -22,6 +23,7 @@ from aekit.apps.compression.codec import (
     load_default_codec,
     model_fingerprint,
     read_header,
+    shipped_codec_for,
 )
 from aekit.apps.compression.metrics import image_ms_ssim, image_psnr, ms_ssim
 
@@ -29,6 +31,7 @@ __all__ = [
     "DEFAULT_CODEC_PATH",
     "FORMAT_VERSION",
     "MAGIC",
+    "SHIPPED_CODECS",
     "CodecFileError",
     "CodecHeader",
     "CodecStateError",
@@ -45,4 +48,5 @@ __all__ = [
     "model_fingerprint",
     "ms_ssim",
     "read_header",
+    "shipped_codec_for",
 ]

@@ -26,6 +26,7 @@ from aekit.models.compression import Codec
 
 __all__ = [
     "DEFAULT_CODEC_PATH",
+    "SHIPPED_CODECS",
     "CodecStateError",
     "CompressionReport",
     "ModelOrLoader",
@@ -37,13 +38,22 @@ __all__ = [
     "load_default_codec",
     "model_fingerprint",
     "read_header",
+    "shipped_codec_for",
 ]
 
 DEFAULT_CODEC_PATH = Path(__file__).resolve().parents[2] / "assets" / "codec_default"
 """Folder of the codec shipped with aekit (``config.json`` + ``model.safetensors``)."""
 
+SHIPPED_CODECS: dict[str, Path] = {
+    "mse": DEFAULT_CODEC_PATH,
+    "ms_ssim": DEFAULT_CODEC_PATH.parent / "codec_msssim",
+}
+"""The codecs shipped with aekit by the distortion they were trained for: ``mse`` (the default, best
+PSNR) and ``ms_ssim`` (fine-tuned from it for MS-SSIM: sharper textures, fewer bits for the same MS-SSIM)."""
+
 ModelOrLoader = Codec | Callable[[CodecHeader], Codec] | str | os.PathLike | None
-"""A codec; a function from a file's header to the codec; a model folder; or ``None`` (default codec)."""
+"""A codec; a function from a file's header to the codec; a model folder; or ``None`` (the shipped codec
+that made the file, found by fingerprint; see :func:`shipped_codec_for`)."""
 
 
 class CodecStateError(AekitError, RuntimeError):
@@ -86,18 +96,33 @@ def model_fingerprint(model: torch.nn.Module) -> bytes:
     return digest.digest()
 
 
-def load_default_codec() -> Codec:
-    """Load the codec shipped in ``aekit/assets/codec_default`` (see ``docs/compression.md``).
+def load_default_codec(distortion: str = "mse") -> Codec:
+    """Load a codec shipped with aekit: ``mse`` (the default) or ``ms_ssim`` (see ``docs/compression.md``).
 
     Raises:
+        DataError: ``distortion`` names no shipped codec.
         ModelFileError: The asset folder is missing or damaged.
     """
     from aekit.io import load_model
 
-    model = load_model(DEFAULT_CODEC_PATH)
+    if distortion not in SHIPPED_CODECS:
+        raise DataError(
+            f"no shipped codec for distortion {distortion!r}; choose one of {sorted(SHIPPED_CODECS)}"
+        )
+    folder = SHIPPED_CODECS[distortion]
+    model = load_model(folder)
     if not isinstance(model, Codec):  # pragma: no cover - the asset is a codec
-        raise CodecStateError(f"{DEFAULT_CODEC_PATH} does not hold a codec")
+        raise CodecStateError(f"{folder} does not hold a codec")
     return model
+
+
+def shipped_codec_for(header: CodecHeader) -> Codec:
+    """The shipped codec that made a file (matched by its weights fingerprint), else the default codec."""
+    for distortion in SHIPPED_CODECS:
+        model = load_default_codec(distortion)
+        if model_fingerprint(model) == header.fingerprint:
+            return model
+    return load_default_codec()
 
 
 def _check_codec(model: object) -> Codec:
@@ -209,7 +234,7 @@ def bits_per_pixel(data: bytes) -> float:
 def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> Codec:
     model: object
     if model_or_loader is None:
-        model = load_default_codec()
+        model = shipped_codec_for(header)
     elif isinstance(model_or_loader, Codec):
         model = model_or_loader
     elif isinstance(model_or_loader, str | os.PathLike):
@@ -234,7 +259,7 @@ def decompress_image(
     Args:
         model_or_loader: The codec that made the file; a callable given the file's
             :class:`CodecHeader` that returns it (e.g. to look a model up by fingerprint); a model folder;
-            or ``None`` for the default codec shipped with aekit.
+            or ``None`` for the codec shipped with aekit that made the file.
         data: The file's bytes.
         max_pixels: Refuse files declaring a larger image (a decompression-bomb guard, like Pillow's).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
 
@@ -38,6 +39,10 @@ class DistributedContext:
         if not dist.is_initialized():
             backend = "nccl" if torch.cuda.is_available() else "gloo"
             dist.init_process_group(backend=backend)
+            # the group aekit opened is closed at exit, all ranks together: a rank still tearing down
+            # after rank 0 (which hosts the rendezvous store) has gone aborts with "terminate called
+            # without an active exception" (seen here under load)
+            atexit.register(_close_process_group)
         return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
     def device_for(self, device: torch.device) -> torch.device:
@@ -56,3 +61,9 @@ class DistributedContext:
         """Wait for all processes (no-op without DDP)."""
         if self.enabled:
             dist.barrier()
+
+
+def _close_process_group() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

@@ -431,7 +431,9 @@ class ConvAutoencoderConfig(AutoencoderConfig):
             contractive penalty, switch it off: batch statistics couple the samples of a batch, so the
             penalty is then no longer each sample's own Jacobian norm.
         dense_dims: Widths of fully connected hidden layers between the last feature map and the code,
-            mirrored in the decoder; ``()`` maps the feature map to the code with one linear layer.
+            mirrored in the decoder; ``()`` maps the feature map to the code with one linear layer. They
+            help small codes: on MNIST ``(512, 256)`` has 0.61× / 0.30× PCA's error at k = 2 / 8 against
+            the default's 0.67× / 0.34×, but 0.24× against 0.17× at k = 32 (``benchmarks/reconstruction.py``).
     """
 
     channels: tuple[int, ...] = (32, 64, 128)

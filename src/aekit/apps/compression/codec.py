@@ -106,9 +106,8 @@ def load_default_codec(distortion: str = "mse") -> Codec:
     from aekit.io import load_model
 
     if distortion not in SHIPPED_CODECS:
-        raise DataError(
-            f"no shipped codec for distortion {distortion!r}; choose one of {sorted(SHIPPED_CODECS)}"
-        )
+        choices = ", ".join(SHIPPED_CODECS)
+        raise DataError(f"no shipped codec for distortion {distortion!r}; choose one of {choices}")
     folder = SHIPPED_CODECS[distortion]
     model = load_model(folder)
     if not isinstance(model, Codec):  # pragma: no cover - the asset is a codec
@@ -117,12 +116,14 @@ def load_default_codec(distortion: str = "mse") -> Codec:
 
 
 def shipped_codec_for(header: CodecHeader) -> Codec:
-    """The shipped codec that made a file (matched by its weights fingerprint), else the default codec."""
-    for distortion in SHIPPED_CODECS:
-        model = load_default_codec(distortion)
-        if model_fingerprint(model) == header.fingerprint:
-            return model
-    return load_default_codec()
+    """The shipped codec that made a file (matched by its weights fingerprint), else the default codec
+    (whose decoder then refuses the file, naming the fingerprint it holds)."""
+    codecs = (load_default_codec(distortion) for distortion in SHIPPED_CODECS)  # the default comes first
+    default = next(codecs)
+    if model_fingerprint(default) == header.fingerprint:
+        return default
+    matching = (codec for codec in codecs if model_fingerprint(codec) == header.fingerprint)
+    return next(matching, default)
 
 
 def _check_codec(model: object) -> Codec:

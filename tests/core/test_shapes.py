@@ -88,3 +88,16 @@ def test_dense_layers_sit_between_the_feature_map_and_the_code() -> None:
     assert "(8, 7, 7) → 16 → (2,) → 16 → (8, 7, 7)" in "\n".join(dense.describe_plan())
     with pytest.raises(ConfigError, match="dense_dims"):
         create("conv", input_shape=(1, 28, 28), latent_dim=2, dense_dims=[0])
+
+
+def test_default_bottleneck_adds_dense_layers_only_for_a_large_squeeze() -> None:
+    # MNIST with the default stages: a 128 × 4 × 4 = 2048-value map; 2048 / 8 = 256 is the threshold
+    for latent_dim, expected in ((2, (512, 256)), (8, (512, 256)), (9, ()), (32, ())):
+        model = create("conv", input_shape=(1, 28, 28), latent_dim=latent_dim, seed=0)
+        assert model.dense_dims == expected, latent_dim
+        widths = [m.weight.shape[0] for m in model.to_latent.modules() if isinstance(m, nn.Linear)]
+        assert widths == [*expected, latent_dim]
+    explicit = create("conv", input_shape=(1, 28, 28), latent_dim=2, dense_dims=[], seed=0)
+    assert explicit.dense_dims == ()
+    small = create("conv", input_shape=(1, 8, 8), latent_dim=1, channels=[32, 64], seed=0)
+    assert small.dense_dims == (64, 32)  # a quarter and an eighth of its 64 × 2 × 2 map

@@ -178,6 +178,19 @@ def _jpeg2000_matched(image: np.ndarray, name: str, bpp: float) -> Point:
     return Point(name, "jpeg2000", bpp, coded.bpp, coded.psnr, coded.ms_ssim)
 
 
+def _on_curve(rate: float, rates: list[float], values: list[float]) -> float:
+    """The value at ``rate`` on the piecewise-linear curve, extended along its end segments.
+
+    ``np.interp`` alone would hold the end value outside the levels' rates, crediting a curve that starts
+    at 0.26 bpp with its 0.26 bpp quality at 0.25 bpp.
+    """
+    if rates[0] <= rate <= rates[-1] or len(rates) < 2:
+        return float(np.interp(rate, rates, values))
+    i = 0 if rate < rates[0] else len(rates) - 2
+    slope = (values[i + 1] - values[i]) / (rates[i + 1] - rates[i])
+    return float(values[i] + slope * (rate - rates[i]))
+
+
 def _mean(points: list[Point], field: str) -> float:
     return statistics.fmean(getattr(p, field) for p in points)
 
@@ -291,12 +304,11 @@ def _summarise(
     summary_rates: dict[str, dict] = {}
     ours = curves["aekit"]
     for target, by_codec in at_rates.items():
+        rates = [c["bpp"] for c in ours]
         summary_rates[f"aekit@{target}"] = {
             "bpp": target,
-            **{
-                field: float(np.interp(target, [c["bpp"] for c in ours], [c[field] for c in ours]))
-                for field in ("psnr", "ms_ssim")
-            },
+            **{field: _on_curve(target, rates, [c[field] for c in ours]) for field in ("psnr", "ms_ssim")},
+            "extrapolated": not rates[0] <= target <= rates[-1],
         }
         for codec, rows in by_codec.items():
             summary_rates[f"{codec}@{target}"] = {
@@ -362,6 +374,7 @@ def _report(summary: dict) -> None:
     for key, row in summary["at_reference_rates"].items():
         reference = row.get("issue_reference")
         extra = f"   (issue reference {reference[0]:.2f} dB / {reference[1]:.3f})" if reference else ""
+        extra += "   (extrapolated: outside the levels' rates)" if row.get("extrapolated") else ""
         lines.append(
             f"{key:15s} bpp {row['bpp']:.3f}  PSNR {row['psnr']:6.2f}  MS-SSIM {row['ms_ssim']:.4f}{extra}"
         )

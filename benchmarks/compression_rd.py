@@ -303,8 +303,8 @@ def _summarise(
     }
     summary_rates: dict[str, dict] = {}
     ours = curves["aekit"]
+    rates = [c["bpp"] for c in ours]
     for target, by_codec in at_rates.items():
-        rates = [c["bpp"] for c in ours]
         summary_rates[f"aekit@{target}"] = {
             "bpp": target,
             **{field: _on_curve(target, rates, [c[field] for c in ours]) for field in ("psnr", "ms_ssim")},

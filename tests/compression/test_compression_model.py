@@ -130,7 +130,7 @@ def test_ms_ssim_distortion_trains(tiny_config: CodecConfig) -> None:
 def test_ms_ssim_distortion_is_float32_under_bf16_autocast(tiny_config: CodecConfig) -> None:
     """In bf16, ``σ² = E[x²] − μ²`` cancels to ≤ 0 and MS-SSIM can reach ±inf (a real training run
     stopped on a −inf loss); the distortion must be computed in float32 whatever the autocast."""
-    from aekit.models.compression import ms_ssim
+    from aekit.losses.ssim import ms_ssim
 
     config = {**tiny_config.to_dict(), "input_shape": (3, 32, 32), "distortion": "ms_ssim"}
     model = create("codec", seed=0, **config)

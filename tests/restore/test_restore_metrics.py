@@ -8,6 +8,7 @@ from skimage.metrics import structural_similarity
 
 from aekit.errors import ConfigError, ShapeError
 from aekit.metrics import StructuralSimilarity, ms_ssim, psnr, ssim
+from aekit.metrics.structural import MS_SSIM_WEIGHTS
 
 
 def _pair(shape: tuple[int, ...], noise: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -44,8 +45,8 @@ def test_ms_ssim_of_constant_images_is_the_luminance_term() -> None:
     luminance = (2 * a * b + c1) / (a * a + b * b + c1)
     first, second = torch.full((1, 1, 64, 64), a), torch.full((1, 1, 64, 64), b)
     # 64 px keeps an 11 px window for 3 scales: every cs is 1 and the last scale's SSIM is l, so
-    # MS-SSIM = l^(w_3 / (w_1 + w_2 + w_3)).
-    weight = 0.3001 / (0.0448 + 0.2856 + 0.3001)
+    # MS-SSIM = l^(w_3 · Σw / (w_1 + w_2 + w_3)) (the used weights keep the sum of all five).
+    weight = 0.3001 * sum(MS_SSIM_WEIGHTS) / (0.0448 + 0.2856 + 0.3001)
     assert ms_ssim(first, second).item() == pytest.approx(luminance**weight, rel=1e-6)
 
 
@@ -74,3 +75,30 @@ def test_mismatched_shapes_and_bad_weights_raise() -> None:
         ssim(torch.rand(1, 8, 8), torch.rand(1, 8, 9))
     with pytest.raises(ConfigError, match="weights must be non-negative"):
         ms_ssim(torch.rand(1, 8, 8), torch.rand(1, 8, 8), weights=())
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 161, 200), (1, 1, 256, 256), (1, 3, 192, 321)])
+@pytest.mark.parametrize("data_range", [1.0, 255.0])
+def test_ssim_and_ms_ssim_equal_pytorch_msssim(shape: tuple[int, ...], data_range: float) -> None:
+    """One convention, pinned against an independent implementation on sizes where all 5 scales fit."""
+    reference = pytest.importorskip("pytorch_msssim")
+    generator = torch.Generator().manual_seed(1)
+    clean = torch.rand(shape, generator=generator, dtype=torch.float64) * data_range
+    noise = 0.1 * data_range * torch.randn(shape, generator=generator, dtype=torch.float64)
+    noisy = (clean + noise).clamp(0, data_range)
+    expected_ms = reference.ms_ssim(noisy, clean, data_range=data_range, size_average=False)
+    expected = reference.ssim(noisy, clean, data_range=data_range, size_average=False)
+    torch.testing.assert_close(ms_ssim(noisy, clean, data_range), expected_ms, rtol=0, atol=1e-6)
+    torch.testing.assert_close(ssim(noisy, clean, data_range), expected, rtol=0, atol=1e-6)
+
+
+def test_loss_metric_and_codec_share_one_ms_ssim() -> None:
+    """The codec's MS-SSIM distortion, the metric and the loss kernel give the same number."""
+    from aekit.apps.compression import image_ms_ssim
+    from aekit.losses.ssim import ms_ssim as kernel_ms_ssim
+
+    noisy, clean = _pair((1, 3, 64, 64), noise=0.1)
+    metric = ms_ssim(noisy, clean).item()
+    assert kernel_ms_ssim(noisy.float(), clean.float()).item() == pytest.approx(metric, abs=1e-5)
+    as_image = lambda t: (t[0].permute(1, 2, 0).numpy() * 255)  # noqa: E731
+    assert image_ms_ssim(as_image(clean), as_image(noisy)) == pytest.approx(metric, abs=1e-9)

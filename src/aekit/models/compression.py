@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from aekit.config import check_choice, check_positive, check_range
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.losses.ssim import ms_ssim
 from aekit.models.base import (
     AbstractAutoencoder,
     AEOutput,
@@ -39,12 +40,11 @@ from aekit.models.base import (
 from aekit.models.registry import register_model
 from aekit.nn.gdn import GDN, lower_bound
 
-__all__ = ["Codec", "CodecConfig", "CodecOutput", "FactorizedDensity", "ms_ssim"]
+__all__ = ["Codec", "CodecConfig", "CodecOutput", "FactorizedDensity"]
 
 Distortion = Literal["mse", "ms_ssim"]
 
 _LIKELIHOOD_BOUND = 1e-9
-_MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 _MAX_TABLE_SYMBOLS = 4096
 
 
@@ -248,81 +248,6 @@ class FactorizedDensity(nn.Module):
                 inner = torch.where(beyond, inner, middle)
             bounds.append(outer)
         return bounds[0], bounds[1]
-
-
-def _gaussian_window(size: int, sigma: float, dtype: torch.dtype, device: torch.device) -> Tensor:
-    coords = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2
-    window = torch.exp(-(coords**2) / (2 * sigma**2))
-    return window / window.sum()
-
-
-def _ssim_components(x: Tensor, y: Tensor, data_range: float) -> tuple[Tensor, Tensor]:
-    """Per-sample, per-channel mean SSIM and contrast–structure ``(B, C)`` with an 11-tap, σ=1.5 window.
-
-    Images smaller than 11 pixels use a window truncated to their size.
-    """
-    channels = x.shape[1]
-    size = min(11, x.shape[-2], x.shape[-1])
-    window = _gaussian_window(size, 1.5, x.dtype, x.device)
-    horizontal = window.view(1, 1, 1, size).repeat(channels, 1, 1, 1)
-    vertical = window.view(1, 1, size, 1).repeat(channels, 1, 1, 1)
-
-    def blur(t: Tensor) -> Tensor:
-        return F.conv2d(F.conv2d(t, horizontal, groups=channels), vertical, groups=channels)
-
-    c1 = (0.01 * data_range) ** 2
-    c2 = (0.03 * data_range) ** 2
-    mu_x, mu_y = blur(x), blur(y)
-    sigma_xx = blur(x * x) - mu_x**2
-    sigma_yy = blur(y * y) - mu_y**2
-    sigma_xy = blur(x * y) - mu_x * mu_y
-    cs_map = (2 * sigma_xy + c2) / (sigma_xx + sigma_yy + c2)
-    ssim_map = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1) * cs_map
-    return ssim_map.mean(dim=(-2, -1)), cs_map.mean(dim=(-2, -1))
-
-
-def ms_ssim(x: Tensor, y: Tensor, data_range: float = 1.0) -> Tensor:
-    """Multi-scale SSIM (Wang, Simoncelli, Bovik 2003) per sample, averaged over channels.
-
-    ``MS-SSIM = Π_{j<5} cs_j^{w_j} · ssim_5^{w_5}`` with the standard weights, an 11-tap Gaussian window
-    (σ = 1.5), ``K1 = 0.01``, ``K2 = 0.03`` and 2×2 average pooling between scales (odd sides padded).
-    It equals the usual definition when the smaller image side is at least 176 pixels; smaller images
-    use truncated windows at the coarse scales. Negative ``cs`` values are clipped to 0 so the powers
-    stay real.
-
-    Args:
-        x, y: Images ``(B, C, H, W)`` in ``[0, data_range]``.
-        data_range: Dynamic range of the pixel values (1 for [0, 1], 255 for 8-bit).
-
-    Returns:
-        ``(B,)`` MS-SSIM in ``[0, 1]``.
-
-    Raises:
-        ShapeError: The shapes differ, are not 4-D, or a side is under 16 pixels.
-    """
-    if x.shape != y.shape or x.dim() != 4:
-        raise ShapeError(
-            f"x and y must both have shape (B, C, H, W); got {tuple(x.shape)} and {tuple(y.shape)}"
-        )
-    if min(x.shape[-2:]) < 16:
-        raise ShapeError(
-            f"MS-SSIM needs images of at least 16×16 pixels (5 scales); got {tuple(x.shape[-2:])}"
-        )
-    weights = torch.tensor(_MS_SSIM_WEIGHTS, dtype=x.dtype, device=x.device)
-    factors = []
-    for scale in range(len(_MS_SSIM_WEIGHTS)):
-        ssim, cs = _ssim_components(x, y, data_range)
-        if scale < len(_MS_SSIM_WEIGHTS) - 1:
-            factors.append(torch.relu(cs))
-            # Odd sides are zero-padded by one pixel in the 2×2 average pooling (the common convention,
-            # which reproduces the issue's reference JPEG MS-SSIM values).
-            padding = [x.shape[-2] % 2, x.shape[-1] % 2]
-            x = F.avg_pool2d(x, 2, padding=padding)
-            y = F.avg_pool2d(y, 2, padding=padding)
-        else:
-            factors.append(torch.relu(ssim))
-    stacked = torch.stack(factors, dim=0)  # (scales, B, C)
-    return torch.prod(stacked ** weights.view(-1, 1, 1), dim=0).mean(dim=1)
 
 
 def _analysis(config: CodecConfig) -> nn.Sequential:

@@ -1,7 +1,6 @@
-"""Image-quality metrics for rate–distortion evaluation, on 8-bit arrays (pure numpy/torch).
+"""Image-quality metrics for rate–distortion evaluation, on 8-bit ``(H, W[, C])`` arrays.
 
-Kept here until a shared ``aekit.metrics`` home takes them; they depend on nothing else in aekit but
-:func:`aekit.models.compression.ms_ssim`, the torch MS-SSIM the codec also trains with.
+MS-SSIM is :func:`aekit.metrics.ms_ssim`, the same kernel the codec trains with.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import numpy as np
 import torch
 
 from aekit.errors import ShapeError
-from aekit.models.compression import ms_ssim
+from aekit.metrics.structural import ms_ssim
 
 __all__ = ["image_ms_ssim", "image_psnr", "ms_ssim"]
 

@@ -18,7 +18,6 @@ model (outputs in the model's scale).
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,7 +30,6 @@ from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.io import ModelBundle
 from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder
-from aekit.models.vae import AbstractVariationalAutoencoder
 
 __all__ = [
     "INTERPOLATIONS",
@@ -70,13 +68,13 @@ def _device(model: AbstractAutoencoder) -> torch.device:
 def is_conditional(model: ModelLike) -> bool:
     """True for generative models that decode with a class label (CVAE, conditional AAE)."""
     network, _ = _unpack(model)
-    return isinstance(network, AbstractGenerativeAutoencoder) and int(getattr(network, "n_classes", 0)) > 0
+    return network.generative and network.conditional
 
 
 def _labels_for(
     network: AbstractAutoencoder, n_samples: int, labels: Tensor | Sequence[int] | int | None, generator
 ) -> Tensor | None:
-    n_classes = int(getattr(network, "n_classes", 0))
+    n_classes = network.n_classes if network.conditional else 0
     if n_classes == 0:
         if labels is not None:
             raise ConfigError(
@@ -112,32 +110,12 @@ def prior_codes(
         ConfigError: The model has no prior (not a VAE or an adversarial autoencoder), or ``T ≤ 0``.
     """
     network, _ = _unpack(model)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ConfigError(f"n_samples must be a positive integer; got {n_samples!r}")
-    if not (isinstance(temperature, int | float) and temperature > 0 and math.isfinite(temperature)):
-        raise ConfigError(f"temperature must be a finite number > 0; got {temperature!r}")
-    device = _device(network)
-    if isinstance(network, AbstractVariationalAutoencoder):
-        noise = torch.randn(n_samples, network.latent_dim, generator=generator)
-        return (temperature * noise).to(device)
-    prior_sample = getattr(network, "prior_sample", None)
-    if prior_sample is None:
+    if not isinstance(network, AbstractGenerativeAutoencoder):
         raise ConfigError(
             f"{network.registry_name or type(network).__name__} has no prior to sample; use a VAE, CVAE, "
             "AAE or conditional AAE"
         )
-    mixture = getattr(network.config, "prior", "gaussian") == "mixture"
-    if mixture:
-        n_components = int(network.config.prior_components)  # type: ignore[attr-defined]
-        components = (
-            torch.randint(n_components, (n_samples,), generator=generator)
-            if labels is None
-            else torch.as_tensor(labels).long().reshape(-1)
-        )
-        draw = prior_sample(n_samples, labels=components, generator=generator)
-        centre = network.prior_means[components.to(draw.device)]  # type: ignore[index]
-        return centre + temperature * (draw - centre)
-    return temperature * prior_sample(n_samples, generator=generator)
+    return network.prior_codes(n_samples, temperature=temperature, labels=labels, generator=generator)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -287,9 +265,7 @@ def interpolate(
         if tuple(tensor.shape) != (1, *shape):
             raise ShapeError(f"{name} must have shape {shape} or (1, *{shape}); got {tuple(tensor.shape)}")
         pair.append(tensor)
-    conditional = int(getattr(network, "n_classes", 0)) > 0 and isinstance(
-        network, AbstractGenerativeAutoencoder
-    )
+    conditional = is_conditional(network)
     if conditional and label is None:
         raise ConfigError("this model is conditional; pass label=the class to interpolate within")
     labels = None if not conditional else torch.tensor([int(label)])  # type: ignore[arg-type]

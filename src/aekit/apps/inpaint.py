@@ -105,7 +105,7 @@ def inpaint(
     check_choice("initial_fill", initial_fill, ("mean", "zero"))
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ConfigError(f"iterations must be a positive int; got {iterations!r}")
-    takes_mask = bool(getattr(bundle.model, "takes_mask", False))
+    takes_mask = bundle.model.takes_mask
     resolved = ("mask_aware" if takes_mask else "reconstruct") if method == "auto" else method
     if resolved == "mask_aware" and not takes_mask:
         raise ConfigError(

@@ -55,8 +55,7 @@ def plan(
     except ValueError:
         raise ConfigError(f"--input-shape must be comma-separated integers; got {input_shape!r}") from None
     instance = create(model, input_shape=shape, **parse_assignments(set_option))
-    describe = getattr(type(instance), "describe_plan", None)
-    lines: list[str] = describe(instance) if describe is not None else []
+    lines = instance.describe_plan()
     with torch.no_grad():
         instance.eval()
         probe = torch.zeros(2, *shape)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor
@@ -30,7 +30,18 @@ from aekit.errors import ConfigError, ShapeError
 from aekit.losses.adversarial import discriminator_loss, generator_loss, real_gradient_penalty
 from aekit.losses.functional import reconstruction_loss
 from aekit.models._backbone import BackboneConfig, as_one_hot, build_decoder, build_encoder, check_labels
-from aekit.models.base import AbstractGenerativeAutoencoder, AEOutput, Batch, LossTerms, Phase, PreparedBatch
+from aekit.models.base import (
+    AbstractGenerativeAutoencoder,
+    AEOutput,
+    Batch,
+    ErrorKind,
+    LabelRole,
+    LossTerms,
+    Phase,
+    PreparedBatch,
+    check_count,
+    check_temperature,
+)
 from aekit.models.registry import register_model
 from aekit.nn.heads import MLPDiscriminator
 
@@ -154,7 +165,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
 
     def __init__(self, config: AdversarialAutoencoderConfig, n_classes: int) -> None:
         super().__init__(config)
-        self.n_classes = n_classes
+        self._n_classes = n_classes
         self.encoder = build_encoder(config, extra_inputs=n_classes)
         self.decoder = build_decoder(config, extra_inputs=n_classes)
         self.discriminator = MLPDiscriminator(
@@ -171,6 +182,15 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes of the condition (0: unconditional)."""
+        return self._n_classes
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
 
     def param_groups(self) -> dict[str, list[torch.nn.Parameter]]:
         """``autoencoder`` (encoder + decoder), ``discriminator``, ``encoder`` (the generator of codes)."""
@@ -275,25 +295,33 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
         gen = generator_loss(output.code_logits)
         return {"loss": recon + gen, "recon": recon, "disc": disc, "gen": gen}
 
-    def sample(
-        self, n_samples: int, *, condition: Tensor | None = None, generator: torch.Generator | None = None
+    def prior_codes(
+        self,
+        n_samples: int,
+        *,
+        temperature: float = 1.0,
+        labels: Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Decode ``n_samples`` prior codes; returns ``(n_samples, *input_shape)``.
+        """Prior codes with temperature; ``labels`` pick the mixture components of a conditional model.
 
-        Conditional models decode with ``condition`` (labels ``(n_samples,)`` or one-hot), or with
-        labels drawn uniformly from ``generator`` when it is None.
+        ``z = μ_k + T · (z' − μ_k)`` for a mixture component ``k`` (``μ = 0`` for the Gaussian prior).
         """
-        one_hot: Tensor | None = None
-        if self.n_classes:
-            if condition is None:
-                condition = torch.randint(self.n_classes, (n_samples,), generator=generator).to(
-                    self.prior_means.device
-                )
-            one_hot = as_one_hot(
-                condition.to(self.prior_means.device), self.n_classes, n_samples, model=self.registry_name
-            )
-        z = self.prior_sample(n_samples, labels=self._prior_labels(one_hot), generator=generator)
-        return self.decoder(self._join(z, one_hot))  # type: ignore[no-any-return]
+        check_count("n_samples", n_samples)
+        temperature = check_temperature(temperature)
+        config: AdversarialAutoencoderConfig = self.config  # type: ignore[assignment]
+        if config.prior == "gaussian":
+            return temperature * self.prior_sample(n_samples, generator=generator)
+        device = self.prior_means.device
+        if labels is None:
+            components = torch.randint(config.prior_components, (n_samples,), generator=generator)
+        elif labels.is_floating_point():
+            components = labels.argmax(1)
+        else:
+            components = labels.long().reshape(-1)
+        draw = self.prior_sample(n_samples, labels=components, generator=generator)
+        centre = self.prior_means[components.to(device)]
+        return centre + temperature * (draw - centre)
 
 
 @register_model("aae")
@@ -324,6 +352,13 @@ class ConditionalAdversarialAutoencoder(AbstractAdversarialAutoencoder):
     """
 
     config_class = ConditionalAdversarialAutoencoderConfig
+    label_role: ClassVar[LabelRole | None] = "classes"
+    conditional: ClassVar[bool] = True
+
+    @classmethod
+    def config_from_labels(cls, n_labels: int) -> dict[str, Any]:
+        """``n_classes`` from the data (and as many mixture components when the prior is a mixture)."""
+        return {"n_classes": n_labels}
 
     def __init__(self, config: ConditionalAdversarialAutoencoderConfig) -> None:
         super().__init__(config, n_classes=config.n_classes)

@@ -32,6 +32,8 @@ from aekit.models.base import (
     AbstractAutoencoder,
     AEOutput,
     Batch,
+    ErrorKind,
+    LabelRole,
     LossTerms,
     ModelConfig,
     Phase,
@@ -114,7 +116,7 @@ class AdversarialReconstructionConfig(ModelConfig):
             self.base_model,
             {**self.base_config, "input_shape": self.input_shape, "latent_dim": self.latent_dim},
         )
-        if getattr(cls, "closed_form", False) or len(cls.phases) != 1 or "recon" not in cls.loss_terms:
+        if cls.fitting != "gradient" or len(cls.phases) != 1 or "recon" not in cls.loss_terms:
             raise ConfigError(
                 f"base_model must be a gradient-trained, single-phase model with a 'recon' term; "
                 f"{self.base_model!r} has phases {[p.name for p in cls.phases]} "
@@ -153,6 +155,10 @@ class AdversarialReconstruction(AbstractAutoencoder):
         super().__init__(config)
         cls, base_config = config.resolve_base()
         self.base = cls(base_config)
+        # The wrapper can do what its base model can: these capabilities are the base instance's.
+        self.label_role: LabelRole | None = self.base.label_role  # type: ignore[misc]
+        self.conditional: bool = self.base.conditional  # type: ignore[misc]
+        self.has_likelihood: bool = self.base.has_likelihood  # type: ignore[misc]
         self.discriminator = make_discriminator(
             config.input_shape,
             kind=config.discriminator,
@@ -163,6 +169,20 @@ class AdversarialReconstruction(AbstractAutoencoder):
     @property
     def latent_dim(self) -> int:
         return self.base.latent_dim
+
+    @property
+    def n_classes(self) -> int:
+        return self.base.n_classes
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        return self.base.error_kind
+
+    def negative_log_likelihood(
+        self, x: Tensor, condition: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """The base model's ``−log p(x)`` bound (see :meth:`AbstractAutoencoder.negative_log_likelihood`)."""
+        return self.base.negative_log_likelihood(x, condition, generator=generator)
 
     def param_groups(self) -> dict[str, list[torch.nn.Parameter]]:
         """``autoencoder``: every parameter of the base model; ``discriminator``: those of ``D``."""

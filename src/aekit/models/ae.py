@@ -39,7 +39,15 @@ from aekit.losses.functional import (
 )
 from aekit.losses.regularizers import contractive_exact, jacobian_frobenius_sq, jacobian_projection_sq
 from aekit.losses.ssim import ssim_loss
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
+from aekit.models.base import (
+    AbstractAutoencoder,
+    AEOutput,
+    Batch,
+    ErrorKind,
+    LossTerms,
+    ModelConfig,
+    PreparedBatch,
+)
 from aekit.models.registry import register_model
 from aekit.nn.conv import conv_decoder, conv_encoder
 from aekit.nn.layers import ACTIVATIONS, make_activation
@@ -224,6 +232,10 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
 
     @abstractmethod
     def _pre_code(self, x: Tensor) -> Tensor:

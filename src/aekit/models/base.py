@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
@@ -23,6 +23,9 @@ __all__ = [
     "AbstractAutoencoder",
     "AbstractGenerativeAutoencoder",
     "Batch",
+    "ErrorKind",
+    "Fitting",
+    "LabelRole",
     "LossTerms",
     "ModelConfig",
     "Phase",
@@ -37,6 +40,17 @@ Batch = tuple[Tensor, Tensor | None]
 
 PreparedBatch = tuple[Tensor, Tensor, Tensor | None]
 """``(inputs, target, condition)`` as returned by :meth:`AbstractAutoencoder.prepare_batch`."""
+
+Fitting = Literal["gradient", "closed_form", "layerwise"]
+"""How a family is fitted: gradient descent, one closed-form step (PCA), or greedy layer-wise
+pretraining followed by gradient fine-tuning (stacked)."""
+
+LabelRole = Literal["classes", "domains", "masks"]
+"""What the ``y`` of a family's training batches must be: class labels ``(B,)``, domain indices ``(B,)``
+(one decoder each) or integer masks ``(B, H, W)``."""
+
+ErrorKind = Literal["mse", "bce", "l1"]
+"""The per-element reconstruction error matching a family's training loss."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,8 +109,24 @@ class AbstractAutoencoder(nn.Module, ABC):
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon")
     phases: ClassVar[tuple[Phase, ...]] = (Phase("main"),)
     registry_name: ClassVar[str] = ""
-    closed_form: ClassVar[bool] = False
-    """True for models fitted in one step by :meth:`fit_closed_form` instead of gradient training."""
+
+    # -- capabilities: what the family can do, declared here and checked by the contract suite; code
+    # above ``models/`` asks these instead of looking for attribute names.
+    fitting: ClassVar[Fitting] = "gradient"
+    """``closed_form`` models implement :meth:`fit_closed_form`, ``layerwise`` ones
+    :meth:`layer_autoencoders` and :meth:`layer_inputs`."""
+    label_role: ClassVar[LabelRole | None] = None
+    """What the training batches' ``y`` must hold (see :data:`LabelRole`); None when ``y`` is ignored."""
+    conditional: ClassVar[bool] = False
+    """``encode``/``decode`` (and ``sample``) take class labels ``(B,)`` as ``condition``."""
+    has_likelihood: ClassVar[bool] = False
+    """:meth:`negative_log_likelihood` gives a per-sample ``−log p(x)`` bound."""
+    takes_mask: ClassVar[bool] = False
+    """The model is trained with hole masks and fills holes from the masked image (inpainting)."""
+    reconstructs: ClassVar[bool] = True
+    """``x_hat`` is a reconstruction of the input (False: class logits of segmentation/classifiers)."""
+    generative: ClassVar[bool] = False
+    """The family has a prior to sample (see :class:`AbstractGenerativeAutoencoder`)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -137,9 +167,76 @@ class AbstractAutoencoder(nn.Module, ABC):
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """Return the loss terms; the key set equals ``loss_terms`` whatever the config."""
 
+    @classmethod
+    def capabilities(cls) -> dict[str, Any]:
+        """The declared capabilities by name (for ``aekit models`` and error messages)."""
+        return {
+            "fitting": cls.fitting,
+            "labels": cls.label_role,
+            "conditional": cls.conditional,
+            "likelihood": cls.has_likelihood,
+            "takes_mask": cls.takes_mask,
+            "reconstructs": cls.reconstructs,
+            "sampling": cls.generative,
+        }
+
+    @classmethod
+    def config_from_labels(cls, n_labels: int) -> dict[str, Any]:
+        """Config values a family takes from its training labels (``n_classes``, ``n_domains``...).
+
+        Args:
+            n_labels: Number of distinct classes or domains in the data (mask classes for masks).
+
+        Returns:
+            Config fields to set; empty for families whose batches carry no labels.
+        """
+        return {}
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes of the labels the model takes (0 when it takes none)."""
+        return 0
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        """The per-element error matching the training loss (``bce`` for Bernoulli/BCE models)."""
+        return "mse"
+
     def fit_closed_form(self, x: Tensor) -> AbstractAutoencoder:
-        """Fit in one step from data ``x`` (models with ``closed_form = True``, such as PCA)."""
-        raise NotImplementedError(f"{type(self).__name__} is trained by gradient descent, not in closed form")
+        """Fit in one step from data ``x`` (models with ``fitting = "closed_form"``, such as PCA)."""
+        raise ConfigError(
+            f"{self.registry_name or type(self).__name__} is fitted by {self.fitting.replace('_', ' ')} "
+            "training, not in closed form"
+        )
+
+    def layer_autoencoders(self) -> list[AbstractAutoencoder]:
+        """The shallow autoencoders of greedy pretraining, bottom first (``fitting = "layerwise"``).
+
+        Each shares its parameters with this model and is trained on the codes of the layers below it
+        (see :meth:`layer_inputs`).
+        """
+        raise ConfigError(
+            f"{self.registry_name or type(self).__name__} has no layer-wise pretraining "
+            f"(its fitting is {self.fitting!r})"
+        )
+
+    def layer_inputs(self, x: Tensor, layer: int) -> Tensor:
+        """What layer ``layer``'s shallow autoencoder reconstructs: the codes of ``x`` below it."""
+        raise ConfigError(f"{self.registry_name or type(self).__name__} has no layer-wise pretraining")
+
+    def negative_log_likelihood(
+        self, x: Tensor, condition: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """A per-sample bound on ``−log p(x)`` in nats, ``(B,)`` (models with ``has_likelihood``).
+
+        Raises:
+            ConfigError: The family has no likelihood.
+        """
+        raise ConfigError(f"{self.registry_name or type(self).__name__} has no likelihood; use a VAE or CVAE")
+
+    def describe_plan(self) -> list[str]:
+        """Lines describing the planned architecture beyond ``repr`` (empty by default)."""
+        return []
 
     def reconstruct(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Deterministic reconstruction ``decode(encode(x))``, shape of ``x``."""
@@ -185,8 +282,68 @@ class AbstractAutoencoder(nn.Module, ABC):
 class AbstractGenerativeAutoencoder(AbstractAutoencoder):
     """An autoencoder with a prior over codes that can be sampled."""
 
+    generative: ClassVar[bool] = True
+
     @abstractmethod
-    def sample(
-        self, n_samples: int, *, condition: Tensor | None = None, generator: torch.Generator | None = None
+    def prior_codes(
+        self,
+        n_samples: int,
+        *,
+        temperature: float = 1.0,
+        labels: Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Decode ``n_samples`` codes drawn from the prior; returns ``(n_samples, *input_shape)``."""
+        """Draw codes ``(n_samples, latent_dim)`` from the prior, on the model's device.
+
+        ``z = μ + T · (z' − μ)`` where ``z'`` is a prior draw and ``μ`` the mean of its component (0 for
+        a standard normal), so a temperature ``T < 1`` gives cleaner, less varied samples.
+
+        Args:
+            n_samples: Number of codes.
+            temperature: Spread around the prior mean (1 = the prior itself).
+            labels: Class labels ``(n_samples,)`` of conditional models whose prior depends on the
+                class (a mixture prior); ignored otherwise.
+            generator: Source of randomness (the global RNG when None).
+        """
+
+    def sample(
+        self,
+        n_samples: int,
+        *,
+        temperature: float = 1.0,
+        condition: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Decode ``n_samples`` prior codes; returns ``(n_samples, *input_shape)``.
+
+        Conditional models decode with ``condition`` (labels ``(n_samples,)``), drawn uniformly from
+        ``generator`` when None.
+        """
+        check_count("n_samples", n_samples)
+        labels = None
+        if self.conditional:
+            labels = (
+                torch.randint(self.n_classes, (n_samples,), generator=generator)
+                if condition is None
+                else condition
+            )
+        codes = self.prior_codes(n_samples, temperature=temperature, labels=labels, generator=generator)
+        return self.decode(codes, None if labels is None else labels.to(codes.device))
+
+
+def check_count(name: str, value: object) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+
+
+def check_temperature(temperature: object) -> float:
+    """Return ``temperature`` as a float; :class:`ConfigError` unless it is finite and > 0."""
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not temperature > 0
+        or temperature == float("inf")
+    ):
+        raise ConfigError(f"temperature must be a finite number > 0; got {temperature!r}")
+    return float(temperature)

@@ -22,7 +22,15 @@ from aekit.config import check_positive
 from aekit.errors import AekitError, ConfigError
 from aekit.models._backbone import check_labels
 from aekit.models.ae import check_code
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
+from aekit.models.base import (
+    AbstractAutoencoder,
+    AEOutput,
+    Batch,
+    LabelRole,
+    LossTerms,
+    ModelConfig,
+    PreparedBatch,
+)
 from aekit.models.registry import register_model, resolve
 from aekit.nn.mlp import mlp
 
@@ -101,6 +109,13 @@ class EncoderClassifier(AbstractAutoencoder):
 
     config_class = EncoderClassifierConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "cross_entropy", "error_rate")
+    label_role: ClassVar[LabelRole | None] = "classes"
+    reconstructs: ClassVar[bool] = False
+
+    @classmethod
+    def config_from_labels(cls, n_labels: int) -> dict[str, Any]:
+        """``n_classes`` from the data."""
+        return {"n_classes": max(n_labels, 2)}
 
     def __init__(self, config: EncoderClassifierConfig) -> None:
         super().__init__(config)

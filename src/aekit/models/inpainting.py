@@ -287,7 +287,7 @@ class InpaintingAutoencoder(AbstractAutoencoder):
     config_class = InpaintingConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "hole", "ssim", "perceptual")
     takes_mask: ClassVar[bool] = True
-    """Capability flag read by :mod:`aekit.apps.inpaint`: ``condition`` is the missing-pixel mask."""
+    """The ``condition`` of ``encode``/``forward`` is the missing-pixel mask (:mod:`aekit.apps.inpaint`)."""
 
     def __init__(self, config: InpaintingConfig) -> None:
         super().__init__(config)

@@ -10,7 +10,7 @@ decoder adds its domain's appearance. Decoding a domain-A code with domain B's d
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -19,7 +19,15 @@ from aekit.config import check_positive
 from aekit.errors import ShapeError
 from aekit.losses.functional import reconstruction_loss
 from aekit.models._backbone import BackboneConfig, build_decoder, build_encoder, check_labels
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, PreparedBatch
+from aekit.models.base import (
+    AbstractAutoencoder,
+    AEOutput,
+    Batch,
+    ErrorKind,
+    LabelRole,
+    LossTerms,
+    PreparedBatch,
+)
 from aekit.models.registry import register_model
 
 __all__ = ["MultiDecoderAutoencoder", "MultiDecoderConfig"]
@@ -51,6 +59,12 @@ class MultiDecoderAutoencoder(AbstractAutoencoder):
 
     config_class = MultiDecoderConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon")
+    label_role: ClassVar[LabelRole | None] = "domains"
+
+    @classmethod
+    def config_from_labels(cls, n_labels: int) -> dict[str, Any]:
+        """``n_domains`` from the data: one decoder per domain."""
+        return {"n_domains": n_labels}
 
     def __init__(self, config: MultiDecoderConfig) -> None:
         super().__init__(config)
@@ -60,6 +74,10 @@ class MultiDecoderAutoencoder(AbstractAutoencoder):
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
 
     @property
     def n_domains(self) -> int:

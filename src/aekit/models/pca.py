@@ -16,7 +16,7 @@ from torch import Tensor
 from aekit.config import check_positive
 from aekit.errors import ConfigError, DataError
 from aekit.losses.functional import mse
-from aekit.models.base import AbstractAutoencoder, AEOutput, LossTerms, ModelConfig
+from aekit.models.base import AbstractAutoencoder, AEOutput, Fitting, LossTerms, ModelConfig
 from aekit.models.registry import register_model
 
 __all__ = ["PCAAutoencoder", "PCAConfig"]
@@ -48,7 +48,7 @@ class PCAAutoencoder(AbstractAutoencoder):
 
     config_class = PCAConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon")
-    closed_form: ClassVar[bool] = True
+    fitting: ClassVar[Fitting] = "closed_form"
     mean: Tensor
     components: Tensor
     explained_variance: Tensor

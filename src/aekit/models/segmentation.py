@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -17,7 +17,15 @@ from torch import Tensor, nn
 
 from aekit.config import check_choice, check_positive
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
+from aekit.models.base import (
+    AbstractAutoencoder,
+    AEOutput,
+    Batch,
+    LabelRole,
+    LossTerms,
+    ModelConfig,
+    PreparedBatch,
+)
 from aekit.models.registry import register_model
 from aekit.nn.layers import ACTIVATIONS, make_activation
 from aekit.nn.shapes import ConvStage, plan_conv_stages
@@ -115,6 +123,13 @@ class SegmentationAutoencoder(AbstractAutoencoder):
 
     config_class = SegmentationConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "cross_entropy", "dice")
+    label_role: ClassVar[LabelRole | None] = "masks"
+    reconstructs: ClassVar[bool] = False
+
+    @classmethod
+    def config_from_labels(cls, n_labels: int) -> dict[str, Any]:
+        """``n_classes`` from the masks (at least 2: foreground and background)."""
+        return {"n_classes": max(n_labels, 2)}
 
     def __init__(self, config: SegmentationConfig) -> None:
         super().__init__(config)

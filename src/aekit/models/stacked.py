@@ -22,7 +22,16 @@ from torch import Tensor, nn
 from aekit.config import check_choice, check_positive, check_range
 from aekit.errors import ConfigError, ShapeError
 from aekit.losses.functional import RECONSTRUCTION_LOSSES, Reconstruction, reconstruction_loss
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
+from aekit.models.base import (
+    AbstractAutoencoder,
+    AEOutput,
+    Batch,
+    ErrorKind,
+    Fitting,
+    LossTerms,
+    ModelConfig,
+    PreparedBatch,
+)
 from aekit.models.registry import register_model
 from aekit.nn.layers import ACTIVATIONS, make_activation
 
@@ -98,6 +107,7 @@ class StackedAutoencoder(AbstractAutoencoder):
 
     config_class = StackedAutoencoderConfig
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon")
+    fitting: ClassVar[Fitting] = "layerwise"
 
     def __init__(self, config: StackedAutoencoderConfig) -> None:
         super().__init__(config)
@@ -122,6 +132,18 @@ class StackedAutoencoder(AbstractAutoencoder):
     def n_layers(self) -> int:
         """Number of shallow autoencoder layers in the stack."""
         return len(self.encoder_layers)
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
+
+    def layer_autoencoders(self) -> list[AbstractAutoencoder]:
+        """One shallow autoencoder per layer, bottom first (see :meth:`layer_autoencoder`)."""
+        return [self.layer_autoencoder(layer) for layer in range(self.n_layers)]
+
+    def layer_inputs(self, x: Tensor, layer: int) -> Tensor:
+        """``h_layer`` of inputs ``x``: what layer ``layer`` reconstructs during pretraining."""
+        return self.encode_to(x, layer)
 
     def encode_to(self, x: Tensor, layer: int) -> Tensor:
         """Input of layer ``layer``: ``h_layer`` ``(B, widths[layer])`` (``h_0`` = flattened ``x``)."""

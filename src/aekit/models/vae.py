@@ -37,9 +37,13 @@ from aekit.models.base import (
     AbstractGenerativeAutoencoder,
     AEOutput,
     Batch,
+    ErrorKind,
+    LabelRole,
     LossTerms,
     ModelConfig,
     PreparedBatch,
+    check_count,
+    check_temperature,
 )
 from aekit.models.registry import register_model
 from aekit.nn.conv import conv_decoder, conv_encoder
@@ -179,6 +183,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
     """
 
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "kl")
+    has_likelihood: ClassVar[bool] = True
 
     def __init__(self, config: VariationalConfig, condition_dim: int) -> None:
         super().__init__(config)
@@ -321,20 +326,28 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         kl = gaussian_kl(output.mu, output.logvar)
         return {"loss": recon + self.config.beta * kl, "recon": recon, "kl": kl}  # type: ignore[attr-defined]
 
-    def sample(
-        self, n_samples: int, *, condition: Tensor | None = None, generator: torch.Generator | None = None
+    def prior_codes(
+        self,
+        n_samples: int,
+        *,
+        temperature: float = 1.0,
+        labels: Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Decode ``n_samples`` codes from the prior ``N(0, I)``; returns means ``(n_samples, *input_shape)``.
+        """Codes ``T · ε``, ``ε ~ N(0, I)``, ``(n_samples, latent_dim)`` (the prior ignores labels)."""
+        check_count("n_samples", n_samples)
+        return check_temperature(temperature) * self._standard_normal((n_samples, self.latent_dim), generator)
 
-        Args:
-            n_samples: How many samples.
-            condition: Conditional models: labels ``(n_samples,)`` or one-hot ``(n_samples, n_classes)``.
-            generator: Source of the codes (the global RNG when None).
-        """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-            raise ConfigError(f"n_samples must be a positive integer; got {n_samples!r}")
-        z = self._standard_normal((n_samples, self.latent_dim), generator)
-        return self.decode(z, condition)
+    def negative_log_likelihood(
+        self, x: Tensor, condition: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """``−ELBO`` of each sample ``(B,)`` in nats, an upper bound on ``−log p(x)`` (one draw of ``z``)."""
+        return -self.elbo(x, condition, generator=generator)
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        """``bce`` for the Bernoulli likelihood, ``mse`` for the Gaussian one."""
+        return "bce" if self.config.likelihood == "bernoulli" else "mse"  # type: ignore[attr-defined]
 
     def elbo(
         self,
@@ -436,9 +449,16 @@ class CVAE(AbstractVariationalAutoencoder):
     """
 
     config_class = CVAEConfig
+    label_role: ClassVar[LabelRole | None] = "classes"
+    conditional: ClassVar[bool] = True
 
     def __init__(self, config: CVAEConfig) -> None:
         super().__init__(config, condition_dim=config.n_classes)
+
+    @classmethod
+    def config_from_labels(cls, n_labels: int) -> dict[str, Any]:
+        """``n_classes`` from the data."""
+        return {"n_classes": max(n_labels, 2)}
 
     @property
     def n_classes(self) -> int:

@@ -6,10 +6,13 @@ import dataclasses
 from typing import Literal
 
 from aekit.config import ConfigBase, check_choice, check_positive
+from aekit.errors import ConfigError
 
-__all__ = ["Precision", "TrainConfig"]
+__all__ = ["Precision", "TrainConfig", "Verbosity"]
 
 Precision = Literal["32", "bf16-mixed", "16-mixed"]
+Verbosity = Literal["auto", 0, 1, 2]
+VERBOSITY: tuple[object, ...] = ("auto", 0, 1, 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +26,9 @@ class TrainConfig(ConfigBase):
         weight_decay: L2 (Adam) or decoupled (AdamW) weight decay.
         optimizer: ``adam`` or ``adamw``.
         lr_schedule: ``constant``, ``cosine`` (to 0 over all epochs) or ``plateau`` (halve when the
-            validation loss stalls for 2 epochs).
+            validation loss stalls for 2 epochs). Resuming with a larger ``epochs`` never raises the
+            learning rate: the cosine continues from the rate of the last completed epoch and anneals
+            to 0 over the epochs left.
         seed: Seeds data order, corruptions and dropout, without touching the global RNG.
         device: ``auto`` (CUDA, then MPS, then CPU), or a torch device string.
         precision: ``32``, ``bf16-mixed`` or ``16-mixed`` (autocast; unsupported → full precision + warning).
@@ -37,7 +42,11 @@ class TrainConfig(ConfigBase):
         shuffle: Reshuffle the training data every epoch.
         flush_denormal: Flush denormal floats to zero on CPU during training (about 1.5× faster for MLPs
             once weights get small; restored afterwards).
-        progress: Show a progress bar on stderr with loss, samples/s and time left.
+        progress: Show training progress on stderr (the same as ``verbose="auto"``).
+        verbose: As Keras's ``verbose``: 0 silent, 1 a progress bar, 2 one line per epoch (train and
+            validation loss, time), ``auto`` a bar when stderr is a terminal and lines otherwise.
+        pretrain_epochs: Epochs of each layer's greedy pretraining for layer-wise families (stacked);
+            None means ``epochs``.
     """
 
     epochs: int = 10
@@ -59,6 +68,8 @@ class TrainConfig(ConfigBase):
     shuffle: bool = True
     flush_denormal: bool = True
     progress: bool = False
+    verbose: Verbosity = 0
+    pretrain_epochs: int | None = None
 
     def validate(self) -> None:
         check_positive("epochs", self.epochs)
@@ -69,6 +80,10 @@ class TrainConfig(ConfigBase):
         check_choice("lr_schedule", self.lr_schedule, ("constant", "cosine", "plateau"))
         check_choice("precision", self.precision, ("32", "bf16-mixed", "16-mixed"))
         check_positive("gradient_accumulation", self.gradient_accumulation)
+        if isinstance(self.verbose, bool) or self.verbose not in VERBOSITY:
+            raise ConfigError(f"verbose must be one of 'auto', 0, 1, 2; got {self.verbose!r}")
+        if self.pretrain_epochs is not None:
+            check_positive("pretrain_epochs", self.pretrain_epochs)
         if self.gradient_clip is not None:
             check_positive("gradient_clip", self.gradient_clip)
         if self.early_stopping_patience is not None:

@@ -11,9 +11,9 @@ from torch import Tensor
 from aekit.data.tensors import TensorData
 from aekit.errors import DataError
 from aekit.models.base import AbstractAutoencoder
-from aekit.training.config import TrainConfig
+from aekit.training.config import TrainConfig, Verbosity
 from aekit.training.history import History
-from aekit.training.trainer import BatchTransform, EpochHook, Trainer, evaluate_terms
+from aekit.training.trainer import BatchTransform, EpochHook, Trainer
 
 __all__ = ["as_tensor_data", "fit"]
 
@@ -46,12 +46,14 @@ def fit(
     validation_labels: np.ndarray | Tensor | None = None,
     on_epoch_end: EpochHook | None = None,
     augment: BatchTransform | None = None,
+    verbose: Verbosity = "auto",
     **train_options: Any,
 ) -> History:
     """Train ``model`` to reconstruct ``x`` and return the per-epoch :class:`History`.
 
     ``aekit.fit(model, x_train, epochs=50, batch_size=256, validation_data=x_test)`` is the whole call.
-    Closed-form models (PCA) are fitted in one step and get a one-row history.
+    Closed-form models (PCA) are fitted in one step and get a one-row history; layer-wise ones
+    (stacked) are pretrained greedily, then fine-tuned (see :meth:`Trainer.fit`).
 
     Args:
         model: Any aekit model.
@@ -62,6 +64,8 @@ def fit(
         validation_labels: Labels for ``validation_data``.
         on_epoch_end: Called with ``(epoch, row)`` after every epoch (see :class:`Trainer`).
         augment: Seeded transform of training inputs, e.g. ``Augmentation(max_shift=2).apply``.
+        verbose: As Keras: 0 silent, 1 a progress bar, 2 one line per epoch (train and validation
+            loss, time) on stderr; ``auto`` (default) a bar in a terminal, lines otherwise.
         **train_options: Any other :class:`TrainConfig` field (``learning_rate``, ``seed``, ...).
     """
     train = as_tensor_data(x, y)
@@ -70,13 +74,7 @@ def fit(
         if validation_data is not None
         else None
     )
-    if model.closed_form:
-        model.fit_closed_form(train.x)
-        row = {"epoch": 1.0, **{f"train_{k}": v for k, v in evaluate_terms(model, train).items()}}
-        if val is not None:
-            row.update({f"val_{k}": v for k, v in evaluate_terms(model, val).items()})
-        if on_epoch_end is not None:
-            on_epoch_end(1, dict(row))
-        return History([row])
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, shuffle=shuffle, **train_options)
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, shuffle=shuffle, verbose=verbose, **train_options
+    )
     return Trainer(config, augment=augment, on_epoch_end=on_epoch_end).fit(model, train, val)

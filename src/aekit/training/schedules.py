@@ -7,11 +7,6 @@ training the whole stack end to end from that starting point.
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
-import torch
-
 from aekit.data.tensors import TensorData
 from aekit.errors import ShapeError
 from aekit.models.stacked import StackedAutoencoder
@@ -20,17 +15,6 @@ from aekit.training.history import History
 from aekit.training.trainer import Trainer
 
 __all__ = ["fine_tune", "pretrain_layerwise"]
-
-
-@torch.no_grad()
-def _layer_inputs(model: StackedAutoencoder, data: TensorData, layer: int, batch_size: int) -> TensorData:
-    """The codes ``h_layer`` of every sample under the layers below ``layer`` (eval mode, no gradients)."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    codes = [model.encode_to(x.to(device), layer).cpu() for x, _ in data.batches(batch_size)]
-    model.train(was_training)
-    return TensorData(torch.cat(codes), data.y)
 
 
 def pretrain_layerwise(
@@ -64,17 +48,7 @@ def pretrain_layerwise(
         raise ShapeError(
             f"data samples have shape {data.sample_shape} but the model expects {model.input_shape}"
         )
-    config = train_config or TrainConfig()
-    histories = []
-    for layer in range(model.n_layers):
-        layer_config = config
-        if config.checkpoint_dir is not None:
-            layer_config = dataclasses.replace(
-                config, checkpoint_dir=str(Path(config.checkpoint_dir) / f"layer_{layer}")
-            )
-        inputs = _layer_inputs(model, data, layer, max(config.batch_size, 256))
-        histories.append(Trainer(layer_config).fit(model.layer_autoencoder(layer), inputs))
-    return histories
+    return Trainer(train_config or TrainConfig()).pretrain_layerwise(model, data)
 
 
 def fine_tune(
@@ -83,5 +57,5 @@ def fine_tune(
     train_config: TrainConfig | None = None,
     val: TensorData | None = None,
 ) -> History:
-    """Train the whole (pretrained) stack end to end: an ordinary :meth:`Trainer.fit`."""
-    return Trainer(train_config).fit(model, data, val)
+    """Train the whole (pretrained) stack end to end by gradient, without pretraining again."""
+    return Trainer(train_config).fit_by_gradient(model, data, val)

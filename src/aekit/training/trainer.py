@@ -15,14 +15,14 @@ from torch import Tensor, nn
 
 from aekit.checks import all_finite
 from aekit.data.tensors import BatchSource, TensorData
-from aekit.errors import ConfigError, DataError, ShapeError, TrainingError
+from aekit.errors import CheckpointError, ConfigError, DataError, ShapeError, TrainingError
 from aekit.models.base import AbstractAutoencoder, Batch
 from aekit.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from aekit.training.config import TrainConfig
 from aekit.training.devices import autocast_factory, resolve_device
 from aekit.training.distributed import DistributedContext
 from aekit.training.history import History
-from aekit.training.progress import ProgressReporter
+from aekit.training.progress import ProgressReporter, feedback_mode
 from aekit.training.step import TrainStep
 
 __all__ = ["EpochHook", "Trainer", "evaluate_terms"]
@@ -60,16 +60,90 @@ class Trainer:
         self.on_epoch_end = on_epoch_end
 
     def fit(self, model: AbstractAutoencoder, train: BatchSource, val: BatchSource | None = None) -> History:
-        """Train ``model`` in place and return the per-epoch history.
+        """Train ``model`` in place by its fitting procedure and return the per-epoch history.
+
+        ``model.fitting`` decides how: ``gradient`` runs the loop below; ``closed_form`` (PCA) fits in
+        one step from in-memory data and returns a one-row history; ``layerwise`` (stacked) first
+        trains each layer greedily for ``pretrain_epochs`` (checkpoints in ``checkpoint_dir/layer_K``),
+        then fine-tunes the whole model by gradient and returns the fine-tuning history.
 
         Raises:
             ShapeError: The data's sample shape differs from the model's ``input_shape``.
             TrainingError: A loss became NaN or infinite (the last good checkpoint is kept).
             CheckpointError: ``resume`` found a corrupt or foreign checkpoint.
+            ConfigError: The fitting procedure cannot take these data or settings.
         """
         _check_data(model, train, "train")
         if val is not None:
             _check_data(model, val, "validation")
+        if model.fitting == "closed_form":
+            return self._fit_closed_form(model, train, val)
+        if model.fitting == "layerwise":
+            self.pretrain_layerwise(model, train)
+        elif model.fitting != "gradient":
+            raise ConfigError(
+                f"{model.registry_name or type(model).__name__} declares fitting {model.fitting!r}; "
+                "the trainer knows 'gradient', 'closed_form' and 'layerwise'"
+            )
+        return self.fit_by_gradient(model, train, val)
+
+    def pretrain_layerwise(self, model: AbstractAutoencoder, train: BatchSource) -> list[History]:
+        """Greedy layer-wise pretraining: train each of ``model.layer_autoencoders()`` in turn, bottom first.
+
+        Layer ``k`` learns to reconstruct ``model.layer_inputs(x, k)``, the codes of the already trained
+        (now fixed) layers below it, for ``pretrain_epochs`` (default ``epochs``) with this trainer's
+        other settings; Bengio et al. (2007), Vincent et al. (2010).
+
+        Returns:
+            One :class:`History` per layer, bottom first.
+        """
+        if not isinstance(train, TensorData):
+            raise ConfigError(
+                "layer-wise pretraining needs in-memory training data (aekit.data.TensorData); "
+                f"got {type(train).__name__}"
+            )
+        config = self.config.replace(
+            epochs=self.config.pretrain_epochs or self.config.epochs,
+            lr_schedule="constant" if self.config.lr_schedule == "plateau" else self.config.lr_schedule,
+        )
+        histories = []
+        for layer, shallow in enumerate(model.layer_autoencoders()):
+            layer_config = config
+            if config.checkpoint_dir is not None:
+                layer_config = config.replace(
+                    checkpoint_dir=str(Path(config.checkpoint_dir) / f"layer_{layer}")
+                )
+            inputs = _layer_data(model, train, layer, max(config.batch_size, 256))
+            logger.info("pretraining layer %d of %d", layer + 1, len(model.layer_autoencoders()))
+            histories.append(Trainer(layer_config).fit(shallow, inputs))
+        return histories
+
+    def _fit_closed_form(
+        self, model: AbstractAutoencoder, train: BatchSource, val: BatchSource | None
+    ) -> History:
+        if not isinstance(train, TensorData):
+            raise ConfigError(
+                f"{model.registry_name or type(model).__name__} is fitted in closed form from in-memory "
+                f"data (aekit.data.TensorData); got {type(train).__name__}"
+            )
+        started = time.perf_counter()
+        model.fit_closed_form(train.x)
+        row: dict[str, float] = {"epoch": 1.0}
+        row.update({f"train_{k}": v for k, v in evaluate_terms(model, train).items()})
+        if val is not None:
+            row.update({f"val_{k}": v for k, v in evaluate_terms(model, val).items()})
+        row["seconds"] = time.perf_counter() - started
+        mode = feedback_mode(self.config.verbose, progress=self.config.progress)
+        with ProgressReporter(mode="lines" if mode != "off" else "off", total_epochs=1) as progress:
+            progress.end_epoch(row)
+        if self.on_epoch_end is not None:
+            self.on_epoch_end(1, dict(row))
+        return History([row])
+
+    def fit_by_gradient(
+        self, model: AbstractAutoencoder, train: BatchSource, val: BatchSource | None = None
+    ) -> History:
+        """The gradient loop alone, whatever ``model.fitting`` (fine-tuning after pretraining)."""
         if self.config.gradient_accumulation > 1 and len(model.phases) > 1:
             raise ConfigError(
                 "gradient_accumulation > 1 needs a single-phase model; this model has several phases"
@@ -172,9 +246,8 @@ class _Run:
     def run(self) -> History:
         config = self.config
         n_batches = self.train.n_batches(config.batch_size, world_size=self.dist.world_size)
-        with ProgressReporter(
-            enabled=config.progress and self.dist.is_main, total_epochs=config.epochs
-        ) as progress:
+        mode = feedback_mode(config.verbose, progress=config.progress) if self.dist.is_main else "off"
+        with ProgressReporter(mode=mode, total_epochs=config.epochs) as progress:
             for epoch in range(self.start_epoch, config.epochs):
                 started = time.perf_counter()
                 progress.start_epoch(epoch, n_batches)
@@ -311,6 +384,7 @@ class _Run:
                 "generator": self.generator.get_state(),
                 "torch_rng": torch.get_rng_state(),
                 "history": self.history.rows,
+                "planned_epochs": self.config.epochs,
                 "best_loss": self.best_loss,
                 "best_state": self.best_state,
                 "epochs_without_improvement": self.epochs_without_improvement,
@@ -320,22 +394,65 @@ class _Run:
 
     def _restore(self, path: Path) -> None:
         state = load_checkpoint(
-            path, model_name=self.model.registry_name, model_config=self.model.config.to_dict()
+            path,
+            model_name=self.model.registry_name,
+            model_config=self.model.config.to_dict(),
+            model_state=self.model.state_dict(),
         )
-        self.model.load_state_dict(state["model"])
-        for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
-        for name, scheduler in self.schedulers.items():
-            if scheduler is not None:
-                scheduler.load_state_dict(state["schedulers"][name])
-        self.generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
+        try:
+            self.model.load_state_dict(state["model"])
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(state["optimizers"][name])
+            for name, scheduler in self.schedulers.items():
+                if scheduler is not None:
+                    scheduler.load_state_dict(state["schedulers"][name])
+            self.generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+        except (KeyError, ValueError, RuntimeError, TypeError) as error:
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CheckpointError(f"checkpoint {path} does not fit this run: {detail}") from None
         self.history = History.from_rows(state["history"])
         self.start_epoch = int(state["epoch"])
         self.best_loss = float(state["best_loss"])
         self.best_state = state["best_state"]
         self.epochs_without_improvement = int(state["epochs_without_improvement"])
+        planned = int(state.get("planned_epochs", self.start_epoch))
+        if self.config.lr_schedule == "cosine" and self.config.epochs > planned:
+            self._extend_cosine()
         logger.info("resumed from %s after epoch %d", path, self.start_epoch)
+
+    def _extend_cosine(self) -> None:
+        """Resumed with more epochs than planned: anneal from the last epoch's rate to 0, never rising.
+
+        The cosine restarts from the learning rate of the last completed epoch ``lr_last`` over the
+        ``R`` epochs left: epoch ``k`` of them (1-based) uses ``lr_last · (1 + cos(π k / (R + 1))) / 2``.
+        """
+        last_lr = self.history.rows[-1]["lr"] if self.history.rows and "lr" in self.history.rows[-1] else None
+        remaining = self.config.epochs - self.start_epoch
+        if last_lr is None or remaining < 1:
+            return
+        for name, optimizer in self.optimizers.items():
+            for group in optimizer.param_groups:
+                group["lr"] = last_lr
+                group["initial_lr"] = last_lr
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=remaining + 1)
+            first = last_lr * (1 + math.cos(math.pi / (remaining + 1))) / 2
+            for group in optimizer.param_groups:
+                group["lr"] = first
+            scheduler.last_epoch = 1
+            scheduler._last_lr = [first] * len(optimizer.param_groups)  # type: ignore[attr-defined]
+            self.schedulers[name] = scheduler
+
+
+def _layer_data(model: AbstractAutoencoder, data: TensorData, layer: int, batch_size: int) -> TensorData:
+    """What layer ``layer`` reconstructs: the codes of ``data`` under the layers below (eval, no grad)."""
+    was_training = model.training
+    model.eval()
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    with torch.no_grad():
+        codes = [model.layer_inputs(x.to(device), layer).cpu() for x, _ in data.batches(batch_size)]
+    model.train(was_training)
+    return TensorData(torch.cat(codes), data.y)
 
 
 def _compiled(module: nn.Module) -> nn.Module:

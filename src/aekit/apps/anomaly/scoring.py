@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -189,29 +188,18 @@ def resolve_method(model: ModelLike, method: ScoreMethod = "auto") -> str:
     """
     check_choice("method", method, SCORE_METHODS)
     net, _ = _unpack(model, None)
-    if method == "elbo" and not callable(getattr(net, "elbo", None)):
+    if method == "elbo" and not net.has_likelihood:
         raise ConfigError(f"method 'elbo' needs a model with an elbo method; {type(net).__name__} has none")
     if method != "auto":
         return method
-    if callable(getattr(net, "elbo", None)):
+    if net.has_likelihood and not net.conditional:
         return "elbo"
-    return _model_loss(net)
-
-
-def _model_loss(net: AbstractAutoencoder) -> str:
-    """The element error matching the model's training loss (a Bernoulli likelihood is BCE)."""
-    if getattr(net.config, "likelihood", None) == "bernoulli":
-        return "bce"
-    kind = getattr(net.config, "reconstruction", "mse")
-    return kind if kind in ("mse", "bce", "l1") else "mse"
+    return net.error_kind
 
 
 def _negative_elbo(net: AbstractAutoencoder, batch: Tensor, generator: torch.Generator) -> Tensor:
-    """``−ELBO`` per sample; models whose ``elbo`` samples codes get ``generator`` so scores repeat."""
-    elbo: Callable[..., Tensor] = getattr(net, "elbo")  # noqa: B009  (not on the base interface)
-    if "generator" in inspect.signature(elbo).parameters:
-        return -elbo(batch, generator=generator).double()
-    return -elbo(batch).double()
+    """``−ELBO`` per sample, codes drawn from ``generator`` so scores repeat."""
+    return net.negative_log_likelihood(batch, generator=generator).double()
 
 
 def _elementwise(x_hat: Tensor, target: Tensor, kind: str) -> Tensor:
@@ -249,7 +237,7 @@ def error_maps(
     """
     check_choice("method", method, SCORE_METHODS)
     net, norm = _unpack(model, normalizer)
-    kind = method if method in ("mse", "l1", "bce") else _model_loss(net)
+    kind = method if method in ("mse", "l1", "bce") else net.error_kind
     inputs = _as_inputs(net, x)
     was_training = net.training
     net.eval()

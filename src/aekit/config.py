@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -30,7 +32,32 @@ class ConfigBase:
             value = getattr(self, field.name)
             if isinstance(value, list):
                 object.__setattr__(self, field.name, _to_tuple(value))
+        try:
+            self._check_types()
+        except ConfigError as type_error:
+            # The class's own check may say more ("max_shift must be a whole number of pixels"), or
+            # normalise the value (a scalar into a tuple); if it cannot even look at the value, the
+            # type error stands.
+            try:
+                self.validate()
+            except ConfigError:
+                raise
+            except Exception:
+                raise type_error from None
+            self._check_types()
+            return
         self.validate()
+
+    def _check_types(self) -> None:
+        """Check every field against its annotation (see :func:`_checked`), turning integral floats
+        into ints; raises :class:`ConfigError` naming the field, the value and what was expected."""
+        hints = _type_hints(type(self))
+        for field in dataclasses.fields(self):
+            if field.name in hints:
+                value = _checked(
+                    f"{type(self).__name__}.{field.name}", getattr(self, field.name), hints[field.name]
+                )
+                object.__setattr__(self, field.name, value)
 
     def validate(self) -> None:
         """Check field values; subclasses extend this and raise :class:`ConfigError`."""
@@ -58,6 +85,93 @@ class ConfigBase:
     def replace(self: C, **changes: Any) -> C:
         """Return a copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+_INT_LIMIT = 1 << 63
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except (NameError, TypeError):  # pragma: no cover - an annotation that cannot be resolved
+        return {}
+
+
+_SINGULAR = {bool: "true or false", int: "an integer", float: "a finite number", str: "a string"}
+_PLURAL = {bool: "true/false values", int: "integers", float: "finite numbers", str: "strings"}
+
+
+def _describe(annotation: Any) -> str:
+    if get_origin(annotation) is typing.Literal:
+        return "one of " + ", ".join(repr(v) for v in get_args(annotation))
+    if get_origin(annotation) is tuple:
+        args = get_args(annotation)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_PLURAL.get(args[0], 'values')}"
+        return f"a list of {len(args)} values"
+    return _SINGULAR.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _checked(name: str, value: Any, annotation: Any) -> Any:
+    """``value`` checked against the field's annotation (ints, finite floats, bools, strings, literals,
+    tuples and optionals), with exactly integral floats turned into ints; raises :class:`ConfigError`."""
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _checked(name, value, option)
+            except ConfigError:
+                errors.append(_describe(option))
+        allowed = " or ".join([*errors, "null"] if type(None) in options else errors)
+        raise ConfigError(f"{name} must be {allowed}; got {value!r}")
+    if origin is typing.Literal:
+        if not any(value == choice and type(value) is type(choice) for choice in get_args(annotation)):
+            raise ConfigError(f"{name} must be {_describe(annotation)}; got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            raise ConfigError(f"{name} must be {_describe(annotation)}; got {value!r}")
+        args = get_args(annotation)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_checked(f"{name}[{i}]", item, args[0]) for i, item in enumerate(value))
+        if not args:
+            return value
+        if len(args) != len(value):
+            raise ConfigError(f"{name} must be {_describe(annotation)}; got {value!r}")
+        pairs = enumerate(zip(args, value, strict=True))
+        return tuple(_checked(f"{name}[{i}]", item, arg) for i, (arg, item) in pairs)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false; got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be an integer; got {value!r}")
+        if not -_INT_LIMIT <= value < _INT_LIMIT:
+            raise ConfigError(f"{name} must be between -2**63 and 2**63 - 1; got {value}")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{name} must be a finite number; got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number; got {value!r}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string; got {value!r}")
+        return value
+    if origin is dict and not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a mapping of keys to values; got {value!r}")
+    return value
 
 
 def _to_tuple(value: Any) -> Any:

@@ -1,6 +1,8 @@
-"""Atomic file writes: a temp file in the same folder, flushed and fsynced, then ``os.replace``.
+"""Safe file writes: atomic replacement, output-path checks, stale temp files and folder locks.
 
-A crash or kill mid-write leaves the previous file intact, never a half-written one.
+Atomic writes go to a temp file in the same folder, flushed and fsynced, then ``os.replace``: a crash or
+kill mid-write leaves the previous file intact, never a half-written one, and at worst a hidden
+``.NAME.*.tmp`` file that :func:`remove_stale_temp_files` clears on the next run.
 """
 
 from __future__ import annotations
@@ -8,11 +10,24 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = [
+    "MODEL_FILES",
+    "FolderLock",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output_path",
+    "check_output_suffix",
+    "remove_stale_temp_files",
+]
+
+MODEL_FILES = ("config.json", "model.safetensors")
+"""The files of a model folder; an output path never replaces them."""
+_PROTECTED_FILES = (*MODEL_FILES, "checkpoint.pt")
 
 
 def _default_mode() -> int:
@@ -56,3 +71,123 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     _atomic_write(path, "w", lambda handle: handle.write(text))
+
+
+def _same_path(first: Path, second: Path) -> bool:
+    try:
+        if first.exists() and second.exists():
+            return os.path.samefile(first, second)
+        return first.resolve() == second.resolve()
+    except OSError:
+        return False
+
+
+def check_output_path(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> None:
+    """Refuse to write ``output`` when it is one of ``inputs`` (file or folder), or a file of a model
+    folder (``config.json``/``model.safetensors`` beside each other) or a training checkpoint.
+
+    Raises:
+        DataError: Naming the output and what it would destroy.
+    """
+    from aekit.errors import DataError
+
+    target = Path(output)
+    for source in inputs:
+        if _same_path(target, Path(source)):
+            raise DataError(
+                f"the output {target} is also an input; writing it would destroy the input, so choose "
+                "another output path"
+            )
+    if target.is_file() and target.name in _PROTECTED_FILES:
+        folder = target.parent
+        if target.name == "checkpoint.pt" or all((folder / name).is_file() for name in MODEL_FILES):
+            raise DataError(
+                f"the output {target} is a file of the model or checkpoint in {folder}; writing it would "
+                "destroy the model, so choose another output path"
+            )
+
+
+def check_output_suffix(output: str | os.PathLike[str], suffixes: Iterable[str], what: str) -> None:
+    """Refuse ``output`` unless its suffix (case-insensitive) is one of ``suffixes``.
+
+    Raises:
+        DataError: ``"-o x.txt: <what> are written as .png; use a name ending in .png"``.
+    """
+    from aekit.errors import DataError
+
+    allowed = tuple(suffixes)
+    name = Path(output).name.lower()
+    if not name.endswith(allowed):
+        raise DataError(
+            f"cannot write {output}: {what} are written as {' or '.join(allowed)}; "
+            f"use a name ending in {' or '.join(allowed)}"
+        )
+
+
+def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the hidden ``.NAME.*.tmp`` files that an atomic write killed mid-way left in ``folder`` and
+    its sub-folders. Only call it while holding the folder (see :class:`FolderLock`).
+
+    Returns:
+        The files removed.
+    """
+    removed = []
+    root = Path(folder)
+    if not root.is_dir():
+        return removed
+    for path in root.rglob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+class FolderLock:
+    """An exclusive lock on a folder (``.aekit.lock`` inside it), held by one process at a time.
+
+    The lock is an OS file lock (``flock``), so it disappears with the process that held it, even after
+    ``kill -9``: a crashed run never blocks the next one. Use as a context manager.
+
+    Raises:
+        DataError: On entry, when another process holds the lock (its pid is named when known).
+    """
+
+    NAME = ".aekit.lock"
+
+    def __init__(self, folder: str | os.PathLike[str], what: str = "run") -> None:
+        self.folder = Path(folder)
+        self.what = what
+        self._handle: IO | None = None
+
+    def __enter__(self) -> FolderLock:
+        from aekit.errors import DataError
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle = open(self.folder / self.NAME, "a+")
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no lock, as before
+            self._handle = handle
+            return self
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            raise DataError(
+                f"another aekit {self.what} is writing to {self.folder}"
+                + (f" (process {holder})" if holder else "")
+                + "; wait for it to finish or choose another folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing releases the flock
+            self._handle = None

@@ -13,14 +13,19 @@ round-trips exactly. Writes are atomic: a temporary file beside the target, then
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import struct
+import warnings
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from aekit.checks import check_allocation, check_pixels, read_npy_header
 from aekit.errors import DataError, ShapeError
 from aekit.files import atomic_path, atomic_write_bytes
 
@@ -29,6 +34,7 @@ __all__ = [
     "WRITABLE_SUFFIXES",
     "RasterImage",
     "encode_png",
+    "open_with_pillow",
     "read_image",
     "read_mask",
     "write_image",
@@ -227,6 +233,7 @@ def read_mask(path: str | os.PathLike[str], size: tuple[int, int] | None = None)
 
 
 def _read_npy(file: Path) -> RasterImage:
+    read_npy_header(file)
     try:
         array = np.load(file, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
@@ -240,14 +247,46 @@ def _read_npy(file: Path) -> RasterImage:
         raise DataError(f"array {file}: {error}") from None
 
 
-def _read_with_pillow(file: Path) -> RasterImage:
+@contextlib.contextmanager
+def open_with_pillow(file: Path, max_pixels: int | None = None) -> Iterator[Any]:
+    """Open ``file`` with Pillow (lazily) after checking the size its header declares.
+
+    Pillow's own decompression-bomb guard (a warning above 89 million pixels, an error above twice that)
+    is replaced by :func:`aekit.checks.check_pixels` (``AEKIT_MAX_PIXELS``), which refuses before any
+    pixel is decoded and names the limit. Reading errors become one-line :class:`DataError`.
+    """
     from PIL import Image
 
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
     try:
-        with Image.open(file) as opened:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                opened = Image.open(file)
+            except FileNotFoundError:
+                raise DataError(f"image file {file} does not exist") from None
+            except (OSError, ValueError, SyntaxError, EOFError) as error:
+                raise DataError(f"cannot read image {file} (not an image, or damaged): {error}") from None
+            with opened:
+                width, height = opened.size
+                check_pixels(height, width, f"image {file}", limit=max_pixels)
+                yield opened
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _read_with_pillow(file: Path) -> RasterImage:
+    try:
+        with open_with_pillow(file) as opened:
+            check_allocation(
+                opened.size[0] * opened.size[1] * max(len(opened.getbands()), 1) * 2, f"reading image {file}"
+            )
             opened.load()
             image = opened.copy()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        if isinstance(error, DataError):
+            raise
         raise DataError(f"cannot read image {file} (unreadable, truncated or corrupt): {error}") from None
     alpha = None
     if image.mode == "P":
@@ -316,12 +355,15 @@ def _read_png_codec(file: Path) -> RasterImage:
             f"cannot read image {file}: interlaced 16-bit colour PNG is not supported; re-save it"
         )
     channels = _PNG_CHANNELS[colour_type]
-    try:
-        data = zlib.decompress(b"".join(chunks.get(b"IDAT", [])))
-    except zlib.error as error:
-        raise DataError(f"cannot read image {file}: corrupt image data ({error})") from None
+    check_pixels(height, width, f"image {file}")
     bytes_per_pixel = channels * bit_depth // 8
     stride = width * bytes_per_pixel
+    check_allocation(height * (stride + 1) * 12, f"reading image {file} ({width}×{height}, 16-bit)")
+    try:
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(b"".join(chunks.get(b"IDAT", [])), height * (stride + 1) + 1)
+    except zlib.error as error:
+        raise DataError(f"cannot read image {file}: corrupt image data ({error})") from None
     if len(data) != height * (stride + 1):
         raise DataError(f"cannot read image {file}: truncated image data")
     rows = _unfilter(np.frombuffer(data, np.uint8).reshape(height, stride + 1), bytes_per_pixel, file)

@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from aekit import __version__
+from aekit.checks import all_finite
 from aekit.data.normalization import Normalizer
 from aekit.errors import AekitError, ModelFileError
 from aekit.files import atomic_path, atomic_write_text
@@ -102,6 +103,18 @@ def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
     for key in ("model", "config", "weights_sha256"):
         if key not in document:
             raise ModelFileError(f"{path} lacks the {key!r} entry")
+    expected = {
+        "model": (str, "a registry name (text)"),
+        "config": (dict, "an object of config fields"),
+        "weights_sha256": (str, "a hex SHA-256 digest (text)"),
+        "normalization": (dict, "an object"),
+        "metadata": (dict, "an object"),
+    }
+    for key, (kind, description) in expected.items():
+        if key in document and not isinstance(document[key], kind):
+            raise ModelFileError(
+                f"{path}: the {key!r} entry must be {description}; got {type(document[key]).__name__}"
+            )
     return document
 
 
@@ -122,19 +135,29 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
         raise ModelFileError(f"{weights} does not match the checksum in {CONFIG_NAME}: the file was altered")
     try:
         cls, config = registry.resolve(document["model"], document["config"])
-        model = cls(config)
+        model = registry.from_config(cls, config)
+        normalizer = Normalizer.from_dict(document.get("normalization", Normalizer.identity().to_dict()))
     except AekitError as error:
         raise ModelFileError(f"{Path(folder) / CONFIG_NAME}: {error}") from None
+    except (TypeError, ValueError, KeyError) as error:
+        raise ModelFileError(
+            f"{Path(folder) / CONFIG_NAME} holds values of the wrong type: {error}"
+        ) from None
     try:
         state = load_file(str(weights), device=str(map_location))
-        model.load_state_dict(state, strict=True)
     except (SafetensorError, RuntimeError, OSError) as error:
+        raise ModelFileError(f"{weights} is not a readable safetensors file: {error}") from None
+    _check_state(model, state, weights, document["model"])
+    try:
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError) as error:  # shapes that do not fit (torch lists every one)
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(error).__name__)
         raise ModelFileError(
-            f"weights in {weights} do not fit the {document['model']!r} config: {error}"
+            f"weights in {weights} do not fit the {document['model']!r} config: {detail}"
         ) from None
     model.to(map_location)
     model.eval()
-    normalizer = Normalizer.from_dict(document.get("normalization", Normalizer.identity().to_dict()))
     return ModelBundle(model, normalizer, dict(document.get("metadata", {})), Path(folder))
 
 
@@ -143,6 +166,26 @@ def load_model(
 ) -> AbstractAutoencoder:
     """Load only the model of a folder (see :func:`load`)."""
     return load(folder, map_location=map_location).model
+
+
+def _check_state(model: AbstractAutoencoder, state: dict[str, torch.Tensor], file: Path, name: str) -> None:
+    """Refuse weights whose names do not fit ``model``, or that hold NaN/inf (shapes: ``load_state_dict``)."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:3])}{' …' if len(unexpected) > 3 else ''}")
+        raise ModelFileError(f"weights in {file} do not fit the {name!r} config: {'; '.join(parts)}")
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not all_finite(tensor):
+            raise ModelFileError(
+                f"weights in {file} hold NaN or infinite values (tensor {key}); the model is broken, "
+                "retrain it or load an earlier copy"
+            )
 
 
 def _sha256(path: Path) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from aekit.checks import load_npy
 from aekit.errors import DataError
 from aekit.files import atomic_path
 
@@ -25,10 +26,19 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
+def _check_finite(matrix: np.ndarray, target: Path) -> None:
+    if np.issubdtype(np.asarray(matrix).dtype, np.floating) and not np.isfinite(matrix).all():
+        raise DataError(
+            f"refusing to write {target}: the results hold NaN or infinite values (is the model broken, or "
+            "are the inputs far outside the training data?)"
+        )
+
+
 def write_matrix(path: str | os.PathLike[str], matrix: np.ndarray, *, prefix: str = "c") -> None:
     """Write ``matrix`` ``(N, D)``; table formats get columns ``prefix0 … prefix{D-1}``."""
     target = Path(path)
     suffix = _suffix(target)
+    _check_finite(matrix, target)
     with atomic_path(target) as temp:
         if suffix == ".npy":
             with open(temp, "wb") as handle:
@@ -56,21 +66,25 @@ def read_matrix(path: str | os.PathLike[str]) -> np.ndarray:
     if not source.is_file():
         raise DataError(f"{source} does not exist")
     if suffix == ".npy":
-        try:
-            matrix = np.load(source, allow_pickle=False)
-        except ValueError as error:
-            raise DataError(f"{source} is not a readable .npy file: {error}") from None
+        matrix = load_npy(source)
     else:
         import pandas as pd
 
-        frame = pd.read_csv(source) if suffix == ".csv" else pd.read_parquet(source)
+        try:
+            frame = pd.read_csv(source) if suffix == ".csv" else pd.read_parquet(source)
+        except pd.errors.EmptyDataError:
+            raise DataError(f"{source} is empty (no header and no rows)") from None
+        except (OSError, ValueError, KeyError, pd.errors.ParserError) as error:
+            text = str(error).strip()
+            detail = text.splitlines()[0] if text else type(error).__name__
+            raise DataError(f"cannot read {source}: {detail}") from None
         bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
         if bad:
             raise DataError(f"{source}: non-numeric columns {', '.join(map(str, bad))}")
         matrix = frame.to_numpy()
-    if matrix.size == 0:
-        raise DataError(f"{source} is empty")
-    if not np.issubdtype(matrix.dtype, np.number):
+    if matrix.size == 0 or matrix.ndim == 0:
+        raise DataError(f"{source} is empty (shape {matrix.shape})")
+    if not np.issubdtype(matrix.dtype, np.number) or np.iscomplexobj(matrix):
         raise DataError(f"{source} must hold numbers; got dtype {matrix.dtype}")
     if not np.isfinite(matrix).all():
         raise DataError(f"{source} contains NaN or infinite values")
@@ -112,6 +126,7 @@ class MatrixWriter:
     def write(self, chunk: np.ndarray) -> None:
         """Append rows ``(n, n_columns)``."""
         rows = np.ascontiguousarray(chunk, dtype=np.float32).reshape(len(chunk), -1)
+        _check_finite(rows, self.path)
         if rows.shape[1] != self.n_columns:
             raise DataError(f"chunk has {rows.shape[1]} columns; the file has {self.n_columns}")
         self.written += len(rows)

@@ -46,7 +46,7 @@ def test_header_round_trip() -> None:
 
 def test_file_records_image_and_model(valid_file: bytes, tiny_codec: Codec, smooth_image: np.ndarray) -> None:
     header = read_header(valid_file)
-    assert valid_file.startswith(MAGIC) and valid_file[4] == FORMAT_VERSION
+    assert valid_file.startswith(MAGIC) and valid_file[4] == 1  # one tile: the single-stream format 1
     assert (header.height, header.width, header.channels, header.level) == (37, 53, 3, 0)
     assert header.model_name == "codec" and header.fingerprint == model_fingerprint(tiny_codec)
 
@@ -55,7 +55,7 @@ def test_clear_errors(valid_file: bytes, tiny_codec: Codec, tiny_config) -> None
     with pytest.raises(CodecFileError, match="not an aekit compressed file"):
         decompress_image(tiny_codec, b"\x89PNG\r\n\x1a\n" + valid_file)
     newer = valid_file[:4] + bytes([FORMAT_VERSION + 1]) + valid_file[5:]
-    with pytest.raises(CodecFileError, match="format version 2, newer than this aekit supports"):
+    with pytest.raises(CodecFileError, match=f"format version {FORMAT_VERSION + 1}, newer than this aekit supports"):
         decompress_image(tiny_codec, newer)
     with pytest.raises(CodecFileError, match="truncated"):
         decompress_image(tiny_codec, valid_file[:-7])

@@ -10,13 +10,15 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-__all__ = ["STATE", "data_out", "guarded", "message", "progress_iter", "stderr"]
+__all__ = ["STATE", "data_out", "guarded", "message", "one_line", "progress_iter", "stderr"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,21 +60,103 @@ def data_out(payload: Any, human: str | None = None) -> None:
         sys.stdout.write(human + "\n")
 
 
+OUTPUT_PARAMETERS = ("output", "run_dir")
+"""Command parameters that name what a command writes; every other path argument is an input."""
+
+
+def one_line(text: str, limit: int = 800) -> str:
+    """``text`` on one line (lines joined with spaces), shortened to ``limit`` characters."""
+    joined = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return joined if len(joined) <= limit else joined[: limit - 1] + "…"
+
+
+def _error_line(text: str) -> None:
+    stderr.print(f"error: {one_line(text)}", markup=False, soft_wrap=True, highlight=False)
+
+
+def _paths(value: Any) -> Iterator[Path]:
+    if isinstance(value, str | Path):
+        yield Path(value)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _paths(item)
+
+
+def _check_outputs(arguments: dict[str, Any]) -> None:
+    """Refuse an output that is one of the inputs, or a model file (see ``files.check_output_path``)."""
+    from aekit.files import check_output_path
+
+    inputs = [
+        path for name, value in arguments.items() if name not in OUTPUT_PARAMETERS for path in _paths(value)
+    ]
+    for name in OUTPUT_PARAMETERS:
+        for output in _paths(arguments.get(name)):
+            check_output_path(output, inputs)
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """After a successful command: aekit's own warnings, one line each; library warnings with --verbose."""
+    seen: set[str] = set()
+    for warning in caught:
+        text = one_line(str(warning.message))
+        own = "aekit" in (warning.filename or "").replace("\\", "/").split("/")
+        if text in seen or not (own or STATE.verbose):
+            continue
+        seen.add(text)
+        if not STATE.quiet:
+            stderr.print(f"warning: {text}", markup=False, soft_wrap=True, highlight=False)
+
+
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for commands: aekit errors become one line on stderr and exit status 2 (bad input)
-    or 1 (a failed task such as diverged training); ``--debug`` re-raises with the traceback."""
+    """Decorator for commands, the CLI's error boundary.
+
+    - aekit errors and ``OSError`` become one ``error:`` line on stderr and exit status 2 (bad input) or
+      1 (a failed task such as diverged training);
+    - ``MemoryError`` becomes one line with exit status 2;
+    - any other exception is a bug: one ``error: internal error …`` line asking for a report, exit 1;
+    - library warnings are held back, so nothing but the error line is printed when a command fails;
+    - an output path that is one of the inputs, or a model file, is refused before the command runs.
+
+    ``--debug`` (or ``AEKIT_DEBUG=1``) re-raises instead, with the full traceback and every warning.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from aekit.errors import AekitError, TrainingError
 
-        try:
-            return command(*args, **kwargs)
-        except (AekitError, OSError) as error:
-            if STATE.debug:
+        debug = STATE.debug or os.environ.get("AEKIT_DEBUG", "") not in ("", "0")
+        with warnings.catch_warnings(record=not debug) as caught:
+            if not debug:
+                warnings.simplefilter("always")
+            try:
+                _check_outputs(dict(kwargs))
+                result = command(*args, **kwargs)
+            except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
                 raise
-            stderr.print(f"error: {error}", markup=False, soft_wrap=True)
-            raise typer.Exit(code=1 if isinstance(error, TrainingError) else 2) from None
+            except (AekitError, OSError) as error:
+                if debug:
+                    raise
+                _error_line(str(error) or type(error).__name__)
+                raise typer.Exit(code=1 if isinstance(error, TrainingError) else 2) from None
+            except MemoryError:
+                if debug:
+                    raise
+                _error_line(
+                    "out of memory; use smaller inputs or batches (see AEKIT_MAX_MEMORY in docs/safety.md)"
+                )
+                raise typer.Exit(code=2) from None
+            except Exception as error:
+                if debug:
+                    raise
+                detail = one_line(f"{type(error).__name__}: {error}", limit=300)
+                _error_line(
+                    f"internal error in aekit {command.__name__} ({detail}); this is a bug, please report it "
+                    "with the command line; run with --debug for the traceback"
+                )
+                raise typer.Exit(code=1) from None
+        if caught:
+            _show_warnings(caught)
+        return result
 
     return wrapper
 

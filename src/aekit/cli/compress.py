@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
+MaxPixelsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-pixels",
+        min=1,
+        help="Refuse larger images (height × width); default AEKIT_MAX_PIXELS or 134,217,728.",
+    ),
+]
 ModelOption = Annotated[
     Path | None,
     typer.Option(
@@ -78,6 +86,7 @@ def compress(
         int | None,
         typer.Option(help="Quality level: 0 = smallest file … n_levels − 1 = best quality (the default)."),
     ] = None,
+    max_pixels: MaxPixelsOption = None,
 ) -> None:
     """Compress an image with the learned codec into an .aek file and print its bits per pixel.
 
@@ -90,8 +99,12 @@ def compress(
       aekit compress photo.png -o photo.aek --level 0 --model runs/my-codec
     """
     from aekit.apps.compression import compress_file
+    from aekit.files import check_output_path, check_output_suffix
 
-    _report(compress_file(_codec(model_dir, codec), source, output, level=level), "compressed")
+    check_output_suffix(output, (".aek",), "compressed images")
+    check_output_path(output, [source])
+    report = compress_file(_codec(model_dir, codec), source, output, level=level, max_pixels=max_pixels)
+    _report(report, "compressed")
 
 
 def decompress(
@@ -100,6 +113,7 @@ def decompress(
         Path, typer.Option("--output", "-o", help="Image file to write (.png, .bmp, .tif ...).")
     ],
     model_dir: ModelOption = None,
+    max_pixels: MaxPixelsOption = None,
 ) -> None:
     """Decode an .aek file into an image with the codec that made it (its weights fingerprint is checked).
 
@@ -110,7 +124,7 @@ def decompress(
     from aekit.apps.compression import decompress_file
 
     model = None if model_dir is None else _codec(model_dir)  # None: the shipped codec that made the file
-    _report(decompress_file(model, source, output), "decompressed")
+    _report(decompress_file(model, source, output, max_pixels=max_pixels), "decompressed")
 
 
 def register(app: typer.Typer) -> None:

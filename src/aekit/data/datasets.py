@@ -12,7 +12,10 @@ Each loader rejects empty data and NaN/inf with its own message naming the sourc
 from __future__ import annotations
 
 import difflib
+import math
 import os
+import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -21,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from aekit.checks import check_allocation, check_npz, read_npy_header
 from aekit.data.download import ensure_files
 from aekit.data.idx import read_idx
 from aekit.data.images import load_image_folder
@@ -67,6 +71,10 @@ def _resize_images(x: torch.Tensor, image_size: tuple[int, int] | None) -> torch
     if image_size is None or tuple(x.shape[-2:]) == tuple(image_size):
         return x
     size = check_size(image_size, "image_size")
+    check_allocation(
+        4 * x.shape[0] * math.prod(x.shape[1:-2]) * size[0] * size[1],
+        f"resizing {x.shape[0]} images to {size[1]}×{size[0]}",
+    )
     # Antialiased bilinear weights are non-negative, so values stay inside the input's range.
     return torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
 
@@ -187,19 +195,25 @@ def load_array(path: str | os.PathLike[str]) -> LoadedDataset:
     """
     path = Path(path)
     y: np.ndarray | None = None
+    if not path.is_file():
+        raise DataError(f"array file {path} does not exist")
+    if path.suffix.lower() == ".npy":
+        read_npy_header(path)  # shape, dtype and size checked before anything is allocated
     try:
         loaded = np.load(path, allow_pickle=False)
         if isinstance(loaded, np.lib.npyio.NpzFile):
             with loaded:
+                check_npz(path, loaded)
                 x, y = _npz_arrays(loaded, path)
         else:
             x = loaded
-    except FileNotFoundError:
-        raise DataError(f"array file {path} does not exist") from None
-    except (OSError, ValueError, EOFError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         if isinstance(error, DataError):
             raise
-        raise DataError(f"cannot read array file {path}: {error}") from None
+        detail = (
+            str(error).strip().splitlines()[0] if str(error).strip() else "the file is empty or truncated"
+        )
+        raise DataError(f"cannot read array file {path}: {detail}") from None
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_) or np.iscomplexobj(x):
         raise DataError(f"{path} holds dtype {x.dtype}; expected real numbers")
     if x.ndim < 2:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import torch
 
+from aekit.checks import check_allocation
 from aekit.data.loaded import LoadedDataset, check_size
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
@@ -23,13 +24,15 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def _open_image(path: Path) -> PILImage.Image:
-    from PIL import Image
+    from aekit.imageio import open_with_pillow
 
     try:
-        with Image.open(path) as image:
+        with open_with_pillow(path) as image:
             image.load()
             return image.copy() if image.mode != "P" else image.convert("RGBA")
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        if isinstance(error, DataError):
+            raise
         raise DataError(f"cannot read image {path}: {error}") from None
 
 
@@ -124,7 +127,15 @@ def load_image_folder(
     files, labels, class_names = _find_images(folder)
     if not files:
         raise DataError(f"image folder {folder} is empty (no {'/'.join(IMAGE_SUFFIXES)} files)")
+    if size is not None:
+        check_allocation(
+            4 * 3 * len(files) * size[0] * size[1], f"{len(files)} images of {size[1]}×{size[0]}"
+        )
     images = [_open_image(p) for p in files]
+    check_allocation(
+        4 * 3 * sum(image.height * image.width for image in images) if size is None else 0,
+        f"the {len(files)} images of {folder}",
+    )
     if size is None:
         sizes: dict[tuple[int, int], Path] = {}
         for image, file in zip(images, files, strict=True):

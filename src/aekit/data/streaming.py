@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aekit.checks import check_allocation, read_npy_header
 from aekit.errors import DataError, ShapeError
 
 __all__ = ["STREAMABLE_SUFFIXES", "NpyRows", "NpyStream", "iter_parquet_chunks", "open_chunks"]
@@ -49,31 +50,16 @@ class NpyRows:
         Raises:
             DataError: Missing or malformed file, Fortran order, object dtype, or fewer than 2 dimensions.
         """
-        file = Path(path)
-        if not file.is_file():
-            raise DataError(f"array file {file} does not exist")
-        try:
-            with open(file, "rb") as handle:
-                version = np.lib.format.read_magic(handle)
-                reader = {
-                    (1, 0): np.lib.format.read_array_header_1_0,
-                    (2, 0): np.lib.format.read_array_header_2_0,
-                }
-                shape, fortran, dtype = reader.get(version, np.lib.format.read_array_header_2_0)(handle)
-                offset = handle.tell()
-        except ValueError as error:
-            raise DataError(f"{file} is not a readable .npy file: {error}") from None
-        if fortran:
+        header = read_npy_header(path, check_memory=False)  # streamed: may be larger than memory
+        file, shape, dtype, offset = header.path, header.shape, header.dtype, header.offset
+        if header.fortran_order:
             raise DataError(f"{file} is stored in Fortran order; save it C-ordered to stream it")
-        if dtype.hasobject or not np.issubdtype(dtype, np.number):
+        if not np.issubdtype(dtype, np.number) or np.iscomplexobj(np.empty(0, dtype)):
             raise DataError(f"{file} holds dtype {dtype}; expected real numbers")
         if len(shape) < 2:
             raise ShapeError(f"{file} holds shape {shape}; expected (N, ...) with at least 2 dimensions")
-        if shape[0] == 0:
+        if shape[0] == 0 or math.prod(shape[1:]) == 0:
             raise DataError(f"{file} is empty (shape {shape})")
-        expected = offset + math.prod(shape) * dtype.itemsize
-        if file.stat().st_size < expected:
-            raise DataError(f"{file} is truncated: {file.stat().st_size} bytes, header promises {expected}")
         return cls(file, tuple(shape), dtype, offset)
 
     def __len__(self) -> int:
@@ -88,6 +74,7 @@ class NpyRows:
         """Rows ``start:stop`` as a fresh array (float32 unless already floating)."""
         stop = min(stop, len(self))
         count = max(stop - start, 0)
+        check_allocation(count * self.row_bytes, f"reading {count} rows of {self.path}")
         with open(self.path, "rb") as handle:
             handle.seek(self.offset + start * self.row_bytes)
             rows = np.fromfile(handle, dtype=self.dtype, count=count * math.prod(self.shape[1:]))
@@ -110,17 +97,24 @@ def iter_parquet_chunks(
     Raises:
         DataError: Missing file, a non-numeric column, or NaN/inf values.
     """
-    import pyarrow.parquet as pq
-
     file = Path(path)
     if not file.is_file():
         raise DataError(f"table file {file} does not exist")
-    reader = pq.ParquetFile(file)
+    reader = _parquet_file(file)
     names = list(columns) if columns is not None else reader.schema_arrow.names
+    if not names:
+        raise DataError(f"{file} has no columns")
     for field in reader.schema_arrow:
         if field.name in names and not (field.type.num_fields == 0 and _is_numeric(field.type)):
             raise DataError(f"{file}: column {field.name!r} is not numeric ({field.type})")
-    for batch in reader.iter_batches(batch_size=rows_per_chunk, columns=names):
+    batches = reader.iter_batches(batch_size=rows_per_chunk, columns=names)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, ValueError, KeyError) as error:  # pyarrow's errors derive from these
+            raise DataError(f"cannot read Parquet file {file}: {_first_line(error)}") from None
         rows = np.column_stack([batch.column(name).to_numpy(zero_copy_only=False) for name in names])
         rows = rows.astype(np.float32)
         if not np.isfinite(rows).all():
@@ -137,17 +131,34 @@ def open_chunks(path: str | os.PathLike[str], rows_per_chunk: int = 8192) -> tup
     """
     file = Path(path)
     suffix = file.suffix.lower()
+    if rows_per_chunk < 1:
+        raise DataError(f"rows per chunk must be ≥ 1; got {rows_per_chunk}")
     if suffix == ".npy":
         rows = NpyRows.open(file)
         return len(rows), rows.chunks(rows_per_chunk)
     if suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
         if not file.is_file():
             raise DataError(f"table file {file} does not exist")
-        n_rows = pq.ParquetFile(file).metadata.num_rows
+        n_rows = _parquet_file(file).metadata.num_rows
+        if n_rows == 0:
+            raise DataError(f"table {file} is empty (0 rows)")
         return n_rows, (rows for rows, _ in iter_parquet_chunks(file, rows_per_chunk))
     raise DataError(f"{file}: only {', '.join(STREAMABLE_SUFFIXES)} files can be streamed")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _parquet_file(file: Path):  # type: ignore[no-untyped-def]
+    """Open a Parquet file, turning pyarrow's errors for damaged files into one-line DataErrors."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(file)
+    except (OSError, ValueError, KeyError) as error:  # ArrowInvalid is a ValueError, ArrowIOError an OSError
+        raise DataError(f"cannot read Parquet file {file}: {_first_line(error)}") from None
 
 
 def _is_numeric(arrow_type: object) -> bool:

@@ -81,9 +81,29 @@ def create(name: str, *, seed: int | None = None, **config_values: Any) -> Abstr
 def from_config(
     cls: type[AbstractAutoencoder], config: ModelConfig, *, seed: int | None = None
 ) -> AbstractAutoencoder:
-    """Build ``cls(config)``, with weights drawn from ``seed`` when given (global RNG left as it was)."""
+    """Build ``cls(config)``, with weights drawn from ``seed`` when given (global RNG left as it was).
+
+    The model is first built on the ``meta`` device (no memory) and refused when its weights would
+    exceed the memory limit (:func:`aekit.checks.check_allocation`), so absurd sizes fail with an estimate.
+    """
+    _check_size(cls, config)
     if seed is None:
         return cls(config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return cls(config)
+
+
+def _check_size(cls: type[AbstractAutoencoder], config: ModelConfig) -> None:
+    from aekit.checks import check_allocation
+
+    try:
+        with torch.device("meta"):
+            planned = cls(config)
+    except (RuntimeError, NotImplementedError) as error:
+        if "meta" in str(error):
+            return  # a model that computes while it is built: built for real below, as before
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigError(f"cannot build a {cls.registry_name!r} model with this config: {first}") from None
+    n_parameters = sum(p.numel() for p in planned.parameters()) + sum(b.numel() for b in planned.buffers())
+    check_allocation(4 * n_parameters, f"a {cls.registry_name!r} model with {n_parameters:,} parameters")

@@ -17,6 +17,13 @@ Layout, little-endian, format version 1::
     53+n    p     payload (ANS words, see :mod:`aekit.apps.compression.coder`)
     53+n+p  4     CRC-32 of every byte before it (header and payload)
 
+Format version 2 has the same layout; only the payload differs. Version 1 (written for images whose
+latent fits one tile, up to 1024 × 1024 pixels with the shipped codecs) holds one entropy-coded stream
+of all latent symbols. Version 2 cuts the latent into tiles of :data:`TILE` × :data:`TILE` latent
+positions, row-major, and holds one stream per tile, each preceded by its length in bytes (4 bytes,
+little-endian), so a decoder needs only a few tiles' symbols at a time: memory stays bounded by the tile,
+not the image.
+
 The version is checked right after the magic (a newer layout may move every later field), then the
 length, then the CRC, then the field values, and only then does decoding start; each failure is a
 :class:`CodecFileError` naming what is wrong.
@@ -30,10 +37,22 @@ import zlib
 
 from aekit.errors import DataError
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "MAX_PIXELS", "CodecFileError", "CodecHeader", "pack", "unpack"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MAX_PIXELS",
+    "TILE",
+    "CodecFileError",
+    "CodecHeader",
+    "pack",
+    "split_tiles",
+    "unpack",
+]
 
 MAGIC = b"AEKC"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+TILE = 64
+"""Side of a format-2 tile in latent positions (1024 pixels with a codec that downsamples 16×)."""
 MAX_PIXELS = 1 << 28
 """Largest image (height × width) a file may declare; guards against absurd allocations."""
 
@@ -55,6 +74,7 @@ class CodecHeader:
         level: Quality level the image was coded at.
         model_name: Registry name of the model (``"codec"``).
         fingerprint: SHA-256 of the model's state, 32 bytes.
+        format_version: 1 (one stream) or 2 (one stream per tile).
     """
 
     height: int
@@ -63,8 +83,11 @@ class CodecHeader:
     level: int
     model_name: str
     fingerprint: bytes
+    format_version: int = 1
 
     def __post_init__(self) -> None:
+        if self.format_version not in (1, 2):
+            raise DataError(f"format_version must be 1 or 2; got {self.format_version}")
         if not 0 < self.height < 1 << 32 or not 0 < self.width < 1 << 32:
             raise DataError(f"height and width must be in [1, 2**32); got {self.height}×{self.width}")
         if self.height * self.width > MAX_PIXELS:
@@ -92,7 +115,7 @@ def pack(header: CodecHeader, payload: bytes) -> bytes:
         [
             _FIXED.pack(
                 MAGIC,
-                FORMAT_VERSION,
+                header.format_version,
                 header.channels,
                 header.level,
                 0,
@@ -164,7 +187,32 @@ def unpack(data: bytes) -> tuple[CodecHeader, bytes]:
             level=level,
             model_name=model_name,
             fingerprint=data[_FIXED.size + name_length : length_at],
+            format_version=version,
         )
     except (UnicodeDecodeError, DataError) as error:
         raise CodecFileError(f"invalid header: {error}") from None
     return header, data[length_at + 4 : expected - 4]
+
+
+def split_tiles(payload: bytes, n_tiles: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` byte ranges of the ``n_tiles`` streams of a format-2 payload.
+
+    Raises:
+        CodecFileError: The length prefixes do not add up to the payload exactly (truncated, padded or
+            made for another image size), or a stream is empty or not whole 32-bit words.
+    """
+    ranges = []
+    position = 0
+    for index in range(n_tiles):
+        if position + 4 > len(payload):
+            raise CodecFileError(f"the payload ends before tile {index} of {n_tiles}: the stream runs out")
+        (length,) = struct.unpack_from("<I", payload, position)
+        start, position = position + 4, position + 4 + length
+        if length == 0 or length % 4 or position > len(payload):
+            raise CodecFileError(
+                f"tile {index} of {n_tiles} declares {length} bytes, which the payload cannot hold"
+            )
+        ranges.append((start, position))
+    if position != len(payload):
+        raise CodecFileError(f"the payload has {len(payload) - position} bytes after its last tile")
+    return ranges

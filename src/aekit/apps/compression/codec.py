@@ -1,9 +1,15 @@
 """Compress images into ``.aek`` bytes and back with a trained :class:`~aekit.models.compression.Codec`.
 
 Images of any size are padded (edge replication) to a multiple of the codec's downsampling factor and
-cropped back after decoding. A grey image through an RGB codec is replicated to three equal channels,
-coded, and decoded back to one channel as the mean of the three reconstructed channels; the file records
-``channels = 1`` so the decoder returns ``(H, W)``. An RGB image through a grey codec is refused.
+cropped back after decoding. Images whose latent exceeds one tile (``bitstream.TILE`` latent positions a
+side, 1024 pixels with the shipped codecs) are encoded and decoded tile by tile, each tile with a margin
+of :data:`HALO` latent positions of real neighbouring content that is computed and dropped, so the result
+matches whole-image coding (up to float rounding) while memory stays bounded by one tile
+(:data:`TILE_MEMORY` bytes at most beyond the output image).
+
+A grey image through an RGB codec is replicated to three equal channels, coded, and decoded back to one
+channel as the mean of the three reconstructed channels; the file records ``channels = 1`` so the
+decoder returns ``(H, W)``. An RGB image through a grey codec is refused.
 Alpha channels are not coded: pass RGB (the file helpers drop alpha and say so in the docs).
 """
 
@@ -12,15 +18,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from aekit.apps.compression.bitstream import MAX_PIXELS, CodecFileError, CodecHeader, pack, unpack
-from aekit.apps.compression.coder import PayloadError, decode_symbols, encode_symbols, tables_for_level
+from aekit.apps.compression.bitstream import (
+    MAX_PIXELS,
+    TILE,
+    CodecFileError,
+    CodecHeader,
+    pack,
+    split_tiles,
+    unpack,
+)
+from aekit.apps.compression.coder import (
+    EntropyTables,
+    PayloadError,
+    decode_symbols,
+    encode_symbols,
+    ideal_code_length,
+    tables_for_level,
+)
+from aekit.checks import check_allocation, check_pixels
 from aekit.errors import AekitError, DataError, ShapeError
 from aekit.models.compression import Codec
 
@@ -137,8 +159,16 @@ def _check_codec(model: object) -> Codec:
     return model
 
 
-def _image_tensor(image: np.ndarray, codec_channels: int) -> tuple[torch.Tensor, int]:
-    """``(1, C, H, W)`` float32 in [0, 1] for the codec, and the image's own channel count (1 or 3)."""
+HALO = 4
+"""Margin in latent positions computed around each tile and dropped (covers the transforms' reach)."""
+
+TILE_MEMORY = 1 << 30
+"""Bytes a tile may use at most while it is encoded or decoded (checked from its size before coding):
+the documented bound on memory beyond the image itself."""
+
+
+def _check_image(image: np.ndarray, codec_channels: int) -> tuple[np.ndarray, int]:
+    """The image as ``(H, W)`` or ``(H, W, 3)`` after checks, and its own channel count (1 or 3)."""
     if not isinstance(image, np.ndarray):
         raise TypeError(f"image must be a numpy array; got {type(image).__name__}")
     if image.ndim == 3 and image.shape[2] == 1:
@@ -152,22 +182,79 @@ def _image_tensor(image: np.ndarray, codec_channels: int) -> tuple[torch.Tensor,
             f"image has {image.shape[0] * image.shape[1]} pixels; at most {MAX_PIXELS} are supported"
         )
     if image.dtype == np.uint8:
-        values = torch.from_numpy(np.array(image, dtype=np.float32)) / 255
+        pass
     elif np.issubdtype(image.dtype, np.floating):
         if not np.isfinite(image).all():
             raise DataError("image contains NaN or infinite values")
         if image.min() < 0 or image.max() > 1:
             raise DataError(f"float images must be in [0, 1]; got [{image.min():.4g}, {image.max():.4g}]")
-        values = torch.from_numpy(np.array(image, dtype=np.float32))
     else:
         raise TypeError(f"image must be uint8, or float in [0, 1]; got dtype {image.dtype}")
-    channels = 1 if values.dim() == 2 else 3
-    values = values.unsqueeze(0) if channels == 1 else values.permute(2, 0, 1)
-    if channels != codec_channels:
-        if channels == 3:
-            raise ShapeError("this codec codes grey images (1 channel); got an RGB image (H, W, 3)")
+    channels = 1 if image.ndim == 2 else 3
+    if channels != codec_channels and channels == 3:
+        raise ShapeError("this codec codes grey images (1 channel); got an RGB image (H, W, 3)")
+    return image, channels
+
+
+def _window_tensor(image: np.ndarray, rows: slice, cols: slice, codec_channels: int) -> torch.Tensor:
+    """``(1, C, h, w)`` float32 in [0, 1] of the pixels ``rows × cols``, replicating the edge pixels for
+    positions past the image (the padding to a multiple of the downsampling factor)."""
+    height, width = image.shape[:2]
+    row_index = np.clip(np.arange(rows.start, rows.stop), 0, height - 1)
+    col_index = np.clip(np.arange(cols.start, cols.stop), 0, width - 1)
+    window = image[row_index[:, None], col_index[None, :]]
+    if image.dtype == np.uint8:
+        values = torch.from_numpy(np.array(window, dtype=np.float32)) / 255
+    else:
+        values = torch.from_numpy(np.array(window, dtype=np.float32))
+    values = values.unsqueeze(0) if values.dim() == 2 else values.permute(2, 0, 1)
+    if values.shape[0] != codec_channels:
         values = values.expand(codec_channels, -1, -1)
-    return values.unsqueeze(0), channels
+    return values.unsqueeze(0)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TileGrid:
+    """Tiles of ``TILE × TILE`` latent positions over a latent of ``latent_h × latent_w``."""
+
+    latent_h: int
+    latent_w: int
+
+    @property
+    def rows(self) -> int:
+        return -(-self.latent_h // TILE)
+
+    @property
+    def cols(self) -> int:
+        return -(-self.latent_w // TILE)
+
+    @property
+    def single(self) -> bool:
+        return self.rows == 1 and self.cols == 1
+
+    def core(self, row: int, col: int) -> tuple[slice, slice]:
+        """Latent rows and columns of tile ``(row, col)``."""
+        return (
+            slice(row * TILE, min((row + 1) * TILE, self.latent_h)),
+            slice(col * TILE, min((col + 1) * TILE, self.latent_w)),
+        )
+
+    def window(self, row: int, col: int) -> tuple[slice, slice]:
+        """The tile's latent rows and columns with a margin of ``HALO``, clipped to the latent."""
+        rows, cols = self.core(row, col)
+        return (
+            slice(max(rows.start - HALO, 0), min(rows.stop + HALO, self.latent_h)),
+            slice(max(cols.start - HALO, 0), min(cols.stop + HALO, self.latent_w)),
+        )
+
+
+def _check_tile_memory(grid: _TileGrid, factor: int, codec: Codec, what: str) -> None:
+    """Refuse a tile whose transforms would need more than :data:`TILE_MEMORY` (a codec with huge
+    channel counts); the estimate is the widest activation (hidden channels at half resolution, float32)
+    times 8 live copies."""
+    side = (min(TILE, max(grid.latent_h, grid.latent_w)) + 2 * HALO) * factor
+    per_pixel = 8 * 4 * max(codec.config.hidden_channels / 4, codec.input_shape[0], 1)
+    check_allocation(side * side * per_pixel, what, limit=TILE_MEMORY)
 
 
 def compress_image(model: Codec, image: np.ndarray, *, level: int | None = None) -> bytes:
@@ -190,22 +277,45 @@ def compress_image(model: Codec, image: np.ndarray, *, level: int | None = None)
     if isinstance(level, bool) or not isinstance(level, int | np.integer) or not 0 <= level < codec.n_levels:
         raise DataError(f"level must be an int in [0, {codec.n_levels - 1}]; got {level!r}")
     level = int(level)
-    x, channels = _image_tensor(image, codec.input_shape[0])
-    height, width = x.shape[-2:]
+    image, channels = _check_image(image, codec.input_shape[0])
+    height, width = image.shape[:2]
     factor = codec.config.downsampling
-    pad_h, pad_w = -height % factor, -width % factor
+    grid = _TileGrid(-(-height // factor), -(-width // factor))
+    _check_tile_memory(grid, factor, codec, f"compressing a {width}×{height} image")
+    tables = tables_for_level(codec, level)
     device = codec.log_steps.device
     was_training = codec.training
     codec.eval()
+    streams = []
     try:
         with torch.no_grad():
-            x = F.pad(x.to(device), (0, pad_w, 0, pad_h), mode="replicate")
-            symbols = codec.quantize_symbols(codec.encode_latent(x), level)[0]
+            for row in range(grid.rows):
+                for col in range(grid.cols):
+                    (core_rows, core_cols), (rows, cols) = grid.core(row, col), grid.window(row, col)
+                    x = _window_tensor(
+                        image,
+                        slice(rows.start * factor, rows.stop * factor),
+                        slice(cols.start * factor, cols.stop * factor),
+                        codec.input_shape[0],
+                    )
+                    latent = codec.encode_latent(x.to(device))
+                    latent = latent[
+                        :,
+                        :,
+                        core_rows.start - rows.start : core_rows.stop - rows.start,
+                        core_cols.start - cols.start : core_cols.stop - cols.start,
+                    ]
+                    symbols = codec.quantize_symbols(latent, level)[0]
+                    streams.append(
+                        encode_symbols(symbols.reshape(symbols.shape[0], -1).cpu().numpy(), tables)
+                    )
     finally:
         codec.train(was_training)
-    payload = encode_symbols(
-        symbols.reshape(symbols.shape[0], -1).cpu().numpy(), tables_for_level(codec, level)
-    )
+    if grid.single:
+        payload, version = streams[0], 1
+    else:
+        payload = b"".join(struct.pack("<I", len(stream)) + stream for stream in streams)
+        version = 2
     header = CodecHeader(
         height=height,
         width=width,
@@ -213,6 +323,7 @@ def compress_image(model: Codec, image: np.ndarray, *, level: int | None = None)
         level=level,
         model_name=codec.registry_name,
         fingerprint=model_fingerprint(codec),
+        format_version=version,
     )
     return pack(header, payload)
 
@@ -253,29 +364,33 @@ def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> Codec:
 
 
 def decompress_image(
-    model_or_loader: ModelOrLoader, data: bytes, *, max_pixels: int = MAX_PIXELS
+    model_or_loader: ModelOrLoader, data: bytes, *, max_pixels: int | None = None
 ) -> np.ndarray:
-    """Decode ``.aek`` bytes into a uint8 image.
+    """Decode ``.aek`` bytes into a uint8 image, tile by tile (memory bounded by the tile, see
+    :data:`TILE_MEMORY`, beyond the output image).
 
     Args:
         model_or_loader: The codec that made the file; a callable given the file's
             :class:`CodecHeader` that returns it (e.g. to look a model up by fingerprint); a model folder;
             or ``None`` for the codec shipped with aekit that made the file.
         data: The file's bytes.
-        max_pixels: Refuse files declaring a larger image (a decompression-bomb guard, like Pillow's).
+        max_pixels: Refuse files declaring a larger image (a decompression-bomb guard, like Pillow's);
+            default :func:`aekit.checks.max_pixels` (``AEKIT_MAX_PIXELS``, 2**27).
 
     Returns:
         ``(H, W)`` for grey files, ``(H, W, 3)`` for RGB files, uint8.
 
     Raises:
         CodecFileError: Not an aekit file, truncated, altered (CRC), a newer format version, made by
-            a different model (registry name or weights fingerprint differ), or too large.
+            a different model (registry name or weights fingerprint differ), too large, or its entropy-coded
+            stream runs out before the image does.
     """
     header, payload = unpack(data)
-    if header.height * header.width > max_pixels:
-        raise CodecFileError(
-            f"the file declares a {header.height}×{header.width} image, more than max_pixels={max_pixels}"
-        )
+    try:
+        check_pixels(header.height, header.width, "the file's image", limit=max_pixels)
+        check_allocation(header.height * header.width * header.channels, "the decoded image")
+    except DataError as error:
+        raise CodecFileError(str(error)) from None
     model = _resolve(model_or_loader, header)
     fingerprint = model_fingerprint(model)
     if header.model_name != model.registry_name or header.fingerprint != fingerprint:
@@ -289,42 +404,144 @@ def decompress_image(
     if header.channels == 3 and model.input_shape[0] != 3:
         raise CodecFileError("the file holds an RGB image but the model is a grey codec")
     factor = model.config.downsampling
-    latent_h, latent_w = -(-header.height // factor), -(-header.width // factor)
+    grid = _TileGrid(-(-header.height // factor), -(-header.width // factor))
     try:
-        symbols = decode_symbols(payload, tables_for_level(model, header.level), latent_h * latent_w)
-    except PayloadError as error:
-        raise CodecFileError(f"the payload cannot be decoded: {error}") from None
+        _check_tile_memory(grid, factor, model, "decoding a tile")
+    except DataError as error:
+        raise CodecFileError(str(error)) from None
+    symbols_of = _SymbolSource(header, payload, grid, tables_for_level(model, header.level))
+    pixels = np.empty(
+        (header.height, header.width) if header.channels == 1 else (header.height, header.width, 3), np.uint8
+    )
     device = model.log_steps.device
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            q = torch.from_numpy(symbols).view(1, -1, latent_h, latent_w).to(device)
-            x_hat = model.decode_latent(model.dequantize_symbols(q, header.level))
+            for row in range(grid.rows):
+                for col in range(grid.cols):
+                    _decode_tile(model, header, grid, symbols_of, row, col, pixels, device)
     finally:
         model.train(was_training)
-    x_hat = x_hat[0, :, : header.height, : header.width].float().cpu()
+    return pixels
+
+
+class _SymbolSource:
+    """Latent symbols of any window, decoded from the file's stream(s) tile by tile with a small cache.
+
+    Format 1 holds one stream for the whole latent (at most one tile for files aekit writes; larger
+    format-1 files are decoded whole after a memory check); format 2 one stream per tile, so a window
+    needs the symbols of at most 3 × 3 tiles.
+    """
+
+    CACHE = 12
+
+    def __init__(self, header: CodecHeader, payload: bytes, grid: _TileGrid, tables: EntropyTables):
+        self.grid, self.tables, self.payload = grid, tables, payload
+        self.channels = tables.channels
+        self.cache: dict[tuple[int, int], np.ndarray] = {}
+        if header.format_version == 1:
+            n = grid.latent_h * grid.latent_w
+            try:
+                check_allocation(n * self.channels * 24, "decoding the symbols of a format-1 file")
+            except DataError as error:
+                raise CodecFileError(str(error)) from None
+            self.whole: np.ndarray | None = self._decode(payload, n).reshape(
+                self.channels, grid.latent_h, grid.latent_w
+            )
+            self.ranges: list[tuple[int, int]] = []
+        else:
+            self.whole = None
+            self.ranges = split_tiles(payload, grid.rows * grid.cols)
+
+    def _decode(self, stream: bytes, n_symbols: int) -> np.ndarray:
+        if not stream:
+            raise CodecFileError("the payload is empty: the entropy-coded stream runs out")
+        try:
+            symbols = decode_symbols(stream, self.tables, n_symbols)
+        except PayloadError as error:
+            raise CodecFileError(f"the payload cannot be decoded: {error}") from None
+        available = 32 * (len(stream) // 4)
+        if ideal_code_length(symbols, self.tables) > available + 64:
+            raise CodecFileError(
+                "the entropy-coded stream runs out before the image does (truncated or crafted file)"
+            )
+        return symbols
+
+    def tile(self, row: int, col: int) -> np.ndarray:
+        """Symbols ``(M, h, w)`` of tile ``(row, col)``."""
+        rows, cols = self.grid.core(row, col)
+        if self.whole is not None:
+            return self.whole[:, rows, cols]
+        key = (row, col)
+        if key not in self.cache:
+            if len(self.cache) >= self.CACHE:
+                self.cache.pop(next(iter(self.cache)))
+            start, stop = self.ranges[row * self.grid.cols + col]
+            h, w = rows.stop - rows.start, cols.stop - cols.start
+            self.cache[key] = self._decode(self.payload[start:stop], h * w).reshape(self.channels, h, w)
+        return self.cache[key]
+
+    def window(self, rows: slice, cols: slice) -> np.ndarray:
+        """Symbols ``(M, len(rows), len(cols))`` of a latent window."""
+        if self.whole is not None:
+            return self.whole[:, rows, cols]
+        out = np.empty((self.channels, rows.stop - rows.start, cols.stop - cols.start), np.int64)
+        for row in range(rows.start // TILE, (rows.stop - 1) // TILE + 1):
+            for col in range(cols.start // TILE, (cols.stop - 1) // TILE + 1):
+                tile_rows, tile_cols = self.grid.core(row, col)
+                top, bottom = max(rows.start, tile_rows.start), min(rows.stop, tile_rows.stop)
+                left, right = max(cols.start, tile_cols.start), min(cols.stop, tile_cols.stop)
+                out[:, top - rows.start : bottom - rows.start, left - cols.start : right - cols.start] = (
+                    self.tile(row, col)[
+                        :,
+                        top - tile_rows.start : bottom - tile_rows.start,
+                        left - tile_cols.start : right - tile_cols.start,
+                    ]
+                )
+        return out
+
+
+def _decode_tile(
+    model: Codec,
+    header: CodecHeader,
+    grid: _TileGrid,
+    source: _SymbolSource,
+    row: int,
+    col: int,
+    pixels: np.ndarray,
+    device: torch.device,
+) -> None:
+    """Decode tile ``(row, col)`` with its margin; write its pixels (cropped to the image) into ``pixels``."""
+    factor = model.config.downsampling
+    (core_rows, core_cols), (rows, cols) = grid.core(row, col), grid.window(row, col)
+    q = torch.from_numpy(np.ascontiguousarray(source.window(rows, cols))).unsqueeze(0).to(device)
+    x_hat = model.decode_latent(model.dequantize_symbols(q, header.level))
+    top, left = (core_rows.start - rows.start) * factor, (core_cols.start - cols.start) * factor
+    y0, x0 = core_rows.start * factor, core_cols.start * factor
+    y1, x1 = min(core_rows.stop * factor, header.height), min(core_cols.stop * factor, header.width)
+    x_hat = x_hat[0, :, top : top + (y1 - y0), left : left + (x1 - x0)].float().cpu()
     if header.channels == 1:
         x_hat = x_hat.mean(dim=0, keepdim=True)
     x_hat = torch.nan_to_num(x_hat, nan=0.0).clamp(0, 1)
-    pixels = torch.round(x_hat * 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    return np.ascontiguousarray(pixels[..., 0] if header.channels == 1 else pixels)
+    tile = torch.round(x_hat * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    pixels[y0:y1, x0:x1] = tile[..., 0] if header.channels == 1 else tile
 
 
-def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
+    from aekit.imageio import open_with_pillow
 
     try:
-        with Image.open(path) as opened:
+        with open_with_pillow(path, max_pixels) as opened:
             mode = opened.mode
             if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
                 raise DataError(
                     f"{path}: {mode} images (16-bit or float) are not supported; convert to 8-bit"
                 )
             return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
-    except FileNotFoundError:
-        raise DataError(f"{path} does not exist") from None
-    except (UnidentifiedImageError, OSError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        if isinstance(error, DataError):
+            raise
         raise DataError(f"{path} is not a readable image: {error}") from None
 
 
@@ -334,19 +551,23 @@ def compress_file(
     destination: str | os.PathLike[str],
     *,
     level: int | None = None,
+    max_pixels: int | None = None,
 ) -> CompressionReport:
     """Compress an image file (PNG or anything Pillow reads; alpha dropped) into an ``.aek`` file.
 
     Grey modes (``L``, ``LA``, ``1``) are coded as grey; everything else as RGB. The output is written
-    atomically.
+    atomically; it must end in ``.aek`` and may not be the input. Images above ``max_pixels`` (default
+    ``AEKIT_MAX_PIXELS``) are refused from their header, before any pixel is decoded.
 
     Returns:
         A :class:`CompressionReport` with the size and bits per pixel.
     """
-    from aekit.files import atomic_write_bytes
+    from aekit.files import atomic_write_bytes, check_output_path, check_output_suffix
 
     source, destination = Path(source), Path(destination)
-    image = _read_image(source)
+    check_output_suffix(destination, (".aek",), "compressed images")
+    check_output_path(destination, [source])
+    image = _read_image(source, max_pixels)
     data = compress_image(model, image, level=level)
     atomic_write_bytes(destination, data)
     header = read_header(data)
@@ -363,9 +584,16 @@ def compress_file(
 
 
 def decompress_file(
-    model_or_loader: ModelOrLoader, source: str | os.PathLike[str], destination: str | os.PathLike[str]
+    model_or_loader: ModelOrLoader,
+    source: str | os.PathLike[str],
+    destination: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = None,
 ) -> CompressionReport:
     """Decode an ``.aek`` file into an image file (format from the extension, e.g. ``.png``), atomically.
+
+    The output may not be the input; images above ``max_pixels`` (default ``AEKIT_MAX_PIXELS``) are
+    refused from the file's header.
 
     Raises:
         CodecFileError: As :func:`decompress_image`.
@@ -373,18 +601,19 @@ def decompress_file(
     """
     from PIL import Image
 
-    from aekit.files import atomic_path
+    from aekit.files import atomic_path, check_output_path
 
     source, destination = Path(source), Path(destination)
-    try:
-        data = source.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{source} does not exist") from None
-    image = decompress_image(model_or_loader, data)
-    header = read_header(data)
     file_format = Image.registered_extensions().get(destination.suffix.lower())
-    if file_format is None:
+    if file_format is None or file_format not in Image.SAVE:
         raise DataError(f"cannot tell the image format of {destination} from its extension; use e.g. .png")
+    check_output_path(destination, [source])
+    if not source.is_file():
+        raise DataError(f"{source} does not exist")
+    check_allocation(source.stat().st_size, f"reading {source}")
+    data = source.read_bytes()
+    image = decompress_image(model_or_loader, data, max_pixels=max_pixels)
+    header = read_header(data)
     with atomic_path(destination) as temp:
         Image.fromarray(image).save(temp, format=file_format)
     return CompressionReport(

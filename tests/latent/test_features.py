@@ -105,7 +105,7 @@ def test_projections() -> None:
 
 def test_umap_without_the_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "umap", None)
-    with pytest.raises(ImportError, match=r"pip install 'aekit\[umap\]'"):
+    with pytest.raises(ConfigError, match=r"pip install 'aekit\[umap\]'"):
         project_codes(np.random.default_rng(0).normal(size=(20, 3)), "umap")
 
 

@@ -1,4 +1,4 @@
-"""Using the latent space: 2-D maps of codes, decoded grids over a plane of codes, and clustering.
+"""Using the latent space: 2-D maps of codes and decoded grids over a plane of codes.
 
 Codes come from a trained model (:func:`~aekit.apps.inference.encode_dataset`); everything here works on
 ``(N, latent_dim)`` arrays, so codes of images, table rows and sounds are treated alike.
@@ -7,9 +7,9 @@ Codes come from a trained model (:func:`~aekit.apps.inference.encode_dataset`); 
   ``umap-learn`` package, ``pip install aekit[umap]``).
 * Decoded grid: codes laid on a regular grid over the 2-D latent (or the plane of the codes' first two
   principal axes) and decoded, to show what the model has learnt to draw where.
-* Clustering: k-means, Gaussian mixtures or HDBSCAN on codes, scored against labels when they exist with
-  clustering accuracy (the best one-to-one match of clusters to classes, by the Hungarian algorithm),
-  normalised mutual information and the adjusted Rand index.
+
+Clustering codes lives in :mod:`aekit.apps.clustering` and its scores in :mod:`aekit.metrics.clustering`;
+both are re-exported here.
 """
 
 from __future__ import annotations
@@ -21,10 +21,21 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aekit.apps._arrays import ArrayLike, checked_labels, checked_points
+from aekit.apps.clustering import (
+    CLUSTER_METHODS,
+    ClusteringResult,
+    ClusterMethod,
+    cluster_codes,
+    cluster_dataset,
+    umap_embedding,
+    umap_module,
+)
 from aekit.apps.inference import decode_codes, encode_dataset
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.io import ModelBundle
+from aekit.metrics.clustering import ClusterScores, cluster_scores, clustering_accuracy, match_clusters
 
 __all__ = [
     "CLUSTER_METHODS",
@@ -43,38 +54,11 @@ __all__ = [
     "latent_map",
     "match_clusters",
     "project_codes",
+    "umap_embedding",
 ]
 
 ProjectionMethod = Literal["auto", "latent", "pca", "tsne", "umap"]
-ClusterMethod = Literal["kmeans", "gmm", "hdbscan"]
 PROJECTION_METHODS: tuple[str, ...] = ("auto", "latent", "pca", "tsne", "umap")
-CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "gmm", "hdbscan")
-
-ArrayLike = np.ndarray | Tensor
-
-
-def _codes_array(codes: ArrayLike, name: str = "codes") -> np.ndarray:
-    array = codes.detach().cpu().numpy() if isinstance(codes, Tensor) else np.asarray(codes)
-    if array.ndim != 2:
-        raise ShapeError(f"{name} must have shape (N, latent_dim); got {tuple(array.shape)}")
-    if len(array) == 0:
-        raise DataError(f"{name} is empty (0 rows)")
-    if not np.issubdtype(array.dtype, np.number):
-        raise DataError(f"{name} must be numeric; got dtype {array.dtype}")
-    array = array.astype(np.float64, copy=False)
-    if not np.isfinite(array).all():
-        raise DataError(f"{name} contains NaN or infinite values")
-    return array
-
-
-def _labels_array(labels: ArrayLike | None, n_rows: int, name: str = "labels") -> np.ndarray | None:
-    if labels is None:
-        return None
-    array = labels.detach().cpu().numpy() if isinstance(labels, Tensor) else np.asarray(labels)
-    if array.shape != (n_rows,):
-        raise ShapeError(f"{name} must have shape ({n_rows},); got {tuple(array.shape)}")
-    return array
-
 
 # ------------------------------------------------------------------------------------------------- maps
 
@@ -123,11 +107,11 @@ def project_codes(
 
     Raises:
         ConfigError: Unknown method, or ``latent`` for codes of more than 2 dimensions.
-        ImportError: ``umap`` without the ``umap-learn`` package.
+        ConfigError: also ``umap`` without the ``umap-learn`` package (one line naming the extra).
     """
     check_choice("method", method, PROJECTION_METHODS)
-    points = _codes_array(codes)
-    label_array = _labels_array(labels, len(points))
+    points = checked_points(codes)
+    label_array = checked_labels(labels, len(points))
     latent_dim = points.shape[1]
     if method == "auto":
         method = "latent" if latent_dim <= 2 else "pca"
@@ -182,14 +166,8 @@ def _pca_2d(points: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
 
 
 def _umap(points: np.ndarray, n_neighbors: int, random_state: int) -> np.ndarray:
-    try:
-        import umap
-    except ImportError:
-        raise ImportError(
-            "method 'umap' needs the optional umap-learn package: pip install 'aekit[umap]' "
-            "(or use method 'tsne' or 'pca')"
-        ) from None
-    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=random_state)
+    """A 2-D display map (umap-learn's defaults apart from the neighbourhood size and seed)."""
+    reducer = umap_module("umap").UMAP(n_components=2, n_neighbors=n_neighbors, random_state=random_state)
     return np.asarray(reducer.fit_transform(points))
 
 
@@ -258,7 +236,7 @@ def decoded_grid(
     if not 0.0 <= quantile < 0.5:
         raise ConfigError(f"quantile must be in [0, 0.5); got {quantile!r}")
     latent_dim = bundle.model.latent_dim
-    data = None if codes is None else _codes_array(codes)
+    data = None if codes is None else checked_points(codes)
     if data is not None and data.shape[1] != latent_dim:
         raise ShapeError(f"codes must have shape (N, {latent_dim}); got {tuple(data.shape)}")
     if latent_dim <= 2:
@@ -296,190 +274,3 @@ def decoded_grid(
         second,
         plane,
     )
-
-
-# ------------------------------------------------------------------------------------------- clustering
-
-
-@dataclasses.dataclass(frozen=True)
-class ClusterScores:
-    """Agreement between cluster assignments and true labels (each 1 for a perfect clustering).
-
-    Attributes:
-        accuracy: Share of samples whose cluster maps to their class under the best one-to-one matching.
-        nmi: Normalised mutual information (arithmetic normalisation, scikit-learn's default).
-        ari: Adjusted Rand index (0 for chance, can be negative).
-    """
-
-    accuracy: float
-    nmi: float
-    ari: float
-
-    def to_dict(self) -> dict[str, float]:
-        """Plain values for JSON."""
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class ClusteringResult:
-    """Cluster assignments of codes.
-
-    Attributes:
-        assignments: Cluster index of each code ``(N,)``; ``−1`` marks HDBSCAN's noise points.
-        n_clusters: Number of clusters found (noise excluded).
-        method: ``kmeans``, ``gmm`` or ``hdbscan``.
-        centers: Cluster centres ``(n_clusters, latent_dim)``: the fitted means (k-means, GMM) or the
-            mean code of each cluster's members (HDBSCAN).
-        scores: Agreement with labels when labels were given, else None.
-    """
-
-    assignments: np.ndarray
-    n_clusters: int
-    method: str
-    centers: np.ndarray
-    scores: ClusterScores | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-able summary (cluster sizes, scores), without the per-sample assignments."""
-        sizes = np.bincount(self.assignments[self.assignments >= 0], minlength=self.n_clusters)
-        return {
-            "method": self.method,
-            "n_clusters": self.n_clusters,
-            "cluster_sizes": [int(s) for s in sizes],
-            "n_noise": int((self.assignments < 0).sum()),
-            "scores": None if self.scores is None else self.scores.to_dict(),
-        }
-
-
-def match_clusters(labels: ArrayLike, assignments: ArrayLike) -> dict[int, int]:
-    """The one-to-one map cluster → class that maximises the number of agreeing samples.
-
-    Solved as a linear assignment problem on the contingency table (Hungarian algorithm,
-    ``scipy.optimize.linear_sum_assignment``). Clusters left over when there are more clusters than
-    classes (and HDBSCAN's noise, ``−1``) map to no class and count as errors.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    true = np.asarray(labels).ravel()
-    found = np.asarray(assignments).ravel()
-    if true.shape != found.shape:
-        raise ShapeError(
-            f"labels and assignments must have the same shape; got {true.shape} and {found.shape}"
-        )
-    classes, true_index = np.unique(true, return_inverse=True)
-    clusters = np.unique(found[found >= 0])
-    if len(clusters) == 0:
-        return {}
-    cluster_index = np.searchsorted(clusters, found)
-    kept = found >= 0
-    table = np.zeros((len(clusters), len(classes)), dtype=np.int64)
-    np.add.at(table, (cluster_index[kept], true_index[kept]), 1)
-    rows, columns = linear_sum_assignment(table, maximize=True)
-    return {int(clusters[r]): classes[c].item() for r, c in zip(rows, columns, strict=True)}
-
-
-def clustering_accuracy(labels: ArrayLike, assignments: ArrayLike) -> float:
-    """Share of samples whose cluster is matched to their class by :func:`match_clusters`.
-
-    ``acc = max_m (1/N) Σ_i [y_i = m(c_i)]`` over one-to-one maps ``m`` (Xie et al., "Unsupervised deep
-    embedding for clustering analysis", ICML 2016). Renaming the clusters leaves it unchanged.
-    """
-    true = np.asarray(labels).ravel()
-    found = np.asarray(assignments).ravel()
-    if len(true) == 0:
-        raise DataError("labels are empty")
-    mapping = match_clusters(true, found)
-    hits = sum(int(((found == cluster) & (true == label)).sum()) for cluster, label in mapping.items())
-    return hits / len(true)
-
-
-def cluster_scores(labels: ArrayLike, assignments: ArrayLike) -> ClusterScores:
-    """Clustering accuracy, NMI and ARI of ``assignments`` against ``labels``."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
-    true = np.asarray(labels).ravel()
-    found = np.asarray(assignments).ravel()
-    return ClusterScores(
-        accuracy=clustering_accuracy(true, found),
-        nmi=float(normalized_mutual_info_score(true, found)),
-        ari=float(adjusted_rand_score(true, found)),
-    )
-
-
-def cluster_codes(
-    codes: ArrayLike,
-    n_clusters: int = 10,
-    *,
-    method: ClusterMethod = "kmeans",
-    labels: ArrayLike | None = None,
-    standardize: bool = False,
-    min_cluster_size: int = 10,
-    n_init: int = 4,
-    random_state: int = 0,
-) -> ClusteringResult:
-    """Cluster codes ``(N, latent_dim)`` and score the clusters against ``labels`` when given.
-
-    Args:
-        codes: The codes.
-        n_clusters: Number of clusters (k-means, GMM); HDBSCAN finds its own number.
-        method: ``kmeans``, ``gmm`` (full-covariance Gaussian mixture) or ``hdbscan``
-            (``sklearn.cluster.HDBSCAN``; noise points get ``−1``).
-        labels: True classes ``(N,)`` to score against.
-        standardize: Scale each code dimension to unit variance first.
-        min_cluster_size: HDBSCAN's smallest cluster.
-        n_init: Restarts of k-means and the GMM (the best is kept).
-        random_state: Seed of the initialisations.
-    """
-    check_choice("method", method, CLUSTER_METHODS)
-    points = _codes_array(codes)
-    label_array = _labels_array(labels, len(points))
-    if method != "hdbscan" and (
-        isinstance(n_clusters, bool) or not isinstance(n_clusters, int) or not 1 <= n_clusters <= len(points)
-    ):
-        raise ConfigError(
-            f"n_clusters must be an integer in [1, {len(points)}] (the number of codes); got {n_clusters!r}"
-        )
-    if standardize:
-        spread = points.std(0)
-        points = (points - points.mean(0)) / np.where(spread > 0, spread, 1.0)
-    if method == "kmeans":
-        from sklearn.cluster import KMeans
-
-        estimator = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(points)
-        assignments, centers = estimator.labels_, estimator.cluster_centers_
-    elif method == "gmm":
-        from sklearn.mixture import GaussianMixture
-
-        mixture = GaussianMixture(
-            n_components=n_clusters, n_init=n_init, random_state=random_state, reg_covar=1e-5
-        ).fit(points)
-        assignments, centers = mixture.predict(points), mixture.means_
-    else:
-        from sklearn.cluster import HDBSCAN
-
-        assignments = HDBSCAN(min_cluster_size=min_cluster_size, copy=True).fit(points).labels_
-        found = [c for c in np.unique(assignments) if c >= 0]
-        centers = (
-            np.stack([points[assignments == c].mean(0) for c in found])
-            if found
-            else np.zeros((0, points.shape[1]))
-        )
-    assignments = np.asarray(assignments, dtype=np.int64)
-    n_found = len(np.unique(assignments[assignments >= 0]))
-    scores = None if label_array is None else cluster_scores(label_array, assignments)
-    return ClusteringResult(assignments, n_found, method, np.asarray(centers, dtype=np.float32), scores)
-
-
-def cluster_dataset(
-    bundle: ModelBundle,
-    x: Tensor,
-    n_clusters: int = 10,
-    *,
-    labels: ArrayLike | None = None,
-    method: ClusterMethod = "kmeans",
-    random_state: int = 0,
-    batch_size: int = 1024,
-) -> tuple[ClusteringResult, Tensor]:
-    """Encode raw inputs with a saved model and cluster the codes; returns the result and the codes."""
-    codes = encode_dataset(bundle, x, batch_size=batch_size)
-    return cluster_codes(codes, n_clusters, method=method, labels=labels, random_state=random_state), codes

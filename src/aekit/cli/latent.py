@@ -33,10 +33,18 @@ LabelColumnOption = Annotated[
 
 
 class _Inputs:
-    """Raw inputs, integer labels (or None), item names and class names of a loaded source."""
+    """Raw inputs, integer labels (or None), item names, class names and table column names of a source."""
 
-    def __init__(self, x: Any, labels: Any, names: list[str], class_names: tuple[str, ...] | None) -> None:
+    def __init__(
+        self,
+        x: Any,
+        labels: Any,
+        names: list[str],
+        class_names: tuple[str, ...] | None,
+        columns: tuple[str, ...] | None = None,
+    ) -> None:
         self.x, self.labels, self.names, self.class_names = x, labels, names, class_names
+        self.columns = columns
 
 
 def _load_inputs(
@@ -83,7 +91,7 @@ def _load_inputs(
         data = data.subset(chosen)
         names = [names[int(i)] for i in chosen]
     labels = data.y if data.y is not None and data.y.dim() == 1 and not data.y.is_floating_point() else None
-    return _Inputs(data.x, labels, names, loaded.class_names)
+    return _Inputs(data.x, labels, names, loaded.class_names, loaded.columns)
 
 
 def _save(figure: Any, path: Path) -> None:
@@ -181,13 +189,38 @@ def cluster(
     source: SourceArgument,
     model_dir: ModelOption,
     clusters: Annotated[
-        int, typer.Option("--clusters", "-k", help="Number of clusters (k-means, gmm).")
+        int,
+        typer.Option(
+            "--clusters", "-k", help="Number of clusters (k-means, GMMs; UMAP dimensions by default)."
+        ),
     ] = 10,
-    method: Annotated[str, typer.Option(help="kmeans, gmm or hdbscan.")] = "kmeans",
+    method: Annotated[
+        str,
+        typer.Option(help="kmeans, gmm, hdbscan, umap-gmm or umap-hdbscan (the umap ones need aekit[umap])."),
+    ] = "kmeans",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="CSV of item, cluster (and label) per sample.")
     ] = None,
-    plot: Annotated[Path | None, typer.Option(help="Scatter plot of the codes coloured by cluster.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="2-D map of the codes coloured by cluster (a 2-D UMAP for the umap methods)."),
+    ] = None,
+    members: Annotated[
+        Path | None, typer.Option(help="Images: picture of each cluster's most typical members (.png).")
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="CSV of each cluster's mean input features, in standard units (tables)."),
+    ] = None,
+    umap_components: Annotated[
+        int | None, typer.Option(help="UMAP dimensions before clustering (default: --clusters).")
+    ] = None,
+    neighbors: Annotated[
+        int | None, typer.Option(help="UMAP neighbours (default: √N/10 within 10..30).")
+    ] = None,
+    min_cluster_size: Annotated[
+        int | None, typer.Option(help="HDBSCAN's smallest cluster (default 10; N/(4k) after UMAP).")
+    ] = None,
     split: SplitOption = "train",
     data_dir: DataDirOption = None,
     max_samples: MaxSamplesOption = None,
@@ -196,21 +229,31 @@ def cluster(
 ) -> None:
     """Cluster the codes of a dataset; with labels, print clustering accuracy, NMI and ARI.
 
+    umap-gmm embeds the codes with UMAP (min_dist 0, --umap-components dimensions) and fits a Gaussian
+    mixture there; umap-hdbscan lets HDBSCAN find the clusters and reports the share left as noise.
+
     Examples:
 
       aekit cluster digits --model runs/demo/model -k 10
+
+      aekit cluster mnist --model runs/n2d/model --method umap-gmm -k 10 --members members.png --plot map.png
 
       aekit cluster sounds/ --model runs/sounds/model -k 2 -o clusters.csv --plot clusters.png
     """
     import csv
 
-    from aekit.apps.features import cluster_codes, project_codes
+    from aekit.apps.clustering import cluster_codes, cluster_profile, typical_members
+    from aekit.apps.features import project_codes
     from aekit.apps.inference import encode_dataset
+    from aekit.errors import ConfigError
     from aekit.files import atomic_path
     from aekit.io import load
-    from aekit.report.latent_plots import latent_scatter_figure
+    from aekit.report.latent_plots import cluster_members_figure, latent_scatter_figure
 
     bundle = load(model_dir)
+    is_image = len(bundle.model.input_shape) == 3
+    if members is not None and not is_image:
+        raise ConfigError("--members draws images; this model's inputs are not images (use --profile)")
     inputs = _load_inputs(
         source,
         bundle.model.input_shape,
@@ -221,7 +264,16 @@ def cluster(
         label_column=label_column,
     )
     codes = encode_dataset(bundle, inputs.x)
-    result = cluster_codes(codes, clusters, method=method, labels=inputs.labels, random_state=seed)  # type: ignore[arg-type]
+    result = cluster_codes(
+        codes,
+        clusters,
+        method=method,  # type: ignore[arg-type]
+        labels=inputs.labels,
+        umap_components=umap_components,
+        n_neighbors=neighbors,
+        min_cluster_size=min_cluster_size,
+        random_state=seed,
+    )
     if output is not None:
         with atomic_path(output) as temp, open(temp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -231,20 +283,46 @@ def cluster(
                 writer.writerow([name, int(assigned), *label])
         message(f"wrote {output}")
     if plot is not None:
-        projected = project_codes(codes, "auto")
-        title = f"{result.method}: {result.n_clusters} clusters"
+        map_method = "umap" if method.startswith("umap") else "auto"
+        projected = project_codes(codes, map_method, n_neighbors=neighbors or 15, random_state=seed)  # type: ignore[arg-type]
+        noise = f", {result.noise_share:.1%} noise" if result.n_noise else ""
         _save(
             latent_scatter_figure(
                 projected.points,
                 result.assignments,
-                title=title,
+                title=f"{result.method}: {result.n_clusters} clusters{noise}",
                 axis_names=projected.axis_names,
                 legend_title="cluster",
             ),
             plot,
         )
+    if members is not None:
+        chosen = typical_members(result, 10)
+        images = inputs.x.float().numpy()
+        names = [f"{c} ({size})" for c, size in zip(*result.cluster_sizes(), strict=True)]
+        _save(
+            cluster_members_figure(
+                [images[indices] for indices in chosen], names, value_range=_display_range(bundle)
+            ),
+            members,
+        )
+    if profile is not None:
+        found, means = cluster_profile(inputs.x.reshape(len(inputs.x), -1).float(), result.assignments)
+        names = list(inputs.columns or [f"feature_{i}" for i in range(means.shape[1])])
+        with atomic_path(profile) as temp, open(temp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["cluster", "size", *names])
+            for cluster_id, row in zip(found, means, strict=True):
+                size = int((result.assignments == cluster_id).sum())
+                writer.writerow([int(cluster_id), size, *(f"{v:.4f}" for v in row)])
+        message(f"wrote {profile}")
     summary = result.to_dict()
     lines = [f"{result.method}: {result.n_clusters} clusters, sizes {summary['cluster_sizes']}"]
+    if method.endswith("hdbscan"):
+        lines.append(
+            f"noise: {result.n_noise} of {len(result.assignments)} points ({result.noise_share:.1%}) "
+            "in no cluster"
+        )
     if result.scores is not None:
         scores = result.scores
         lines.append(f"accuracy {scores.accuracy:.4f}  NMI {scores.nmi:.4f}  ARI {scores.ari:.4f}")

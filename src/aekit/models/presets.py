@@ -12,6 +12,8 @@ sparse      MLP autoencoder, ReLU code with an L1 penalty (most units exactly ze
 sparse_kl   MLP autoencoder, sigmoid code with the KL penalty toward a 5 % firing rate (Ng, 2011)
 contractive MLP autoencoder with the exact Jacobian penalty (Rifai et al., ICML 2011)
 denoising   convolutional autoencoder trained to undo 40 % pixel masking (Vincent et al., ICML 2008)
+n2d         MLP 500-500-2000 with a 10-D code, for clustering codes after UMAP (McConville et al., 2020);
+            set ``latent_dim`` to the number of clusters
 =========== ===========================================================================================
 """
 
@@ -29,3 +31,4 @@ register_preset(
 )
 register_preset("contractive", "mlp", contractive_weight=1e-2, contractive_method="autograd")
 register_preset("denoising", "conv", corruption="mask", corruption_strength=0.4, reconstruction="bce")
+register_preset("n2d", "mlp", hidden_dims=(500, 500, 2000), latent_dim=10)

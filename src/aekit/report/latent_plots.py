@@ -15,7 +15,14 @@ import numpy as np
 
 from aekit.errors import ShapeError
 
-__all__ = ["image_mosaic", "latent_scatter_figure", "mosaic_figure", "search_results_figure", "sweep_figure"]
+__all__ = [
+    "cluster_members_figure",
+    "image_mosaic",
+    "latent_scatter_figure",
+    "mosaic_figure",
+    "search_results_figure",
+    "sweep_figure",
+]
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -203,3 +210,32 @@ def search_results_figure(
     if captions is not None:
         figure.axes[0].set_xlabel("  ".join(captions[0]), fontsize=6)
     return figure
+
+
+def cluster_members_figure(
+    members: Sequence[np.ndarray],
+    cluster_names: Sequence[str],
+    *,
+    value_range: tuple[float, float] | None = None,
+    title: str = "most typical members of each cluster",
+):  # type: ignore[no-untyped-def]
+    """One row per cluster: its most typical members ``(n_i, *sample_shape)``, left to right.
+
+    Rows with fewer members than the longest are padded with blank tiles.
+    """
+    if len(members) != len(cluster_names):
+        raise ShapeError(f"got {len(members)} member arrays for {len(cluster_names)} cluster names")
+    if not members:
+        raise ShapeError("no clusters to draw")
+    columns = max(len(m) for m in members)
+    sample_shape = np.asarray(members[0]).shape[1:]
+    low = value_range[0] if value_range is not None else min(float(np.min(m)) for m in members if len(m))
+    grid = np.full((len(members), columns, *sample_shape), low, dtype=np.float32)
+    for row, chosen in enumerate(members):
+        grid[row, : len(chosen)] = np.asarray(chosen, dtype=np.float32)
+    return mosaic_figure(
+        grid,
+        title=title,
+        row_labels=[f"cluster {name}" for name in cluster_names],
+        value_range=value_range,
+    )

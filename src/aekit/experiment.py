@@ -26,14 +26,19 @@ import torch
 from aekit._version import __version__
 from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
+from aekit.data.masks import load_mask_folder
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
+from aekit.data.tables import TABLE_SUFFIXES, load_table
 from aekit.data.tensors import TensorData
+from aekit.errors import ConfigError, DataError
 from aekit.files import atomic_write_text
 from aekit.io import save_model
 from aekit.metrics.image import mse_per_sample, psnr
-from aekit.models.base import AbstractAutoencoder
+from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder
 from aekit.models.registry import create
+from aekit.models.registry import get as get_model_class
+from aekit.report.latent_plots import mosaic_figure
 from aekit.report.plots import (
     latent_map_figure,
     loss_curve_figure,
@@ -79,6 +84,10 @@ class RunSpec:
         augmentation: :class:`~aekit.data.augment.Augmentation` fields for image training data.
         tensorboard_dir: Also log every loss term per epoch and reconstruction images to TensorBoard
             event files in this folder (needs the ``tensorboard`` package).
+        label_column: A table's column of class labels or domains (conditional and multi-decoder
+            families); images take them from class sub-folders, ``.npz`` files from ``y``.
+        masks: Folder of mask PNGs, one per image in file-name order (segmentation); an ``.npz``
+            gives them as ``y`` ``(N, H, W)`` instead.
     """
 
     dataset: str = "digits"
@@ -93,6 +102,8 @@ class RunSpec:
     max_samples: int | None = None
     augmentation: dict[str, Any] = dataclasses.field(default_factory=dict)
     tensorboard_dir: str | None = None
+    label_column: str | None = None
+    masks: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,31 +146,91 @@ def _normalized(data: TensorData, normalizer: Normalizer) -> TensorData:
     return TensorData(normalizer.transform(data.x), data.y)
 
 
-@torch.no_grad()
-def encode_data(model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Codes of ``x`` in eval mode, batched: ``(N, latent_dim)``."""
-    model.eval()
-    return torch.cat([model.encode(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+def load_run_data(spec: RunSpec, split: str = "train") -> LoadedDataset:
+    """The dataset of ``spec`` with what its family needs beyond inputs: a label column, or masks."""
+    if spec.label_column is not None:
+        path = Path(spec.dataset)
+        if not path.name.lower().endswith(TABLE_SUFFIXES):
+            raise ConfigError(
+                f"--label-column applies to tables ({', '.join(TABLE_SUFFIXES)}); {spec.dataset} is not one "
+                "(image folders take labels from class sub-folders, .npz files from y)"
+            )
+        return load_table(path, label_column=spec.label_column)
+    loaded = load_dataset(spec.dataset, split=split, data_dir=spec.data_dir, image_size=spec.image_size)  # type: ignore[arg-type]
+    if spec.masks is not None:
+        masks = load_mask_folder(spec.masks, len(loaded.data), spec.image_size)
+        loaded = dataclasses.replace(loaded, data=TensorData(loaded.data.x, masks))
+    return loaded
+
+
+def options_from_labels(cls: type[AbstractAutoencoder], loaded: LoadedDataset) -> dict[str, Any]:
+    """Config values the family takes from the data's labels (``n_classes``, ``n_domains``).
+
+    Raises:
+        DataError: The family needs labels, domains or masks and the data has none (or the wrong kind).
+    """
+    role = cls.label_role
+    if role is None:
+        return {}
+    y = loaded.data.y
+    name = cls.registry_name or cls.__name__
+    if role == "masks":
+        if y is None or y.dim() != 3 or y.is_floating_point():
+            raise DataError(
+                f"{name} needs a mask per image: pass --masks FOLDER (one mask PNG per image) or an .npz "
+                "holding y of shape (N, H, W) with integer classes"
+            )
+        return cls.config_from_labels(int(y.max()) + 1)
+    what = "class labels" if role == "classes" else "domain labels (one per sample)"
+    if y is None or y.dim() != 1 or y.is_floating_point():
+        raise DataError(
+            f"{name} needs {what}: use digits/mnist (labelled), an image folder with one sub-folder per "
+            f"{'class' if role == 'classes' else 'domain'}, an .npz with y, or a table with --label-column"
+        )
+    n_labels = len(loaded.class_names) if loaded.class_names else int(y.max()) + 1
+    return cls.config_from_labels(n_labels)
+
+
+def _condition(model: AbstractAutoencoder, y: torch.Tensor | None) -> torch.Tensor | None:
+    """The labels a model takes as ``condition``: class labels or domains; None for the others."""
+    return y if model.conditional or model.label_role == "domains" else None
+
+
+def _batched(function: Any, x: torch.Tensor, condition: torch.Tensor | None, batch_size: int) -> torch.Tensor:
+    parts = []
+    for start in range(0, len(x), batch_size):
+        labels = None if condition is None else condition[start : start + batch_size]
+        parts.append(function(x[start : start + batch_size], labels))
+    return torch.cat(parts)
 
 
 @torch.no_grad()
-def reconstruct_data(model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Reconstructions of ``x`` in eval mode, batched, same shape as ``x``."""
+def encode_data(
+    model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512, condition: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Codes of ``x`` in eval mode, batched: ``(N, latent_dim)`` (``condition``: labels or domains)."""
     model.eval()
-    return torch.cat([model.reconstruct(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    return _batched(model.encode, x, condition, batch_size)
+
+
+@torch.no_grad()
+def reconstruct_data(
+    model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512, condition: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Reconstructions of ``x`` in eval mode, batched, same shape as ``x`` (logits for segmentation)."""
+    model.eval()
+    return _batched(model.reconstruct, x, condition, batch_size)
 
 
 def run_training(spec: RunSpec) -> RunResult:
     """Train ``spec.model`` on ``spec.dataset`` and write the run folder (see module docstring)."""
     started = time.perf_counter()
-    loaded = load_dataset(spec.dataset, data_dir=spec.data_dir, image_size=spec.image_size)
-    options = dict(spec.model_options)
-    if loaded.kind == "image":
-        options.setdefault("output_activation", "sigmoid")
-    normalizer = normalizer_for(loaded, str(options.get("reconstruction", "mse")))
+    loaded = load_run_data(spec)
+    options = {**options_from_labels(get_model_class(spec.model), loaded), **spec.model_options}
+    model = create(spec.model, input_shape=loaded.data.sample_shape, seed=spec.train.seed, **options)
+    normalizer = normalizer_for(loaded, model.error_kind)
     train, val, test = (_normalized(part, normalizer) for part in _split(loaded, spec))
     augmentation = Augmentation.from_dict(spec.augmentation) if spec.augmentation else None
-    model = create(spec.model, input_shape=train.sample_shape, seed=spec.train.seed, **options)
     run_dir = Path(spec.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     train_config = spec.train.replace(checkpoint_dir=str(run_dir / "checkpoint"))
@@ -189,6 +260,8 @@ def run_training(spec: RunSpec) -> RunResult:
         metadata={"dataset": spec.dataset, "class_names": list(loaded.class_names or [])},
     )
     history.to_csv(run_dir / "losses.csv")
+    if history.pretraining:  # layer-wise families: the greedy pretraining of each layer
+        History(history.pretraining_rows()).to_csv(run_dir / "pretraining.csv")
     metrics = {f"test_{k}": v for k, v in evaluation_metrics(model, test).items()}
     metrics["train_seconds"] = time.perf_counter() - started
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
@@ -207,6 +280,33 @@ def run_settings(spec: RunSpec, train_config: TrainConfig) -> dict[str, Any]:
     return {"aekit_version": __version__, "run": run, "train": train_config.to_dict()}
 
 
+@torch.no_grad()
+def _segmentation_figure(model: AbstractAutoencoder, shown: TensorData) -> Any:
+    """Rows: the images (grey), the predicted masks, the true masks."""
+    model.eval()
+    predicted = reconstruct_data(model, shown.x).argmax(1)
+    scale = max(model.n_classes - 1, 1)
+    rows = [shown.x.mean(1), predicted.float() / scale, shown.y.float() / scale]  # type: ignore[union-attr]
+    images = torch.stack([row.clamp(0, 1) for row in rows])[:, :, None].numpy()
+    return mosaic_figure(images, row_labels=["image", "predicted", "true mask"], value_range=(0.0, 1.0))
+
+
+@torch.no_grad()
+def _samples_figure(model: AbstractGenerativeAutoencoder, per_row: int = 8) -> Any:
+    """Prior samples: one row per class for conditional models (at most 10), else two rows."""
+    model.eval()
+    generator = torch.Generator().manual_seed(0)
+    n_rows = min(model.n_classes, 10) if model.conditional else 2
+    labels = torch.arange(n_rows).repeat_interleave(per_row) if model.conditional else None
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    images = model.sample(
+        n_rows * per_row, condition=None if labels is None else labels.to(device), generator=generator
+    )
+    grid = images.cpu().reshape(n_rows, per_row, *images.shape[1:]).numpy()
+    row_labels = [f"class {k}" for k in range(n_rows)] if model.conditional else None
+    return mosaic_figure(grid, row_labels=row_labels, title="samples from the prior")
+
+
 def _log_to_tensorboard(
     board: TensorBoardLogger,
     model: AbstractAutoencoder,
@@ -216,24 +316,37 @@ def _log_to_tensorboard(
 ) -> None:
     """Reconstructions of the first test images (image data only) and the settings as text."""
     shown = test.x[:16]
-    if shown.dim() == 4 and shown.shape[1] in (1, 3):
-        board.log_reconstructions(shown, reconstruct_data(model, shown), step=step)
+    if shown.dim() == 4 and shown.shape[1] in (1, 3) and model.reconstructs:
+        condition = _condition(model, None if test.y is None else test.y[:16])
+        board.log_reconstructions(shown, reconstruct_data(model, shown, condition=condition), step=step)
     board.log_text("settings", "```\n" + json.dumps(settings, indent=2, default=str) + "\n```", step=step)
 
 
 def evaluation_metrics(model: AbstractAutoencoder, data: TensorData) -> dict[str, float]:
-    """Per-pixel MSE, PSNR (on the [0, 1] scale, capped at 100 dB), every loss term, and sizes.
+    """What the family's output is measured by, every loss term, and sizes.
 
-    ``data`` must already be normalised as the model expects.
+    Images: per-pixel MSE and PSNR (on the [0, 1] scale, capped at 100 dB); tables and other vectors:
+    per-feature MSE (no PSNR); families whose output is class logits (segmentation, classifiers): the
+    accuracy of the arg-max class (per pixel for masks). Conditional and multi-decoder models
+    reconstruct with the data's labels. ``data`` must already be normalised as the model expects.
     """
-    x_hat = reconstruct_data(model, data.x)
-    metrics = {
-        "mse_per_pixel": float(mse_per_sample(x_hat, data.x).mean()),
-        "psnr_db": float(psnr(x_hat.clamp(0, 1), data.x).clamp(max=100).mean()),
-        **{f"loss_{k}": v for k, v in evaluate_terms(model, data).items()},
-        "n_samples": float(len(data)),
-        "parameters": float(sum(p.numel() for p in model.parameters())),
-    }
+    condition = _condition(model, data.y)
+    metrics: dict[str, float] = {}
+    if model.reconstructs:
+        x_hat = reconstruct_data(model, data.x, condition=condition)
+        error = float(mse_per_sample(x_hat, data.x).mean())
+        if data.x.dim() == 4:
+            metrics["mse_per_pixel"] = error
+            metrics["psnr_db"] = float(psnr(x_hat.clamp(0, 1), data.x).clamp(max=100).mean())
+        else:
+            metrics["mse_per_feature"] = error
+    elif data.y is not None:
+        predicted = reconstruct_data(model, data.x).argmax(1)
+        accuracy = float((predicted == data.y.to(predicted.device)).float().mean())
+        metrics["pixel_accuracy" if model.label_role == "masks" else "accuracy"] = accuracy
+    metrics.update({f"loss_{k}": v for k, v in evaluate_terms(model, data).items()})
+    metrics["n_samples"] = float(len(data))
+    metrics["parameters"] = float(sum(p.numel() for p in model.parameters()))
     return {k: (v if math.isfinite(v) else float("nan")) for k, v in metrics.items()}
 
 
@@ -241,14 +354,21 @@ def _pictures(
     model: AbstractAutoencoder, test: TensorData, history: History, run_dir: Path
 ) -> dict[str, Path]:
     files = {}
-    shown = test.x[:10]
-    grid = reconstruction_grid_figure(shown.numpy(), reconstruct_data(model, shown).numpy())
-    files["reconstructions"] = run_dir / "reconstructions.png"
-    save_figure(grid, files["reconstructions"])
+    shown = test.subset(torch.arange(min(len(test), 10)))
+    if model.reconstructs:
+        x_hat = reconstruct_data(model, shown.x, condition=_condition(model, shown.y))
+        files["reconstructions"] = run_dir / "reconstructions.png"
+        save_figure(reconstruction_grid_figure(shown.x.numpy(), x_hat.numpy()), files["reconstructions"])
+    elif model.label_role == "masks" and shown.y is not None:
+        files["segmentation"] = run_dir / "segmentation.png"
+        save_figure(_segmentation_figure(model, shown), files["segmentation"])
+    if isinstance(model, AbstractGenerativeAutoencoder):
+        files["samples"] = run_dir / "samples.png"
+        save_figure(_samples_figure(model), files["samples"])
     files["loss_curve"] = run_dir / "loss_curve.png"
     save_figure(loss_curve_figure(history.rows), files["loss_curve"])
     sample = test.subset(torch.arange(min(len(test), 2000)))
-    codes = encode_data(model, sample.x).numpy()
+    codes = encode_data(model, sample.x, condition=_condition(model, sample.y)).numpy()
     labels = sample.y.numpy() if sample.y is not None and sample.y.dim() == 1 else None
     files["latent_map"] = run_dir / "latent_map.png"
     save_figure(latent_map_figure(codes, labels), files["latent_map"])

@@ -75,7 +75,9 @@ def test_elbo_is_used_when_the_model_has_one(
 ) -> None:
     x, _ = labelled
     model = pca_bundle.model
-    model.elbo = lambda batch: -3.0 * batch.square().sum(1)  # type: ignore[method-assign, attr-defined]
+    # a model that declares a likelihood (as VAEs do) is scored by its negative log-likelihood
+    model.has_likelihood = True  # type: ignore[misc]
+    model.negative_log_likelihood = lambda batch, generator=None: 3.0 * batch.square().sum(1)  # type: ignore[method-assign]
     try:
         assert anomaly.resolve_method(model) == "elbo"
         scores = anomaly.anomaly_scores(pca_bundle, x)
@@ -85,7 +87,7 @@ def test_elbo_is_used_when_the_model_has_one(
             anomaly.anomaly_scores(pca_bundle, x, pooling="max")
         assert anomaly.error_maps(pca_bundle, x).shape == (100, 5)  # maps fall back to the squared error
     finally:
-        del model.elbo
+        del model.has_likelihood, model.negative_log_likelihood
     with pytest.raises(
         ConfigError, match="method 'elbo' needs a model with an elbo method; PCAAutoencoder has none"
     ):

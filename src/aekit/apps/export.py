@@ -21,7 +21,7 @@ from aekit.errors import AekitError
 from aekit.files import atomic_path
 from aekit.models.base import AbstractAutoencoder
 
-__all__ = ["EXPORT_PARTS", "export_onnx"]
+__all__ = ["EXPORT_PARTS", "check_exportable", "export_onnx"]
 
 Part = Literal["encoder", "decoder", "autoencoder"]
 EXPORT_PARTS: tuple[Part, ...] = ("encoder", "decoder", "autoencoder")
@@ -61,6 +61,63 @@ _WRAPPERS: dict[str, tuple[type[nn.Module], str, str]] = {
 }
 
 
+def _refuse_unsupported(model: AbstractAutoencoder, parts: tuple[Part, ...]) -> None:
+    unknown = [part for part in parts if part not in _WRAPPERS]
+    if unknown or not parts:
+        raise AekitError(f"parts must be some of {', '.join(EXPORT_PARTS)}; got {list(parts)}")
+    if model.conditional or model.label_role == "domains":
+        what = "class labels" if model.conditional else "a domain index"
+        raise AekitError(
+            f"{model.registry_name or type(model).__name__} takes {what} beside its inputs; "
+            "ONNX export covers models whose encoder and decoder take one tensor"
+        )
+
+
+def _program(model: AbstractAutoencoder, part: Part, *, onnx: bool):  # type: ignore[no-untyped-def]
+    """Trace one part with a dynamic batch: an ONNX program, or only ``torch.export``'s graph."""
+    wrapper_class, input_name, output_name = _WRAPPERS[part]
+    wrapper = wrapper_class(model).eval()
+    example = torch.zeros(2, *model.input_shape) if input_name == "x" else torch.zeros(2, model.latent_dim)
+    batch = torch.export.Dim("batch", min=1)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        # the exporter's own progress lines and internal deprecation notices are not the user's concern
+        warnings.simplefilter("ignore")
+        try:
+            if not onnx:
+                return torch.export.export(wrapper, (example,), dynamic_shapes={input_name: {0: batch}})
+            return torch.onnx.export(
+                wrapper,
+                (example,),
+                input_names=[input_name],
+                output_names=[output_name],
+                dynamic_shapes={input_name: {0: batch}},
+                dynamo=True,
+                verbose=False,
+            )
+        except Exception as error:  # the exporter raises many kinds, with pages of internal text
+            first_line = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+            raise AekitError(
+                f"could not export the {part} of {type(model).__name__} to ONNX: "
+                f"{type(error).__name__}: {first_line[:200]}"
+            ) from None
+
+
+def check_exportable(model: AbstractAutoencoder, parts: tuple[Part, ...] = EXPORT_PARTS) -> list[str]:
+    """Trace ``parts`` with ``torch.export`` (the step where models fail to export) and write nothing.
+
+    Returns:
+        The parts that trace.
+
+    Raises:
+        AekitError: The model takes labels beside its inputs, or a part cannot be traced.
+    """
+    _refuse_unsupported(model, parts)
+    model = model.eval()
+    for part in parts:
+        _program(model, part, onnx=False)
+    return list(parts)
+
+
 def export_onnx(
     model: AbstractAutoencoder, folder: str | os.PathLike[str], parts: tuple[Part, ...] = EXPORT_PARTS
 ) -> dict[str, Path]:
@@ -70,7 +127,8 @@ def export_onnx(
         Part name → written file.
 
     Raises:
-        AekitError: The ONNX exporter's packages are missing, or the model cannot be traced.
+        AekitError: The ONNX exporter's packages are missing, the model takes labels beside its inputs
+            (conditional and multi-decoder models), or a part cannot be traced.
     """
     try:
         import onnx  # noqa: F401
@@ -79,37 +137,16 @@ def export_onnx(
         raise AekitError(
             "ONNX export needs the onnx and onnxscript packages: pip install 'aekit[export]'"
         ) from None
+    _refuse_unsupported(model, parts)
     model = model.eval()
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for part in parts:
-        wrapper_class, input_name, output_name = _WRAPPERS[part]
-        wrapper = wrapper_class(model).eval()
-        example = (
-            torch.zeros(2, *model.input_shape) if input_name == "x" else torch.zeros(2, model.latent_dim)
-        )
-        batch = torch.export.Dim("batch", min=1)
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            # the exporter's own progress lines and internal deprecation notices are not the user's concern
-            warnings.simplefilter("ignore")
-            try:
-                program = torch.onnx.export(
-                    wrapper,
-                    (example,),
-                    input_names=[input_name],
-                    output_names=[output_name],
-                    dynamic_shapes={input_name: {0: batch}},
-                    dynamo=True,
-                    verbose=False,
-                )
-            except Exception as error:  # the exporter raises many kinds
-                raise AekitError(
-                    f"could not export the {part} of {type(model).__name__} to ONNX: {error}"
-                ) from None
-        path = target / f"{part}.onnx"
+        program = _program(model, part, onnx=True)
         if program is None:
             raise AekitError(f"the ONNX exporter returned nothing for the {part} of {type(model).__name__}")
+        path = target / f"{part}.onnx"
         with atomic_path(path) as temp:
             program.save(str(temp))
         written[part] = path

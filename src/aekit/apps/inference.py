@@ -1,4 +1,8 @@
-"""Applying a saved model to raw data: normalise as at training time, run in batches, undo the scaling."""
+"""Applying a saved model to raw data: normalise as at training time, run in batches, undo the scaling.
+
+Conditional models (CVAE, conditional AAE) and the multi-decoder model take labels beside the inputs:
+class labels or domains ``(N,)``, passed as ``condition`` (see :func:`needs_condition`).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,54 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aekit.errors import ShapeError
+from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.io import ModelBundle
+from aekit.models.base import AbstractAutoencoder
 
-__all__ = ["decode_codes", "encode_chunks", "encode_dataset", "reconstruct_dataset"]
+__all__ = ["decode_codes", "encode_chunks", "encode_dataset", "needs_condition", "reconstruct_dataset"]
 
 
-def _batched(function, x: Tensor, batch_size: int) -> Tensor:  # type: ignore[no-untyped-def]
+def needs_condition(model: AbstractAutoencoder) -> bool:
+    """True when ``encode``/``decode`` take labels beside the inputs (class labels or domains)."""
+    return model.conditional or model.label_role == "domains"
+
+
+def _checked_condition(model: AbstractAutoencoder, condition: Tensor | None, n_samples: int) -> Tensor | None:
+    if not needs_condition(model):
+        return None
+    if condition is None:
+        what = "class labels" if model.conditional else "domain labels"
+        raise DataError(
+            f"{model.registry_name or type(model).__name__} needs {what} beside its inputs; "
+            "the data have none (use labelled data: digits/MNIST, class sub-folders, an .npz with y, "
+            "or a table's label column)"
+        )
+    if len(condition) != n_samples:
+        raise ShapeError(f"labels must have one entry per sample ({n_samples}); got {len(condition)}")
+    return condition
+
+
+def _batched(function, x: Tensor, batch_size: int, condition: Tensor | None = None) -> Tensor:  # type: ignore[no-untyped-def]
     with torch.inference_mode():
-        return torch.cat([function(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+        return torch.cat(
+            [
+                function(x[i : i + batch_size], None if condition is None else condition[i : i + batch_size])
+                for i in range(0, len(x), batch_size)
+            ]
+        )
 
 
-def encode_dataset(bundle: ModelBundle, x: Tensor, *, batch_size: int = 1024) -> Tensor:
-    """Codes ``(N, latent_dim)`` of raw inputs ``x`` ``(N, *input_shape)``."""
+def encode_dataset(
+    bundle: ModelBundle, x: Tensor, *, batch_size: int = 1024, condition: Tensor | None = None
+) -> Tensor:
+    """Codes ``(N, latent_dim)`` of raw inputs ``x`` ``(N, *input_shape)`` (with labels when needed)."""
     bundle.model.eval()
+    labels = _checked_condition(bundle.model, condition, len(x))
     return _batched(
-        lambda batch: bundle.model.encode(bundle.normalizer.transform(batch)), x.float(), batch_size
+        lambda batch, labels: bundle.model.encode(bundle.normalizer.transform(batch), labels),
+        x.float(),
+        batch_size,
+        labels,
     )
 
 
@@ -33,19 +69,36 @@ def decode_codes(bundle: ModelBundle, codes: Tensor | np.ndarray, *, batch_size:
     if z.dim() != 2 or z.shape[1] != bundle.model.latent_dim:
         raise ShapeError(f"codes must have shape (N, {bundle.model.latent_dim}); got {tuple(z.shape)}")
     bundle.model.eval()
+    _checked_condition(bundle.model, None, len(z))  # decoding labelled codes needs their labels
     return _batched(
-        lambda batch: bundle.normalizer.inverse_transform(bundle.model.decode(batch)), z, batch_size
+        lambda batch, _: bundle.normalizer.inverse_transform(bundle.model.decode(batch)), z, batch_size
     )
 
 
-def reconstruct_dataset(bundle: ModelBundle, x: Tensor, *, batch_size: int = 1024) -> Tensor:
-    """Reconstructions of raw inputs in the original data scale, same shape as ``x``."""
-    bundle.model.eval()
+def reconstruct_dataset(
+    bundle: ModelBundle, x: Tensor, *, batch_size: int = 1024, condition: Tensor | None = None
+) -> Tensor:
+    """Reconstructions of raw inputs in the original data scale, same shape as ``x``.
+
+    Raises:
+        ConfigError: The model's output is not a reconstruction (segmentation, classifiers).
+    """
+    model = bundle.model
+    if not model.reconstructs:
+        raise ConfigError(
+            f"{model.registry_name or type(model).__name__} outputs class logits, not a reconstruction of "
+            "its input; use `aekit evaluate` for its accuracy"
+        )
+    model.eval()
     normalizer = bundle.normalizer
+    labels = _checked_condition(model, condition, len(x))
     return _batched(
-        lambda batch: normalizer.inverse_transform(bundle.model.reconstruct(normalizer.transform(batch))),
+        lambda batch, labels: normalizer.inverse_transform(
+            model.reconstruct(normalizer.transform(batch), labels)
+        ),
         x.float(),
         batch_size,
+        labels,
     )
 
 

@@ -38,7 +38,7 @@ def encode(
 
       aekit encode digits --model runs/demo/model -o codes.npy
     """
-    from aekit.apps.inference import encode_chunks, encode_dataset
+    from aekit.apps.inference import encode_chunks, encode_dataset, needs_condition
     from aekit.data.datasets import load_dataset
     from aekit.data.streaming import STREAMABLE_SUFFIXES, open_chunks
     from aekit.io import load
@@ -46,7 +46,8 @@ def encode(
 
     bundle = load(model_dir)
     path = Path(source)
-    if path.suffix.lower() in STREAMABLE_SUFFIXES and path.is_file():
+    streamable = path.suffix.lower() in STREAMABLE_SUFFIXES and path.is_file()
+    if streamable and not needs_condition(bundle.model):
         # Stream: memory stays bounded whatever the file size.
         n_rows, chunks = open_chunks(path, rows_per_chunk=chunk_rows)
         with MatrixWriter(output, n_rows, bundle.model.latent_dim, prefix="z") as writer:
@@ -57,7 +58,8 @@ def encode(
         n_samples = n_rows
     else:
         loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
-        codes = encode_dataset(bundle, loaded.data.x, batch_size=batch_size)
+        labels = loaded.data.y if needs_condition(bundle.model) else None
+        codes = encode_dataset(bundle, loaded.data.x, batch_size=batch_size, condition=labels)
         write_matrix(output, codes.numpy(), prefix="z")
         n_samples = len(codes)
     message(f"encoded {n_samples} samples to {bundle.model.latent_dim}-D codes")
@@ -113,14 +115,15 @@ def reconstruct(
     """
     import numpy as np
 
-    from aekit.apps.inference import reconstruct_dataset
+    from aekit.apps.inference import needs_condition, reconstruct_dataset
     from aekit.data.datasets import load_dataset
     from aekit.files import atomic_path
     from aekit.io import load
 
     bundle = load(model_dir)
     loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
-    result = reconstruct_dataset(bundle, loaded.data.x)
+    labels = loaded.data.y if needs_condition(bundle.model) else None
+    result = reconstruct_dataset(bundle, loaded.data.x, condition=labels)
     with atomic_path(output) as temp, open(temp, "wb") as handle:
         np.save(handle, result.numpy())
     data_out({"output": str(output), "shape": list(result.shape)}, str(output))

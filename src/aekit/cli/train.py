@@ -42,11 +42,40 @@ def _print_result(result: Any, report: bool = True) -> None:
     human = "\n".join(
         [
             f"run folder: {result.run_dir}",
-            f"test per-pixel MSE {metrics['test_mse_per_pixel']:.5f}, PSNR {metrics['test_psnr_db']:.2f} dB",
+            f"test {headline_metrics(metrics)}",
             *(f"  {name:16s} {path}" for name, path in files.items()),
         ]
     )
     data_out({"run_dir": str(result.run_dir), "metrics": metrics, "files": files}, human)
+
+
+def headline_metrics(metrics: dict[str, float]) -> str:
+    """The figures a family is judged by, in one phrase (MSE and PSNR, per-feature MSE, accuracy)."""
+    names = {
+        "mse_per_pixel": "per-pixel MSE {:.5f}",
+        "psnr_db": "PSNR {:.2f} dB",
+        "mse_per_feature": "per-feature MSE {:.5f}",
+        "accuracy": "accuracy {:.4f}",
+        "pixel_accuracy": "pixel accuracy {:.4f}",
+    }
+    shown = [
+        text.format(metrics[key])
+        for name, text in names.items()
+        for key in (name, f"test_{name}")
+        if key in metrics
+    ]
+    loss = metrics.get("test_loss_loss", metrics.get("loss_loss", float("nan")))
+    return ", ".join(shown) or f"loss {loss:.5g}"
+
+
+LabelColumnOption = Annotated[
+    str | None,
+    typer.Option(help="Table column of class labels or domains (cvae, caae, multi_decoder, ...)."),
+]
+MasksOption = Annotated[
+    Path | None,
+    typer.Option(help="Folder of mask PNGs, one per image in file-name order (segmentation)."),
+]
 
 
 def train(
@@ -98,8 +127,15 @@ def train(
     report: Annotated[
         bool, typer.Option(help="Write RUN_DIR/report.html (see `aekit report`) at the end.")
     ] = True,
+    label_column: LabelColumnOption = None,
+    masks: MasksOption = None,
 ) -> None:
     """Train a model and write a run folder (model files, losses.csv, metrics.json, pictures).
+
+    Every registered family trains here. What a family needs beyond the inputs comes from the data:
+    class labels for conditional families (digits/MNIST labels, class sub-folders, an .npz's y, or
+    --label-column), domains for multi_decoder (the same sources), masks for segmentation (--masks or
+    an .npz's y). PCA is fitted in closed form; stacked is pretrained layer by layer, then fine-tuned.
 
     Examples:
 
@@ -110,6 +146,8 @@ def train(
       aekit train --config run.toml --resume
 
       aekit train --epochs 5 --tensorboard runs/tb -o runs/digits
+
+      aekit train --dataset digits --model cvae --epochs 10 -o runs/cvae
     """
     from aekit.experiment import RunSpec, run_training
     from aekit.training.config import TrainConfig
@@ -144,6 +182,8 @@ def train(
         max_samples=max_samples if max_samples is not None else settings.get("max_samples"),
         augmentation={**settings.get("augmentation", {}), **parse_assignments(augment)},
         tensorboard_dir=str(tensorboard) if tensorboard else settings.get("tensorboard_dir"),
+        label_column=label_column or settings.get("label_column"),
+        masks=str(masks) if masks else settings.get("masks"),
     )
     message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
     _print_result(run_training(spec), report=report)
@@ -192,20 +232,31 @@ def evaluate(
     split: Annotated[str, typer.Option(help="train or test (MNIST/Fashion-MNIST).")] = "train",
     data_dir: Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST files.")] = None,
     image_size: Annotated[str | None, typer.Option(help="Resize images, e.g. 28.")] = None,
+    label_column: LabelColumnOption = None,
+    masks: MasksOption = None,
 ) -> None:
-    """Evaluate a saved model on a dataset: per-pixel MSE, PSNR and every loss term.
+    """Evaluate a saved model on a dataset: per-pixel MSE and PSNR (images), per-feature MSE (tables) or
+    accuracy (segmentation), and every loss term. Conditional and multi-decoder models use the data's
+    labels, as in training.
 
     Example:
 
       aekit evaluate --model runs/demo/model --dataset digits
     """
-    from aekit.data.datasets import load_dataset
     from aekit.data.tensors import TensorData
-    from aekit.experiment import evaluation_metrics
+    from aekit.experiment import RunSpec, evaluation_metrics, load_run_data, options_from_labels
     from aekit.io import load
 
     bundle = load(model_dir)
-    loaded = load_dataset(dataset, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
+    spec = RunSpec(
+        dataset=dataset,
+        data_dir=str(data_dir) if data_dir else None,
+        image_size=parse_size(image_size),
+        label_column=label_column,
+        masks=str(masks) if masks else None,
+    )
+    loaded = load_run_data(spec, split=split)
+    options_from_labels(type(bundle.model), loaded)  # refuses data without the labels the family needs
     data = TensorData(bundle.normalizer.transform(loaded.data.x), loaded.data.y)
     metrics = evaluation_metrics(bundle.model, data)
     human = "\n".join(f"{key:24s} {value:.6g}" for key, value in metrics.items())

@@ -250,7 +250,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
         """Reconstructions ``(B, *input_shape)`` of codes ``z`` ``(B, latent_dim)`` [and labels]."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
-        return self.decoder(self._join(z, self._one_hot(condition, len(z))))  # type: ignore[no-any-return]
+        return self.decoder(self._join(z, self._one_hot(condition, z.shape[0])))  # type: ignore[no-any-return]
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AdversarialOutput:
         """Encode, decode and score codes and prior samples with ``D``.

@@ -215,7 +215,7 @@ class SegmentationAutoencoder(AbstractAutoencoder):
         return features
 
     def _decode(self, z: Tensor, skips: list[Tensor] | None) -> Tensor:
-        h = self.from_latent(z).reshape(len(z), *self._map_shape)
+        h = self.from_latent(z).reshape(-1, *self._map_shape)
         for index, (up, merge) in enumerate(zip(self.up, self.merge, strict=True)):
             h = up(h)
             if self.config.skip_connections:  # type: ignore[attr-defined]

@@ -164,7 +164,7 @@ class StackedAutoencoder(AbstractAutoencoder):
         h = z
         for module in reversed(self.decoder_layers):
             h = module(h)
-        return h.reshape(len(z), *self.input_shape)
+        return h.reshape(-1, *self.input_shape)
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
         z = self.encode(x)

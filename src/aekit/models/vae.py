@@ -288,13 +288,13 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """The posterior mean ``μ`` ``(B, latent_dim)`` of inputs ``(B, *input_shape)``."""
         self.check_input(x)
-        mu, _logvar = self._posterior(x, self._condition_vector(condition, len(x)))
+        mu, _logvar = self._posterior(x, self._condition_vector(condition, x.shape[0]))
         return mu
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """The mean of ``p(x | z)`` ``(B, *input_shape)`` for codes ``(B, latent_dim)``."""
         check_code(z, self.latent_dim)
-        return self._mean(self._decoder_output(z, self._condition_vector(condition, len(z))))
+        return self._mean(self._decoder_output(z, self._condition_vector(condition, z.shape[0])))
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> VAEOutput:
         """Encode, reparameterise and decode ``x`` ``(B, *input_shape)``.
@@ -304,7 +304,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         reconstruction term at the posterior mean; use :meth:`elbo` or :meth:`iwae_nll` for bounds).
         """
         self.check_input(x)
-        condition_vector = self._condition_vector(condition, len(x))
+        condition_vector = self._condition_vector(condition, x.shape[0])
         mu, logvar = self._posterior(x, condition_vector)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
         decoder_output = self._decoder_output(z, condition_vector)
@@ -371,7 +371,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         """
         self.check_input(x)
         _check_count("n_samples", n_samples)
-        condition_vector = self._condition_vector(condition, len(x))
+        condition_vector = self._condition_vector(condition, x.shape[0])
         mu, logvar = self._posterior(x, condition_vector)
         std = torch.exp(0.5 * logvar)
         log_likelihood = x.new_zeros(len(x))
@@ -408,7 +408,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         self.check_input(x)
         _check_count("k", k)
         _check_count("batch_size", batch_size)
-        condition_vector = self._condition_vector(condition, len(x))
+        condition_vector = self._condition_vector(condition, x.shape[0])
         mu, logvar = self._posterior(x, condition_vector)
         std = torch.exp(0.5 * logvar)
         log_weights = []

@@ -40,19 +40,17 @@ def _as_image(sample: np.ndarray) -> tuple[np.ndarray, str | None]:
 
 
 def reconstruction_grid_figure(inputs: np.ndarray, reconstructions: np.ndarray, n_columns: int = 10):  # type: ignore[no-untyped-def]
-    """Top row inputs, bottom row their reconstructions (first ``n_columns`` samples)."""
-    plt = _pyplot()
+    """Top row inputs, bottom row their reconstructions (first ``n_columns`` samples), values in [0, 1].
+
+    Drawn as one mosaic image (one axes), which is several times faster than a grid of subplots.
+    """
+    from aekit.report.latent_plots import mosaic_figure
+
     count = min(n_columns, len(inputs))
-    figure, axes = plt.subplots(2, count, figsize=(1.2 * count, 2.7), squeeze=False)
-    for column in range(count):
-        for row, source in enumerate((inputs, reconstructions)):
-            image, cmap = _as_image(np.asarray(source[column], dtype=np.float32))
-            axes[row, column].imshow(image, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-            axes[row, column].axis("off")
-    axes[0, 0].set_title("input", fontsize=8, loc="left")
-    axes[1, 0].set_title("reconstruction", fontsize=8, loc="left")
-    figure.tight_layout()
-    return figure
+    rows = [np.asarray(source[:count], dtype=np.float32) for source in (inputs, reconstructions)]
+    return mosaic_figure(
+        np.stack(rows), row_labels=["input", "reconstruction"], value_range=(0.0, 1.0), tile_inches=0.9
+    )
 
 
 def loss_curve_figure(rows: Sequence[dict[str, float]]):  # type: ignore[no-untyped-def]

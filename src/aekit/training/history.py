@@ -17,9 +17,12 @@ class History:
     """Rows of per-epoch values.
 
     Columns: ``epoch``, ``train_<term>``, ``val_<term>``, ``lr``, ``seconds``, ``samples_per_second``.
+    ``pretraining`` holds one history per layer of a layer-wise family's greedy pretraining, bottom
+    first (empty for other families).
     """
 
     rows: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    pretraining: list[History] = dataclasses.field(default_factory=list)
 
     def append(self, row: dict[str, float]) -> None:
         """Add one epoch's row."""
@@ -53,6 +56,10 @@ class History:
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_csv_text` to ``path`` atomically."""
         atomic_write_text(path, self.to_csv_text())
+
+    def pretraining_rows(self) -> list[dict[str, float]]:
+        """Every pretraining row with its ``layer`` (0-based) first, for one CSV file."""
+        return [{"layer": float(k), **row} for k, stage in enumerate(self.pretraining) for row in stage.rows]
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, float]]) -> History:

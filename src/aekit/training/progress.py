@@ -105,7 +105,8 @@ class ProgressReporter:
         """Show the epoch's final figures: update the bar, or print one line."""
         if self.mode == "lines":
             stream = self.stream if self.stream is not None else sys.stderr
-            print(epoch_line(row, self.total_epochs), file=stream, flush=True)
+            stream.write(epoch_line(row, self.total_epochs) + "\n")
+            stream.flush()
             return
         if self._progress is None:
             return

@@ -78,14 +78,15 @@ class Trainer:
             _check_data(model, val, "validation")
         if model.fitting == "closed_form":
             return self._fit_closed_form(model, train, val)
-        if model.fitting == "layerwise":
-            self.pretrain_layerwise(model, train)
-        elif model.fitting != "gradient":
+        if model.fitting not in ("gradient", "layerwise"):
             raise ConfigError(
                 f"{model.registry_name or type(model).__name__} declares fitting {model.fitting!r}; "
                 "the trainer knows 'gradient', 'closed_form' and 'layerwise'"
             )
-        return self.fit_by_gradient(model, train, val)
+        pretraining = self.pretrain_layerwise(model, train) if model.fitting == "layerwise" else []
+        history = self.fit_by_gradient(model, train, val)
+        history.pretraining = pretraining
+        return history
 
     def pretrain_layerwise(self, model: AbstractAutoencoder, train: BatchSource) -> list[History]:
         """Greedy layer-wise pretraining: train each of ``model.layer_autoencoders()`` in turn, bottom first.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -45,7 +46,10 @@ CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "gmm", "hdbscan", "umap-gmm", "uma
 def umap_module(method: str) -> Any:
     """The ``umap`` module of umap-learn, or a one-line ConfigError naming the extra to install."""
     try:
-        import umap
+        # umap-learn warns at import when TensorFlow (for its ParametricUMAP) is absent
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ImportWarning)
+            import umap
     except ImportError:
         raise ConfigError(
             f"method {method!r} needs the optional umap-learn package: pip install 'aekit[umap]'"

@@ -167,7 +167,9 @@ def _pca_2d(points: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
 
 def _umap(points: np.ndarray, n_neighbors: int, random_state: int) -> np.ndarray:
     """A 2-D display map (umap-learn's defaults apart from the neighbourhood size and seed)."""
-    reducer = umap_module("umap").UMAP(n_components=2, n_neighbors=n_neighbors, random_state=random_state)
+    reducer = umap_module("umap").UMAP(
+        n_components=2, n_neighbors=n_neighbors, random_state=random_state, n_jobs=1
+    )
     return np.asarray(reducer.fit_transform(points))
 
 

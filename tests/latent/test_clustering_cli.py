@@ -1,0 +1,82 @@
+"""``aekit cluster`` with the UMAP methods, cluster reports, and the message when umap-learn is missing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from aekit.cli import app
+from aekit.cli._console import STATE
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    STATE.quiet = STATE.verbose = STATE.json = STATE.debug = False
+    return CliRunner()
+
+
+def test_umap_gmm_from_the_command_line_scores_and_draws_the_report(runner, mlp_bundle, tmp_path) -> None:
+    pytest.importorskip("umap")
+    files = {name: tmp_path / name for name in ("map.png", "members.png", "profile.csv")}
+    args = ["cluster", "digits", "--model", str(mlp_bundle.path), "-k", "10", "--method", "umap-gmm"]
+    args += ["--max-samples", "500", "--plot", str(files["map.png"]), "--members", str(files["members.png"])]
+    args += ["--profile", str(files["profile.csv"])]
+    result = runner.invoke(app, ["--json", *args])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["method"] == "umap-gmm" and sum(summary["cluster_sizes"]) == 500
+    # 8-D codes of a briefly trained model, clustered after UMAP: far above chance (0.1)
+    assert summary["scores"]["accuracy"] > 0.5 and set(summary["seconds"]) == {"umap", "cluster"}
+    assert files["map.png"].stat().st_size > 1000 and files["members.png"].stat().st_size > 1000
+    with files["profile.csv"].open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:3] == ["cluster", "size", "feature_0"] and len(rows[0]) == 2 + 64
+    assert sum(int(row[1]) for row in rows[1:]) == 500
+
+
+def test_hdbscan_prints_how_much_is_noise(runner, mlp_bundle) -> None:
+    args = [
+        "cluster",
+        "digits",
+        "--model",
+        str(mlp_bundle.path),
+        "--method",
+        "hdbscan",
+        "--max-samples",
+        "300",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if line.startswith("noise:"))
+    assert "of 300 points" in line and "%" in line
+
+
+@pytest.mark.parametrize("command", ["cluster", "map"])
+def test_missing_umap_is_one_line_and_exit_2(runner, mlp_bundle, tmp_path, monkeypatch, command) -> None:
+    monkeypatch.setitem(sys.modules, "umap", None)
+    args = [command, "digits", "--model", str(mlp_bundle.path), "--max-samples", "50"]
+    args += (
+        ["--method", "umap-gmm"]
+        if command == "cluster"
+        else ["--method", "umap", "-o", str(tmp_path / "m.png")]
+    )
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "pip install 'aekit[umap]'" in lines[0] and "Traceback" not in result.output
+
+
+def test_members_need_images(runner, tmp_path) -> None:
+    from aekit.io import save_model
+    from aekit.models import create
+
+    save_model(create("mlp", input_shape=(5,), latent_dim=2, hidden_dims=(8,), seed=0), tmp_path / "model")
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32))
+    args = ["cluster", str(tmp_path / "rows.npy"), "--model", str(tmp_path / "model"), "-k", "2"]
+    result = runner.invoke(app, [*args, "--members", str(tmp_path / "m.png")])
+    assert result.exit_code == 2 and "--members draws images" in result.output

@@ -93,6 +93,8 @@ def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ModelFileError(f"{path} is nested too deeply to be an aekit model config") from None
     if not isinstance(document, dict) or document.get("format") != "aekit-model":
         raise ModelFileError(f"{path} is not an aekit model config")
     version = document.get("format_version")

@@ -12,7 +12,7 @@ from aekit.checks import load_npy
 from aekit.errors import DataError
 from aekit.files import atomic_path
 
-__all__ = ["MatrixWriter", "read_matrix", "write_matrix"]
+__all__ = ["MatrixWriter", "read_matrix", "write_array", "write_matrix"]
 
 SUFFIXES = (".npy", ".csv", ".parquet")
 
@@ -32,6 +32,21 @@ def _check_finite(matrix: np.ndarray, target: Path) -> None:
             f"refusing to write {target}: the results hold NaN or infinite values (is the model broken, or "
             "are the inputs far outside the training data?)"
         )
+
+
+def write_array(path: str | os.PathLike[str], array: np.ndarray) -> None:
+    """Write ``array`` (any shape) as ``.npy`` atomically; another suffix, or NaN/inf values, are refused.
+
+    Raises:
+        DataError: The path does not end in ``.npy``, or the array holds NaN or infinite values.
+    """
+    from aekit.files import check_output_suffix
+
+    target = Path(path)
+    check_output_suffix(target, (".npy",), "arrays")
+    _check_finite(array, target)
+    with atomic_path(target) as temp, open(temp, "wb") as handle:
+        np.save(handle, array)
 
 
 def write_matrix(path: str | os.PathLike[str], matrix: np.ndarray, *, prefix: str = "c") -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from aekit.cli._console import data_out, guarded, message, progress_iter
-from aekit.cli.options import parse_size
+from aekit.cli.options import check_positive_option, parse_size
 
 __all__ = ["register"]
 
@@ -44,6 +44,8 @@ def encode(
     from aekit.io import load
     from aekit.matrix_io import MatrixWriter, write_matrix
 
+    check_positive_option("batch_size", batch_size)
+    check_positive_option("chunk_rows", chunk_rows)
     bundle = load(model_dir)
     path = Path(source)
     streamable = path.suffix.lower() in STREAMABLE_SUFFIXES and path.is_file()
@@ -83,17 +85,15 @@ def decode(
 
       aekit decode codes.npy --model runs/demo/model -o decoded.npy
     """
-    import numpy as np
-
     from aekit.apps.inference import decode_codes
-    from aekit.files import atomic_path
+    from aekit.files import check_output_suffix
     from aekit.io import load
-    from aekit.matrix_io import read_matrix
+    from aekit.matrix_io import read_matrix, write_array
 
+    check_output_suffix(output, (".npy",), "decoded samples")
     bundle = load(model_dir)
     decoded = decode_codes(bundle, read_matrix(codes_file))
-    with atomic_path(output) as temp, open(temp, "wb") as handle:
-        np.save(handle, decoded.numpy())
+    write_array(output, decoded.numpy())
     data_out({"output": str(output), "shape": list(decoded.shape)}, str(output))
 
 
@@ -113,19 +113,18 @@ def reconstruct(
 
       aekit reconstruct digits --model runs/demo/model -o recon.npy
     """
-    import numpy as np
-
     from aekit.apps.inference import needs_condition, reconstruct_dataset
     from aekit.data.datasets import load_dataset
-    from aekit.files import atomic_path
+    from aekit.files import check_output_suffix
     from aekit.io import load
+    from aekit.matrix_io import write_array
 
+    check_output_suffix(output, (".npy",), "reconstructions")
     bundle = load(model_dir)
     loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
     labels = loaded.data.y if needs_condition(bundle.model) else None
     result = reconstruct_dataset(bundle, loaded.data.x, condition=labels)
-    with atomic_path(output) as temp, open(temp, "wb") as handle:
-        np.save(handle, result.numpy())
+    write_array(output, result.numpy())
     data_out({"output": str(output), "shape": list(result.shape)}, str(output))
 
 

@@ -47,6 +47,9 @@ class _Inputs:
         self.columns = columns
 
 
+MAX_PATH_STEPS = 1000
+"""Most points `aekit interpolate` draws in its one picture."""
+
 def _load_inputs(
     source: str,
     input_shape: tuple[int, ...],
@@ -59,6 +62,10 @@ def _load_inputs(
 ) -> _Inputs:
     """Raw inputs sized for the model, labels when the source has them, and a name per item."""
     import torch
+
+    from aekit.cli.options import check_positive_option
+
+    check_positive_option("max_samples", max_samples)
 
     from aekit.data.audio import audio_files, load_audio_folder
     from aekit.data.datasets import load_dataset
@@ -550,6 +557,8 @@ def interpolate(
     from aekit.io import load
     from aekit.report.latent_plots import mosaic_figure
 
+    if not 2 <= steps <= MAX_PATH_STEPS:
+        raise ConfigError(f"--steps must be in [2, {MAX_PATH_STEPS}] (points of one picture); got {steps}")
     bundle = load(model_dir)
     if data is not None:
         try:

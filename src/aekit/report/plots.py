@@ -111,8 +111,15 @@ def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title
 
 
 def save_figure(figure, path: str | os.PathLike[str], dpi: int = 110) -> None:  # type: ignore[no-untyped-def]
-    """Save ``figure`` as PNG atomically and release it."""
+    """Save ``figure`` as PNG atomically and release it; a path not ending in ``.png`` is refused."""
+    from aekit.files import check_output_suffix
+
     plt = _pyplot()
+    try:
+        check_output_suffix(path, (".png",), "pictures")
+    except Exception:
+        plt.close(figure)
+        raise
     with atomic_path(path) as temp:
         figure.savefig(temp, dpi=dpi, format="png")
     plt.close(figure)

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager as ContextManager
 
 import torch
 
+from aekit.errors import ConfigError
 from aekit.training.config import Precision
 
 __all__ = ["autocast_factory", "resolve_device"]
@@ -17,14 +18,36 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` → CUDA if available, else Apple MPS, else CPU; otherwise ``torch.device(name)``."""
+    """``auto`` → CUDA if available, else Apple MPS, else CPU; otherwise ``torch.device(name)``.
+
+    Raises:
+        ConfigError: ``name`` is not a device, or names one this machine lacks (``cuda`` without CUDA).
+    """
     if name != "auto":
-        return torch.device(name)
+        return _available_device(name)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available_device(name: str) -> torch.device:
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError, TypeError):
+        raise ConfigError(f"device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {name!r}: CUDA is not available on this machine; use cpu or auto")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError(f"device {name!r}: Apple MPS is not available on this machine; use cpu or auto")
+    elif device.type != "cpu":
+        raise ConfigError(f"device {name!r}: aekit runs on cpu, cuda or mps")
+    return device
 
 
 def autocast_factory(precision: Precision, device: torch.device) -> Callable[[], ContextManager[object]]:

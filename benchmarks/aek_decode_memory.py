@@ -1,0 +1,109 @@
+"""Peak memory of decoding a crafted large ``.aek`` file with the shipped codec, beyond the output image.
+
+The file is crafted, not compressed: every tile's stream codes the all-zero latent (valid for the codec), so
+a large image costs a few kilobytes and no encoding time. Decoding runs in a fresh process; its peak
+resident memory (``ru_maxrss``) minus the resident memory right before decoding minus the output image's
+bytes is what decoding needed beyond the image.
+
+    python benchmarks/aek_decode_memory.py 2048 4096
+
+Prints one line per size: side, file bytes, output MiB, extra MiB, seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def crafted_file(codec, height: int, width: int) -> bytes:  # type: ignore[no-untyped-def]
+    """A valid format-2 ``.aek`` file of an ``height × width`` RGB image whose latent is all zeros."""
+    import struct
+
+    import numpy as np
+
+    from aekit.apps.compression import model_fingerprint
+    from aekit.apps.compression.bitstream import TILE, CodecHeader, pack
+    from aekit.apps.compression.coder import encode_symbols, tables_for_level
+
+    factor = codec.config.downsampling
+    latent_h, latent_w = -(-height // factor), -(-width // factor)
+    tables = tables_for_level(codec, 0)
+    streams = []
+    for row in range(0, latent_h, TILE):
+        for col in range(0, latent_w, TILE):
+            n = min(TILE, latent_h - row) * min(TILE, latent_w - col)
+            stream = encode_symbols(np.zeros((codec.latent_channels, n), np.int64), tables)
+            streams.append(struct.pack("<I", len(stream)) + stream)
+    version = 1 if len(streams) == 1 else 2
+    payload = b"".join(streams) if version == 2 else streams[0][4:]
+    header = CodecHeader(height, width, 3, 0, codec.registry_name, model_fingerprint(codec), version)
+    return pack(header, payload)
+
+
+def _measure(path: str, model: str | None) -> dict[str, float]:
+    import resource
+    import time
+
+    import torch
+
+    torch.set_num_threads(1)
+    from aekit.apps.compression import decompress_image, load_default_codec
+    from aekit.io import load_model
+
+    codec = load_default_codec() if model is None else load_model(model)
+    data = open(path, "rb").read()
+    before = _rss_now()
+    started = time.perf_counter()
+    image = decompress_image(codec, data, max_pixels=1 << 28)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"extra": peak - before - image.nbytes, "output": image.nbytes, "seconds": seconds}
+
+
+def _rss_now() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure(side: int, model: str | None = None) -> dict[str, float]:
+    """Decode a crafted ``side × side`` file in a fresh process; returns extra/output bytes and seconds."""
+    import tempfile
+
+    from aekit.apps.compression import load_default_codec
+    from aekit.io import load_model
+
+    codec = load_default_codec() if model is None else load_model(model)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "big.aek")
+        data = crafted_file(codec, side, side)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        code = (
+            "import json, sys; sys.path.insert(0, sys.argv[3]); import aek_decode_memory as m; "
+            "print(json.dumps(m._measure(sys.argv[1], None if sys.argv[2] == '-' else sys.argv[2])))"
+        )
+        here = os.path.dirname(os.path.abspath(__file__))
+        out = subprocess.run(
+            [sys.executable, "-c", code, path, model or "-", here],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        result["file_bytes"] = len(data)
+        return result
+
+
+if __name__ == "__main__":
+    for argument in sys.argv[1:] or ["2048", "4096"]:
+        side = int(argument)
+        r = measure(side)
+        print(
+            f"{side}x{side}: file {r['file_bytes']} bytes, output {r['output'] / 2**20:.1f} MiB, "
+            f"extra {r['extra'] / 2**20:.1f} MiB, {r['seconds']:.1f} s"
+        )

@@ -46,6 +46,7 @@ from aekit.report.plots import (
     save_figure,
 )
 from aekit.training.config import TrainConfig
+from aekit.training.distributed import is_main_process
 from aekit.training.fit import fit
 from aekit.training.history import History
 from aekit.training.tensorboard import TensorBoardLogger
@@ -253,6 +254,8 @@ def run_training(spec: RunSpec) -> RunResult:
     finally:
         if board is not None:
             board.close()
+    if not is_main_process():  # torchrun: rank 0 writes the run folder, the other ranks only train
+        return RunResult(run_dir, run_dir / "model", {}, history, {})
     model_dir = save_model(
         model,
         run_dir / "model",

@@ -31,7 +31,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _print_result(result: Any, report: bool = True) -> None:
-    """Write the run's HTML report (unless told not to), then print where everything is."""
+    """Write the run's HTML report (unless told not to), then print where everything is (rank 0 only)."""
+    from aekit.training.distributed import is_main_process
+
+    if not is_main_process():
+        return
     metrics = result.metrics
     files = {name: str(path) for name, path in result.files.items()}
     if report:

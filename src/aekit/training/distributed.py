@@ -9,7 +9,12 @@ import os
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistributedContext"]
+__all__ = ["DistributedContext", "is_main_process"]
+
+
+def is_main_process() -> bool:
+    """True unless ``torchrun`` started this process with a rank other than 0 (which writes no files)."""
+    return int(os.environ.get("RANK", "0") or 0) == 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,190 @@
+"""What families need beyond inputs comes from the data, through options that work for every dataset;
+``plan`` shows what ``train`` builds; stacked pretrains from the CLI; logs keep every epoch; ``python -m
+aekit`` and ``torchrun -m aekit`` run the same command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from aekit.cli import app
+from aekit.cli._console import STATE
+from aekit.io import load_model
+
+SMALL = ["--epochs", "1", "--max-samples", "120", "--batch-size", "32", "--no-report"]
+
+
+def _invoke(*args: str, quiet: bool = True) -> object:
+    STATE.quiet = STATE.verbose = STATE.json = STATE.debug = False
+    return CliRunner().invoke(app, [*(["-q"] if quiet else []), *args])
+
+
+def _digits(n: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return (bunch.images[:n] * 16).astype(np.uint8), bunch.target[:n]
+
+
+def test_plan_shows_the_output_activation_train_builds(tmp_path: Path) -> None:
+    planned = _invoke("plan", "--model", "mlp", "--input-shape", "1,8,8")
+    assert planned.exit_code == 0 and "Sigmoid" not in planned.output  # type: ignore[attr-defined]
+    trained = _invoke("train", "--model", "mlp", *SMALL, "-o", str(tmp_path / "mlp"))
+    assert trained.exit_code == 0, trained.output  # type: ignore[attr-defined]
+    model = load_model(tmp_path / "mlp" / "model")
+    assert not any(type(m).__name__ == "Sigmoid" for m in model.modules())  # the runner forced one before
+
+
+def test_stacked_pretrains_layer_by_layer_from_the_cli(tmp_path: Path) -> None:
+    run = tmp_path / "stacked"
+    result = _invoke(
+        "train", "--model", "stacked", "--set", "hidden_dims=[32]", "--train-set", "pretrain_epochs=2",
+        *SMALL, "-o", str(run),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    with open(run / "pretraining.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["layer"], row["epoch"]) for row in rows] == [
+        ("0.0", "1.0"), ("0.0", "2.0"), ("1.0", "1.0"), ("1.0", "2.0")
+    ]  # fmt: skip
+    settings = json.loads((run / "settings.json").read_text())
+    assert settings["train"]["pretrain_epochs"] == 2
+
+
+def test_a_table_label_column_conditions_a_cvae(tmp_path: Path) -> None:
+    images, labels = _digits()
+    table = tmp_path / "digits.csv"
+    header = ",".join([f"p{i}" for i in range(64)] + ["digit"])
+    rows = [
+        ",".join(map(str, [*image.reshape(-1), label])) for image, label in zip(images, labels, strict=True)
+    ]
+    table.write_text(header + "\n" + "\n".join(rows) + "\n")
+    run = tmp_path / "cvae"
+    result = _invoke(
+        "train", "--dataset", str(table), "--model", "cvae", "--label-column", "digit", *SMALL, "-o", str(run)
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    model = load_model(run / "model")
+    assert model.n_classes == 10 and model.input_shape == (64,)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "test_mse_per_feature" in metrics and "test_psnr_db" not in metrics  # tables are not pictures
+    evaluated = _invoke(
+        "--json",
+        "evaluate",
+        "--model",
+        str(run / "model"),
+        "--dataset",
+        str(table),
+        "--label-column",
+        "digit",
+    )
+    assert evaluated.exit_code == 0, evaluated.output  # type: ignore[attr-defined]
+    refused = _invoke("evaluate", "--model", str(run / "model"), "--dataset", str(table))
+    assert refused.exit_code == 2 and "needs class labels" in refused.output  # type: ignore[attr-defined]
+
+
+def test_domains_come_from_one_folder_per_domain(tmp_path: Path) -> None:
+    from PIL import Image
+
+    images, labels = _digits(40)
+    for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+        domain = tmp_path / "faces" / ("even" if label % 2 == 0 else "odd")
+        domain.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(domain / f"{index:03d}.png")
+    run = tmp_path / "swap"
+    result = _invoke(
+        "train", "--dataset", str(tmp_path / "faces"), "--model", "multi_decoder", *SMALL, "-o", str(run)
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert load_model(run / "model").n_domains == 2  # type: ignore[attr-defined]
+
+
+def test_segmentation_masks_from_a_folder_of_pngs(tmp_path: Path) -> None:
+    from PIL import Image
+
+    images, _ = _digits(40)
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+    for index, image in enumerate(images):
+        Image.fromarray(image).save(tmp_path / "images" / f"{index:03d}.png")
+        Image.fromarray(((image > 64) * 255).astype(np.uint8)).save(tmp_path / "masks" / f"{index:03d}.png")
+    run = tmp_path / "seg"
+    result = _invoke(
+        "train", "--dataset", str(tmp_path / "images"), "--masks", str(tmp_path / "masks"),
+        "--model", "segmentation", *SMALL, "-o", str(run),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert (run / "segmentation.png").is_file()
+    assert 0 <= json.loads((run / "metrics.json").read_text())["test_pixel_accuracy"] <= 1
+    evaluated = _invoke(
+        "evaluate",
+        "--model",
+        str(run / "model"),
+        "--dataset",
+        str(tmp_path / "images"),
+        "--masks",
+        str(tmp_path / "masks"),
+    )
+    assert evaluated.exit_code == 0, evaluated.output  # type: ignore[attr-defined]
+
+
+def test_a_family_without_its_labels_is_refused_in_one_line(tmp_path: Path) -> None:
+    images, _ = _digits(40)
+    np.save(tmp_path / "x.npy", images[:, None])
+    result = _invoke(
+        "train", "--dataset", str(tmp_path / "x.npy"), "--model", "cvae", *SMALL, "-o", str(tmp_path / "r")
+    )
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert len(result.output.strip().splitlines()) == 1 and "cvae needs class labels" in result.output  # type: ignore[attr-defined]
+
+
+def test_piped_training_logs_keep_every_epoch(tmp_path: Path) -> None:
+    result = _invoke(
+        "train", "--model", "mlp", "--epochs", "3", "--max-samples", "100", "--no-report",
+        "-o", str(tmp_path / "r"), quiet=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    epochs = [line.split()[1] for line in result.output.splitlines() if line.startswith("epoch ")]  # type: ignore[attr-defined]
+    assert epochs == ["1/3", "2/3", "3/3"]
+
+
+def test_python_dash_m_aekit_runs_the_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aekit", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0 and result.stdout.startswith("aekit ")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.timeout(300)
+def test_torchrun_multi_node_form_trains_one_run_folder(tmp_path: Path) -> None:
+    """The documented multi-node flags, as one node of one: rank 0 alone writes the run folder."""
+    command = [
+        sys.executable, "-m", "torch.distributed.run",
+        "--nnodes", "1", "--node-rank", "0", "--nproc-per-node", "2",
+        "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{_free_port()}",
+        "-m", "aekit", "-q", "train", "--model", "mlp", "--set", "hidden_dims=[16]",
+        "--epochs", "2", "--max-samples", "128", "--batch-size", "16", "--no-report",
+        "-o", str(tmp_path / "run"),
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=280, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("run folder:") == 1  # one report of the run, from rank 0
+    with open(tmp_path / "run" / "losses.csv", newline="") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["1.0", "2.0"]
+    assert load_model(tmp_path / "run" / "model").input_shape == (1, 8, 8)

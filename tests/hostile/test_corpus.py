@@ -19,10 +19,10 @@ from unittest import mock
 import pytest
 import typer
 import typer.testing
+from hostile_cases import Case, cases
 from typer.testing import CliRunner
 
 from aekit.cli import app
-from hostile_cases import Case, cases
 
 ALL_CASES = list(cases())
 IN_PROCESS = [case for case in ALL_CASES if not case.memory]
@@ -119,7 +119,9 @@ def test_memory_bombs_are_refused_within_a_memory_ceiling(assets: Path, tmp_path
     works = [_prepare(case, assets, tmp_path) for case in MEMORY_CASES]
     before = _snapshot(assets, *works)
     commands = tmp_path / "commands.json"
-    commands.write_text(json.dumps([case.command(assets, work) for case, work in zip(MEMORY_CASES, works)]))
+    commands.write_text(
+        json.dumps([case.command(assets, work) for case, work in zip(MEMORY_CASES, works, strict=True)])
+    )
     # The allocation limit below the cap: a case that passes the estimate yet allocates shows as a failure.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "AEKIT_MAX_MEMORY": "1G"}
     completed = subprocess.run(

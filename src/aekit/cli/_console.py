@@ -95,15 +95,18 @@ def _check_outputs(arguments: dict[str, Any]) -> None:
 
 
 def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
-    """After a successful command: aekit's own warnings, one line each; library warnings with --verbose."""
+    """After a successful command with ``--verbose``: each distinct warning once, on one line.
+
+    Without ``--verbose`` they are dropped: they come from libraries (Pillow, numpy, matplotlib) and
+    speak of their internals, and aekit reports what matters to the user itself.
+    """
+    if not STATE.verbose or STATE.quiet:
+        return
     seen: set[str] = set()
     for warning in caught:
-        text = one_line(str(warning.message))
-        own = "aekit" in (warning.filename or "").replace("\\", "/").split("/")
-        if text in seen or not (own or STATE.verbose):
-            continue
-        seen.add(text)
-        if not STATE.quiet:
+        text = one_line(f"{warning.category.__name__}: {warning.message}")
+        if text not in seen:
+            seen.add(text)
             stderr.print(f"warning: {text}", markup=False, soft_wrap=True, highlight=False)
 
 
@@ -114,7 +117,8 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
       1 (a failed task such as diverged training);
     - ``MemoryError`` becomes one line with exit status 2;
     - any other exception is a bug: one ``error: internal error …`` line asking for a report, exit 1;
-    - library warnings are held back, so nothing but the error line is printed when a command fails;
+    - library warnings are held back (printed after success with ``--verbose``), so nothing but the
+      error line is printed when a command fails;
     - an output path that is one of the inputs, or a model file, is refused before the command runs.
 
     ``--debug`` (or ``AEKIT_DEBUG=1``) re-raises instead, with the full traceback and every warning.

@@ -162,6 +162,10 @@ def _check_codec(model: object) -> Codec:
 HALO = 4
 """Margin in latent positions computed around each tile and dropped (covers the transforms' reach)."""
 
+MAX_FORMAT1_LATENT = 16 * TILE * TILE
+"""Largest latent (positions) a format-1 file may declare: 16 tiles, a 4096 × 4096 image with the shipped
+codecs. aekit writes format 1 only for one tile; older aekit wrote it for any size, so a margin is kept."""
+
 TILE_MEMORY = 1 << 30
 """Bytes a tile may use at most while it is encoded or decoded (checked from its size before coding):
 the documented bound on memory beyond the image itself."""
@@ -442,6 +446,12 @@ class _SymbolSource:
         self.cache: dict[tuple[int, int], np.ndarray] = {}
         if header.format_version == 1:
             n = grid.latent_h * grid.latent_w
+            if n > MAX_FORMAT1_LATENT:
+                raise CodecFileError(
+                    f"the file declares a {header.width}×{header.height} image in format 1 (one stream), "
+                    f"which aekit writes only for images up to {TILE * TILE} latent positions; refusing a "
+                    "larger one (re-compress it with this aekit to get the tiled format 2)"
+                )
             try:
                 check_allocation(n * self.channels * 24, "decoding the symbols of a format-1 file")
             except DataError as error:

@@ -1,0 +1,170 @@
+"""The error boundary, run-folder lock and overwrite guard, temp-file cleanup, and bounded .aek decoding."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aekit.cli import app
+from aekit.errors import DataError
+from aekit.files import FolderLock
+
+TRAIN = ["--quiet", "train", "--model", "mlp", "--set", "hidden_dims=[16]", "--epochs", "1", "--no-report"]
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip().lower().startswith("error:")]
+
+
+def test_a_second_run_into_a_locked_folder_is_refused(assets: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    with FolderLock(run, "training run"):  # what a running `aekit train` holds
+        result = CliRunner().invoke(app, [*TRAIN, "--dataset", str(assets / "data.npy"), "-o", str(run)])
+    assert result.exit_code == 2
+    expected = f"error: another aekit training run is writing to {run} (process {os.getpid()}); wait"
+    assert [line[: len(expected)] for line in _error_lines(result.stderr)] == [expected]
+    assert not (run / "settings.json").exists()
+
+
+def test_the_lock_dies_with_its_process(tmp_path: Path) -> None:
+    code = (
+        "import os; from aekit.files import FolderLock; "
+        f"FolderLock({str(tmp_path)!r}).__enter__(); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with FolderLock(tmp_path):  # no stale lock after the holder exited without releasing it
+        pass
+
+
+def test_a_finished_run_is_kept_resumed_cleanly_or_replaced_with_overwrite(
+    assets: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    command = [*TRAIN, "--dataset", str(assets / "data.npy"), "-o", str(run)]
+    assert CliRunner().invoke(app, command).exit_code == 0
+    settings = (run / "settings.json").read_bytes()
+    again = CliRunner().invoke(app, command)
+    assert again.exit_code == 2 and "pass --overwrite to replace it, --resume to continue it" in again.stderr
+    assert (run / "settings.json").read_bytes() == settings
+    # What kill -9 between a picture's temp write and its rename leaves behind (files.atomic_path names).
+    left = [run / ".reconstructions.png.k9x2a1.tmp", run / "model" / ".config.json.q7.tmp"]
+    for path in left:
+        path.write_bytes(b"half a picture")
+    resumed = CliRunner().invoke(app, [*command, "--resume"])
+    assert resumed.exit_code == 0, resumed.stderr
+    assert not list(run.rglob(".*.tmp"))
+    assert CliRunner().invoke(app, [*command, "--overwrite", "--seed", "3"]).exit_code == 0
+    assert json.loads((run / "settings.json").read_text())["train"]["seed"] == 3
+
+
+def test_an_unexpected_exception_is_one_bug_report_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import aekit.apps.compression as compression
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("oops\nsecond line")
+
+    monkeypatch.setattr(compression, "compress_file", broken)
+    image = tmp_path / "a.png"
+    image.write_bytes(b"")
+    result = CliRunner().invoke(app, ["compress", str(image), "-o", str(tmp_path / "a.aek")])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr  # nothing before or after the one line
+    (line,) = _error_lines(result.stderr)
+    assert "internal error in aekit compress (KeyError: 'oops\\nsecond line')" in line
+    assert "run with --debug for the traceback" in line
+    debug = CliRunner().invoke(app, ["--debug", "compress", str(image), "-o", str(tmp_path / "a.aek")])
+    assert isinstance(debug.exception, KeyError)
+
+
+def test_library_warnings_do_not_precede_the_error_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import aekit.apps.compression as compression
+
+    def noisy(*args: object, **kwargs: object) -> None:
+        import numpy as np
+
+        np.float32(1e38) * np.float32(1e38)  # numpy's overflow RuntimeWarning
+        warnings.warn("Pillow says something", DeprecationWarning, stacklevel=1)
+        raise DataError("the real problem")
+
+    monkeypatch.setattr(compression, "compress_file", noisy)
+    result = CliRunner().invoke(app, ["compress", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.aek")])
+    assert result.exit_code == 2
+    assert result.stderr == "error: the real problem\n"
+
+
+def test_a_successful_table_run_prints_no_library_warnings(assets: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--dataset",
+            str(assets / "table.csv"),
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "-o",
+            str(tmp_path / "r"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Warning" not in result.stderr and "warning:" not in result.stderr
+
+
+_MEASURE = r"""
+import json, os, resource, sys
+import torch
+torch.set_num_threads(1)
+from aekit.apps.compression import decompress_image
+from aekit.io import load_model
+codec = load_model(sys.argv[1])
+data = open(sys.argv[2], "rb").read()
+with open("/proc/self/statm") as handle:
+    before = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+image = decompress_image(codec, data)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"extra": peak - before - image.nbytes, "output": image.nbytes}))
+"""
+
+
+def test_decoding_a_large_aek_needs_a_fixed_amount_beyond_the_image(tmp_path: Path) -> None:
+    """Crafted files of 1 and 4 tiles (valid: the all-zero latent; 1 and 4 megapixels) decode with about the
+    same memory beyond the output image, below the documented TILE_MEMORY bound."""
+    from hostile_cases import crafted_aek
+
+    from aekit.apps.compression.codec import TILE_MEMORY
+    from aekit.io import save_model
+    from aekit.models import create
+
+    codec = create("codec", input_shape=(3, 64, 64), hidden_channels=8, latent_channels=8, seed=0)
+    codec.update_tables()
+    save_model(codec, tmp_path / "codec")
+    extra = {}
+    for height, width in ((1024, 1024), (2048, 2048)):
+        path = tmp_path / f"{height}x{width}.aek"
+        path.write_bytes(crafted_aek(codec, height, width))
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        completed = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(tmp_path / "codec"), str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        assert result["output"] == height * width * 3
+        extra[width] = result["extra"]
+    assert extra[2048] < TILE_MEMORY
+    assert extra[2048] <= extra[1024] + (32 << 20), extra  # 4× the pixels, about the same extra memory

@@ -294,6 +294,37 @@ def _segmentation_figure(model: AbstractAutoencoder, shown: TensorData) -> Any:
     return mosaic_figure(images, row_labels=["image", "predicted", "true mask"], value_range=(0.0, 1.0))
 
 
+def code_statistics(codes: Any, threshold: float = 1e-6) -> dict[str, float]:
+    """How the code units are used on test data ``(N, latent_dim)``.
+
+    ``dead_unit_share``: share of units whose value stays within ``threshold`` of 0 for every sample
+    (units a sparse code never uses); ``active_share``: share of (sample, unit) values beyond it;
+    ``mean_activation``: mean absolute value.
+    """
+    import numpy as np
+
+    values = np.abs(np.asarray(codes, dtype=np.float64))
+    active = values > threshold
+    return {
+        "latent_dim": float(values.shape[1]),
+        "dead_unit_share": float((~active.any(axis=0)).mean()),
+        "active_share": float(active.mean()),
+        "mean_activation": float(values.mean()),
+    }
+
+
+@torch.no_grad()
+def _domain_swaps_figure(model: AbstractAutoencoder, shown: TensorData, n_domains: int) -> Any:
+    """First row the inputs; row ``k + 1`` their codes decoded by domain ``k``'s decoder (a face swap)."""
+    model.eval()
+    codes = model.encode(shown.x, shown.y)
+    rows = [shown.x]
+    for domain in range(n_domains):
+        rows.append(model.decode(codes, torch.full((len(codes),), domain, dtype=torch.long)))
+    labels = ["input", *(f"domain {k}" for k in range(n_domains))]
+    return mosaic_figure(torch.stack(rows).numpy(), row_labels=labels, value_range=(0.0, 1.0))
+
+
 @torch.no_grad()
 def _samples_figure(model: AbstractGenerativeAutoencoder, per_row: int = 8) -> Any:
     """Prior samples: one row per class for conditional models (at most 10), else two rows."""
@@ -370,8 +401,14 @@ def _pictures(
         save_figure(_samples_figure(model), files["samples"])
     files["loss_curve"] = run_dir / "loss_curve.png"
     save_figure(loss_curve_figure(history.rows), files["loss_curve"])
+    if model.label_role == "domains" and shown.y is not None and test.y is not None:
+        files["domain_swaps"] = run_dir / "domain_swaps.png"
+        n_domains = min(int(test.y.max()) + 1, 6)
+        save_figure(_domain_swaps_figure(model, shown, n_domains), files["domain_swaps"])
     sample = test.subset(torch.arange(min(len(test), 2000)))
     codes = encode_data(model, sample.x, condition=_condition(model, sample.y)).numpy()
+    files["code_statistics"] = run_dir / "code_statistics.json"
+    atomic_write_text(files["code_statistics"], json.dumps(code_statistics(codes), indent=2) + "\n")
     labels = sample.y.numpy() if sample.y is not None and sample.y.dim() == 1 else None
     files["latent_map"] = run_dir / "latent_map.png"
     save_figure(latent_map_figure(codes, labels), files["latent_map"])

@@ -188,3 +188,14 @@ def test_torchrun_multi_node_form_trains_one_run_folder(tmp_path: Path) -> None:
     with open(tmp_path / "run" / "losses.csv", newline="") as handle:
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["1.0", "2.0"]
     assert load_model(tmp_path / "run" / "model").input_shape == (1, 8, 8)
+
+
+def test_sample_honours_columns_for_labelled_samples(tmp_path: Path) -> None:
+    run = tmp_path / "cvae"
+    assert _invoke("train", "--model", "cvae", *SMALL, "-o", str(run)).exit_code == 0  # type: ignore[attr-defined]
+    result = _invoke(
+        "--json", "sample", "--model", str(run / "model"), "--label", "3", "--label", "7", "--columns", "5",
+        "--array", str(tmp_path / "s.npy"), "-o", str(tmp_path / "s.png"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert np.load(tmp_path / "s.npy").shape == (10, 1, 8, 8)  # two rows of five, not 64 // 2 per label

@@ -468,13 +468,15 @@ def search(
 def sample(
     model_dir: ModelOption,
     output: Annotated[Path, typer.Option("--output", "-o", help="Grid of samples (.png).")],
-    n_samples: Annotated[int, typer.Option("--samples", "-n", help="Number of samples.")] = 64,
+    n_samples: Annotated[
+        int, typer.Option("--samples", "-n", help="Number of samples (with --label: --columns per label).")
+    ] = 64,
     temperature: Annotated[float, typer.Option(help="Spread of the prior draw (1 = the prior).")] = 1.0,
     label: Annotated[
         list[int] | None,
-        typer.Option(help="Conditional models: class to draw (repeatable: one row per class)."),
+        typer.Option(help="Conditional models: class to draw (repeatable: one row of --columns per class)."),
     ] = None,
-    columns: Annotated[int, typer.Option(help="Images per row.")] = 8,
+    columns: Annotated[int, typer.Option(help="Images per row (per label for conditional models).")] = 8,
     array: Annotated[Path | None, typer.Option(help="Also save the samples as .npy.")] = None,
     seed: SeedOption = 0,
 ) -> None:
@@ -502,7 +504,7 @@ def sample(
     generator = torch.Generator().manual_seed(seed)
     row_labels = None
     if label and is_conditional(bundle):
-        per_class = max(1, n_samples // len(label))
+        per_class = columns
         labels = torch.tensor([c for c in label for _ in range(per_class)])
         drawn = draw(bundle, len(labels), temperature=temperature, labels=labels, generator=generator)
         images = drawn.images.numpy().reshape(len(label), per_class, *drawn.images.shape[1:])

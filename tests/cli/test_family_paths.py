@@ -199,3 +199,13 @@ def test_sample_honours_columns_for_labelled_samples(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert np.load(tmp_path / "s.npy").shape == (10, 1, 8, 8)  # two rows of five, not 64 // 2 per label
+
+
+def test_models_lists_what_each_family_can_do() -> None:
+    result = _invoke("--json", "models")
+    rows = json.loads(result.output)  # type: ignore[attr-defined]
+    assert rows["cvae"]["labels"] == "classes" and rows["cvae"]["conditional"] and rows["cvae"]["likelihood"]
+    assert rows["pca"]["fitting"] == "closed_form" and rows["stacked"]["fitting"] == "layerwise"
+    assert rows["segmentation"]["labels"] == "masks" and not rows["segmentation"]["reconstructs"]
+    human = _invoke("models").output  # type: ignore[attr-defined]
+    assert "fitting layerwise" in human and "needs domains" in human

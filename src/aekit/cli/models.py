@@ -22,12 +22,35 @@ def models() -> None:
     from aekit.models import registry
 
     rows = {}
+    lines = []
     for name in registry.names():
         cls = registry.get(name)
         summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         preset = registry.PRESETS.get(name) if name in registry.PRESETS else None
-        rows[name] = f"preset of {preset[0]} {preset[1]}: {summary}" if preset else summary
-    data_out(rows, "\n".join(f"{name:18s} {text}" for name, text in rows.items()))
+        text = f"preset of {preset[0]} {preset[1]}: {summary}" if preset else summary
+        capabilities = cls.capabilities()
+        rows[name] = {"summary": text, **capabilities}
+        lines.append(f"{name:18s} {text}\n{'':18s} [{_capability_words(capabilities)}]")
+    data_out(rows, "\n".join(lines))
+
+
+def _capability_words(capabilities: dict[str, object]) -> str:
+    """``fitting gradient, labels classes, conditional, samples`` — what a family can do, in a few words."""
+    words = [f"fitting {str(capabilities['fitting']).replace('_', ' ')}"]
+    if capabilities["labels"]:
+        words.append(f"needs {capabilities['labels']}")
+    words += [word for key, word in _FLAGS.items() if capabilities[key]]
+    if not capabilities["reconstructs"]:
+        words.append("outputs class logits")
+    return ", ".join(words)
+
+
+_FLAGS = {
+    "conditional": "conditional",
+    "likelihood": "likelihood",
+    "sampling": "samples",
+    "takes_mask": "takes masks",
+}
 
 
 def plan(

@@ -78,6 +78,9 @@ class PCAError(BaseEstimator):
 def detectors(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     """Fresh detectors for one split; every baseline sees standardised features."""
     network = {
+        "model": "mlp",  # one MLP trained for epochs, as measured; the defaults are for unknown tables
+        "scaling": "standardize",
+        "calibration_fraction": 0.0,
         "hidden_dims": tuple(int(w) for w in args.hidden_dims.split(",")),
         "latent_dim": args.latent_dim,
         "model_options": {"activation": args.activation},

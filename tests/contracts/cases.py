@@ -90,6 +90,7 @@ CASES: dict[str, ModelCase] = {
     "encoder_classifier": ModelCase(
         config={"n_classes": 3}, labels=class_labels(3), output_shape=lambda shape: (3,)
     ),
+    "mlp_ensemble": ModelCase(config={"member_latent_dim": 3, "n_members": 2}, latent_dim=None),
     "multi_decoder": ModelCase(config={"n_domains": 2}, labels=class_labels(2)),
     "segmentation": ModelCase(
         config={"n_classes": 3}, labels=segmentation_masks(3), output_shape=lambda shape: (3, *shape[1:])

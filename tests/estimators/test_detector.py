@@ -39,10 +39,10 @@ def test_detects_off_plane_rows(
 def test_threshold_from_percentile_and_contamination(
     normal_rows: np.ndarray, fast_options: dict[str, Any]
 ) -> None:
-    auto = AutoencoderOutlierDetector(random_state=0, threshold_percentile=90.0, **fast_options).fit(
-        normal_rows
-    )
-    assert np.sum(auto.predict(normal_rows) == -1) == 20
+    auto = AutoencoderOutlierDetector(
+        random_state=0, threshold_percentile=90.0, calibration_fraction=0.0, **fast_options
+    ).fit(normal_rows)
+    assert np.sum(auto.predict(normal_rows) == -1) == 20  # no held-out rows: the training rows set it
     share = AutoencoderOutlierDetector(random_state=0, contamination=0.05, **fast_options).fit(normal_rows)
     assert np.sum(share.predict(normal_rows) == -1) == 10
     assert share.threshold_ == pytest.approx(-share.offset_)
@@ -66,11 +66,10 @@ def test_feature_scores_point_at_the_broken_feature(
 
 
 def test_pooling_options_change_the_score(normal_rows: np.ndarray, fast_options: dict[str, Any]) -> None:
-    mean = AutoencoderOutlierDetector(random_state=0, **fast_options).fit(normal_rows)
-    worst = AutoencoderOutlierDetector(random_state=0, pooling="max", **fast_options).fit(normal_rows)
-    top = AutoencoderOutlierDetector(random_state=0, pooling="top", top_fraction=1.0, **fast_options).fit(
-        normal_rows
-    )
+    options = {"random_state": 0, "score_method": "mse", **fast_options}
+    mean = AutoencoderOutlierDetector(**options).fit(normal_rows)
+    worst = AutoencoderOutlierDetector(pooling="max", **options).fit(normal_rows)
+    top = AutoencoderOutlierDetector(pooling="top", top_fraction=1.0, **options).fit(normal_rows)
     np.testing.assert_allclose(top.score_samples(normal_rows), mean.score_samples(normal_rows), rtol=1e-10)
     assert np.all(worst.score_samples(normal_rows) <= mean.score_samples(normal_rows) + 1e-12)
 
@@ -110,7 +109,13 @@ def test_pandas_input_and_scores_from_the_app_agree(
 ) -> None:
     frame = pd.DataFrame(normal_rows, columns=list("abcdef"))
     detector = AutoencoderOutlierDetector(random_state=0, **fast_options).fit(frame)
-    from_app = anomaly.anomaly_scores(detector.model_, normal_rows, normalizer=detector.normalizer_)
+    from_app = anomaly.anomaly_scores(
+        detector.model_,
+        normal_rows,
+        method="mse_code",
+        normalizer=detector.normalizer_,
+        code_distance=detector.code_distance_,
+    )
     # the estimator infers in float64 (subset invariance), the app in the model's float32
     np.testing.assert_allclose(-detector.score_samples(frame), from_app, rtol=1e-5)
 

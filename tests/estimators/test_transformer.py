@@ -137,7 +137,7 @@ def test_clear_errors(normal_rows: np.ndarray, fast_options: dict[str, Any]) -> 
     with pytest.raises(DataError, match=r"input_shape \(1, 2, 2\) holds 4 values but X has 6 features"):
         AutoencoderTransformer(input_shape=(1, 2, 2), **fast_options).fit(normal_rows)
     with pytest.raises(ConfigError, match="scaling must be one of"):
-        AutoencoderTransformer(scaling="robust", **fast_options).fit(normal_rows)
+        AutoencoderTransformer(scaling="quantile", **fast_options).fit(normal_rows)
     with pytest.raises(ConfigError, match="unknown model 'mpl'; did you mean 'mlp'"):
         AutoencoderTransformer(model="mpl").fit(normal_rows)
     with pytest.raises(ConfigError, match="hidden_dims is not a setting of model 'pca'"):

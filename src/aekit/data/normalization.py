@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -16,7 +17,9 @@ from aekit.errors import DataError, ModelFileError
 
 __all__ = ["Normalizer"]
 
-NormalizerKind = Literal["identity", "scale", "standardize", "minmax"]
+NormalizerKind = Literal["identity", "scale", "standardize", "minmax", "robust"]
+ROBUST_TAIL = 3.0
+"""Where the ``robust`` normaliser starts compressing values logarithmically (in IQR-based units)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +28,11 @@ class Normalizer:
 
     Attributes:
         kind: How it was fitted: ``"identity"``, ``"scale"`` (fixed range such as 0..255 → 0..1),
-            ``"minmax"`` (per-feature range → 0..1) or ``"standardize"`` (per-feature mean 0, std 1).
+            ``"minmax"`` (per-feature range → 0..1), ``"standardize"`` (per-feature mean 0, std 1) or
+            ``"robust"`` (per-feature median 0 and interquartile range 1.349, a normal's: a few extreme
+            values barely move it; features with a zero IQR fall back to their std; then values beyond
+            ±3 are compressed logarithmically, ``±(3 + log(1 + |z| − 3))``, so heavy tails cannot
+            dominate a squared loss — the only part of a normaliser that is not affine).
         offset: Subtracted first; a scalar list ``[v]`` or one value per feature.
         scale: Divided by next; same length rules as ``offset``; never zero.
     """
@@ -65,6 +72,11 @@ class Normalizer:
             offset, spread = flat.mean(0), flat.std(0, unbiased=False)
         elif kind == "minmax":
             offset, spread = flat.amin(0), flat.amax(0) - flat.amin(0)
+        elif kind == "robust":
+            # NumPy: torch.quantile refuses inputs above 16 M values
+            quartiles = torch.from_numpy(np.percentile(flat.cpu().numpy(), [25.0, 50.0, 75.0], axis=0))
+            offset, spread = quartiles[1], (quartiles[2] - quartiles[0]) / 1.349
+            spread = torch.where(spread > 0, spread, flat.std(0, unbiased=False))
         elif kind == "scale":
             low, high = flat.min(), flat.max()
             return cls.range(float(low), float(high)) if high > low else cls.identity()
@@ -90,13 +102,20 @@ class Normalizer:
         if self.kind == "identity":
             return x
         offset, scale = self._params(x)
-        return (x - offset) / scale
+        z = (x - offset) / scale
+        if self.kind != "robust":
+            return z
+        excess = (z.abs() - ROBUST_TAIL).clamp(min=0)
+        return z.clamp(-ROBUST_TAIL, ROBUST_TAIL) + z.sign() * torch.log1p(excess)
 
     def inverse_transform(self, x: Tensor) -> Tensor:
         """Undo :meth:`transform`."""
         if self.kind == "identity":
             return x
         offset, scale = self._params(x)
+        if self.kind == "robust":
+            excess = (x.abs() - ROBUST_TAIL).clamp(min=0)
+            x = x.clamp(-ROBUST_TAIL, ROBUST_TAIL) + x.sign() * torch.expm1(excess)
         return x * scale + offset
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,8 +32,8 @@ from aekit.training.fit import fit as fit_model
 
 __all__ = ["AbstractAutoencoderEstimator", "Scaling"]
 
-Scaling = Literal["standardize", "minmax", "none"]
-SCALINGS: tuple[str, ...] = ("standardize", "minmax", "none")
+Scaling = Literal["standardize", "robust", "minmax", "none"]
+SCALINGS: tuple[str, ...] = ("standardize", "robust", "minmax", "none")
 ESTIMATOR_KEY = "estimator"
 _SEED_BOUND = np.iinfo(np.int32).max
 
@@ -163,41 +163,53 @@ class AbstractAutoencoderEstimator(BaseEstimator):
             self.model_.float()
 
     # -- fitting ----------------------------------------------------------------------------------
-    def _fit_autoencoder(self, X: Any) -> np.ndarray:
-        """Validate, scale, build and train; sets the shared fitted attributes and returns the array."""
+    def _fit_autoencoder(self, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Validate, scale, build and train; sets the shared fitted attributes.
+
+        Returns:
+            The validated array and the indices of the rows trained on (None: all of them).
+        """
         self._check_params()
         array = self._validate(X, reset=True)
         n_features = array.shape[1]
         shape = self._sample_shape(n_features)
-        seed = int(check_random_state(self.random_state).randint(_SEED_BOUND))
+        random = check_random_state(self.random_state)
+        seed = int(random.randint(_SEED_BOUND))
         kind = "identity" if self.scaling == "none" else self.scaling
         self.normalizer_ = Normalizer.fit(torch.from_numpy(array), kind)  # type: ignore[arg-type]
         self.input_shape_ = shape
-        latent_dim = (
-            self.latent_dim if self.latent_dim is not None else max(1, min(8, math.ceil(n_features / 2)))
-        )
-        values: dict[str, Any] = {
-            "input_shape": shape,
-            "latent_dim": latent_dim,
-            **(self.model_options or {}),
-        }
-        if self.hidden_dims is not None:
-            values["hidden_dims"] = tuple(self.hidden_dims)
+        values = {"input_shape": shape, **self._architecture(n_features), **(self.model_options or {})}
         self.model_ = self._build_model(values, seed)
         self.latent_dim_ = int(self.model_.latent_dim)
+        train_index, epochs = self._training_plan(len(array), random)
+        rows = array if train_index is None else array[train_index]
         history = fit_model(
             self.model_,
-            self._to_model_space(array, torch.float32),
-            epochs=self.epochs,
+            self._to_model_space(rows, torch.float32),
+            epochs=epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             seed=seed,
             device=self.device,
-            **(self.train_options or {}),
+            **{"verbose": 0, **(self.train_options or {})},  # quiet unless train_options ask
         )
         self.model_.cpu().eval()
         self.history_ = history.rows
-        return array
+        return array, train_index
+
+    def _architecture(self, n_features: int) -> dict[str, Any]:
+        """Size settings of the model config: ``latent_dim`` (and ``hidden_dims`` when given)."""
+        latent_dim = (
+            self.latent_dim if self.latent_dim is not None else max(1, min(8, math.ceil(n_features / 2)))
+        )
+        values: dict[str, Any] = {"latent_dim": latent_dim}
+        if self.hidden_dims is not None:
+            values["hidden_dims"] = tuple(self.hidden_dims)
+        return values
+
+    def _training_plan(self, n_rows: int, random: np.random.RandomState) -> tuple[np.ndarray | None, int]:
+        """Which rows to train on (None: all) and for how many epochs; ``epochs`` over all by default."""
+        return None, int(self.epochs)
 
     def _build_model(self, values: dict[str, Any], seed: int) -> AbstractAutoencoder:
         cls = registry.get(self.model)

@@ -8,6 +8,7 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     ae,
     classifier,
     compression,
+    ensemble,
     inpainting,
     multi_decoder,
     pca,

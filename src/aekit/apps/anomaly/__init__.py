@@ -16,7 +16,8 @@ happens in this package; fit models with :func:`aekit.fit` or the estimators.
 
 from __future__ import annotations
 
-from aekit.apps.anomaly.files import DetectionSummary, detect_file
+from aekit.apps.anomaly.codes import CodeDistance
+from aekit.apps.anomaly.files import DetectionSummary, RowExplanation, detect_file, detect_images
 from aekit.apps.anomaly.gaussian import GaussianResiduals
 from aekit.apps.anomaly.scoring import (
     METADATA_KEY,
@@ -27,6 +28,7 @@ from aekit.apps.anomaly.scoring import (
     anomaly_scores,
     error_maps,
     error_shares,
+    fit_code_distance,
     fit_gaussian,
     resolve_method,
     save_threshold,
@@ -45,17 +47,21 @@ __all__ = [
     "METADATA_KEY",
     "AnomalyMetrics",
     "AnomalyResult",
+    "CodeDistance",
     "DetectionSettings",
     "DetectionSummary",
     "GaussianResiduals",
     "Pooling",
+    "RowExplanation",
     "ScoreMethod",
     "anomaly_scores",
     "best_f1_threshold",
     "detect_file",
+    "detect_images",
     "error_maps",
     "error_shares",
     "evaluate",
+    "fit_code_distance",
     "fit_gaussian",
     "resolve_method",
     "save_threshold",

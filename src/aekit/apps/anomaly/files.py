@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import heapq
+import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -11,22 +13,52 @@ from typing import Any
 
 import numpy as np
 
-from aekit.apps.anomaly.scoring import DetectionSettings, anomaly_scores, stored_settings
+from aekit.apps.anomaly.scoring import (
+    DetectionSettings,
+    anomaly_scores,
+    error_maps,
+    error_shares,
+    stored_settings,
+)
 from aekit.errors import ConfigError, DataError
 from aekit.io import ModelBundle
 
-__all__ = ["DetectionSummary", "detect_file"]
+__all__ = ["DetectionSummary", "RowExplanation", "detect_file", "detect_images"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RowExplanation:
+    """Why one row scored high: the features with the largest shares of its reconstruction error.
+
+    Attributes:
+        row: 0-based data row of the input table.
+        score: Its anomaly score.
+        features: ``(column, share)`` pairs, largest share first; shares of all columns sum to 1.
+    """
+
+    row: int
+    score: float
+    features: tuple[tuple[str, float], ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form."""
+        return {"row": self.row, "score": self.score, "features": dict(self.features)}
 
 
 @dataclasses.dataclass(frozen=True)
 class DetectionSummary:
-    """What :func:`detect_file` did."""
+    """What :func:`detect_file` did.
+
+    Attributes:
+        top_rows: The highest-scoring rows, highest first, with their per-feature attribution.
+    """
 
     n_rows: int
     n_anomalies: int
     threshold: float
     n_batches: int
     output: Path
+    top_rows: tuple[RowExplanation, ...] = ()
 
 
 TABLE_READ_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
@@ -61,7 +93,7 @@ def _read_chunks(path: Path, batch_size: int) -> Iterator[Any]:
             yield from reader
     except pd.errors.EmptyDataError:
         raise DataError(f"input file {path} is empty (no header and no rows)") from None
-    except pd.errors.ParserError as error:
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataError(f"cannot read CSV file {path}: {str(error).strip().splitlines()[0]}") from None
 
 
@@ -95,6 +127,8 @@ def detect_file(
     batch_size: int = 10_000,
     score_column: str = "anomaly_score",
     flag_column: str = "is_anomaly",
+    explain: int = 5,
+    explain_features: int = 3,
 ) -> DetectionSummary:
     """Score a CSV or Parquet table batch by batch, writing it out with a score and a flag column.
 
@@ -111,24 +145,19 @@ def detect_file(
             column of the input.
         batch_size: Rows per batch.
         score_column, flag_column: Names of the added columns.
+        explain: How many of the highest-scoring rows to explain (0: none).
+        explain_features: How many features to name per explained row.
 
     Raises:
         ConfigError: No threshold given or stored, or an added column name is already in the input.
         DataError: Missing/unreadable input, missing or non-numeric feature columns, NaN/inf values.
-        ShapeError: The number of feature columns differs from the model's input size.
+        DataError: The table's columns do not match the model's features (names or count).
     """
     from aekit.files import atomic_path
 
     if not isinstance(model, ModelBundle):
         raise TypeError(f"model must be a ModelBundle from aekit.load; got {type(model).__name__}")
-    settings = stored_settings(model) or DetectionSettings()
-    if threshold is None:
-        threshold = settings.threshold
-    if threshold is None:
-        raise ConfigError(
-            f"no threshold: {model.path} stores none (save an AutoencoderOutlierDetector, or call "
-            "aekit.apps.anomaly.save_threshold) and none was given (--threshold)"
-        )
+    settings, threshold = _settings_and_threshold(model, threshold)
     source, target = Path(input_path), Path(output_path)
     output_kind = _table_kind(target, TABLE_WRITE_SUFFIXES, "output")
     stored_columns = model.metadata.get("feature_names")
@@ -136,6 +165,8 @@ def detect_file(
         list(columns) if columns is not None else (list(stored_columns) if stored_columns else None)
     )
     n_rows = n_anomalies = n_batches = 0
+    n_inputs = math.prod(model.model.input_shape)
+    top: list[tuple[float, int, tuple[tuple[str, float], ...]]] = []  # a min-heap of the best rows
     with atomic_path(target) as temp, _ChunkWriter(temp, output_kind) as writer:
         for frame in _read_chunks(source, batch_size):
             if len(frame) == 0:
@@ -143,6 +174,11 @@ def detect_file(
             frame.columns = [str(c) for c in frame.columns]
             if feature_columns is None:
                 feature_columns = list(frame.columns)
+                if len(feature_columns) != n_inputs:
+                    raise DataError(
+                        f"{source} has {len(feature_columns)} columns but the model takes {n_inputs} "
+                        "features and stores no column names; pass --columns in the training order"
+                    )
             for name in (score_column, flag_column):
                 if name in frame.columns:
                     raise ConfigError(f"the input already has a column {name!r}; choose another output name")
@@ -155,7 +191,10 @@ def detect_file(
                 top_fraction=settings.top_fraction,
                 smoothing=settings.smoothing,
                 gaussian=settings.gaussian,
+                code_distance=settings.code_distance,
             )
+            if explain > 0:
+                _keep_top(top, model, values, scores, n_rows, feature_columns, explain, explain_features)
             frame[score_column] = scores
             frame[flag_column] = scores > threshold
             writer.write(frame)
@@ -164,7 +203,98 @@ def detect_file(
             n_batches += 1
         if n_rows == 0:
             raise DataError(f"input file {source} has no rows")
-    return DetectionSummary(n_rows, n_anomalies, float(threshold), n_batches, target)
+    explanations = tuple(
+        RowExplanation(row, score, features) for score, row, features in sorted(top, reverse=True)
+    )
+    return DetectionSummary(n_rows, n_anomalies, float(threshold), n_batches, target, explanations)
+
+
+def _keep_top(
+    top: list[tuple[float, int, tuple[tuple[str, float], ...]]],
+    model: ModelBundle,
+    values: np.ndarray,
+    scores: np.ndarray,
+    first_row: int,
+    columns: list[str],
+    count: int,
+    n_features: int,
+) -> None:
+    """Push this batch's rows that beat the current top ``count`` onto the heap, with attributions."""
+    floor = top[0][0] if len(top) >= count else -np.inf
+    candidates = np.flatnonzero(scores > floor)
+    candidates = candidates[np.argsort(-scores[candidates], kind="stable")][:count]
+    if candidates.size == 0:
+        return
+    shares = error_shares(error_maps(model, values[candidates])).reshape(len(candidates), -1)
+    for index, share in zip(candidates, shares, strict=True):
+        order = np.argsort(-share, kind="stable")[:n_features]
+        named = tuple((columns[j], float(share[j])) for j in order)
+        item = (float(scores[index]), first_row + int(index), named)
+        if len(top) < count:
+            heapq.heappush(top, item)
+        elif item[0] > top[0][0]:
+            heapq.heapreplace(top, item)
+
+
+def detect_images(
+    model: ModelBundle,
+    folder: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    threshold: float | None = None,
+    score_column: str = "anomaly_score",
+    flag_column: str = "is_anomaly",
+) -> DetectionSummary:
+    """Score every image of a folder with a saved image model; one output row per image.
+
+    Images are read as the model's training folder was (:func:`aekit.data.load_image_folder`, resized
+    to the model's input size, greyscale for one channel); the table lists each file's path relative to
+    the folder, its score and its flag.
+
+    Raises:
+        ConfigError: No threshold given or stored.
+        DataError: The model does not take images, or the folder is missing, empty or unreadable.
+    """
+    import pandas as pd
+
+    from aekit.data.images import _find_images, load_image_folder
+    from aekit.files import atomic_path
+
+    source, target = Path(folder), Path(output_path)
+    output_kind = _table_kind(target, TABLE_WRITE_SUFFIXES, "output")
+    shape = tuple(model.model.input_shape)
+    if len(shape) != 3:
+        raise DataError(f"{model.path} takes rows of {math.prod(shape)} features, not images; pass a table")
+    settings, threshold = _settings_and_threshold(model, threshold)
+    loaded = load_image_folder(source, size=(shape[1], shape[2]), mode="L" if shape[0] == 1 else "RGB")
+    files, _, _ = _find_images(source)  # the order load_image_folder reads them in
+    scores = anomaly_scores(
+        model,
+        loaded.data.x,
+        method=settings.method,
+        pooling=settings.pooling,
+        top_fraction=settings.top_fraction,
+        smoothing=settings.smoothing,
+        gaussian=settings.gaussian,
+        code_distance=settings.code_distance,
+    )
+    frame = pd.DataFrame({"file": [str(p.relative_to(source)) for p in files], score_column: scores})
+    frame[flag_column] = scores > threshold
+    with atomic_path(target) as temp, _ChunkWriter(temp, output_kind) as writer:
+        writer.write(frame)
+    return DetectionSummary(len(frame), int(frame[flag_column].sum()), float(threshold), 1, target)
+
+
+def _settings_and_threshold(model: ModelBundle, threshold: float | None) -> tuple[DetectionSettings, float]:
+    settings = stored_settings(model) or DetectionSettings()
+    if threshold is None:
+        threshold = settings.threshold
+    if threshold is None:
+        raise ConfigError(
+            f"no threshold: {model.path} stores none (save an AutoencoderOutlierDetector, or call "
+            "aekit.apps.anomaly.save_threshold) and none was given (--threshold)"
+        )
+    return settings, float(threshold)
 
 
 class _ChunkWriter:

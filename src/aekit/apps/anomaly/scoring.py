@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from aekit.apps.anomaly.codes import CodeDistance
 from aekit.apps.anomaly.gaussian import GaussianResiduals
 from aekit.apps.anomaly.thresholds import threshold_from_contamination
 from aekit.config import check_choice
@@ -32,6 +33,7 @@ __all__ = [
     "anomaly_scores",
     "error_maps",
     "error_shares",
+    "fit_code_distance",
     "fit_gaussian",
     "resolve_method",
     "save_threshold",
@@ -39,9 +41,9 @@ __all__ = [
     "stored_settings",
 ]
 
-ScoreMethod = Literal["auto", "mse", "l1", "bce", "elbo", "mahalanobis"]
+ScoreMethod = Literal["auto", "mse", "l1", "bce", "elbo", "mahalanobis", "mse_code"]
 Pooling = Literal["mean", "max", "top"]
-SCORE_METHODS: tuple[str, ...] = ("auto", "mse", "l1", "bce", "elbo", "mahalanobis")
+SCORE_METHODS: tuple[str, ...] = ("auto", "mse", "l1", "bce", "elbo", "mahalanobis", "mse_code")
 POOLINGS: tuple[str, ...] = ("mean", "max", "top")
 METADATA_KEY = "anomaly"
 ModelLike = AbstractAutoencoder | ModelBundle
@@ -78,6 +80,7 @@ class DetectionSettings:
         top_fraction: Share of the largest element errors averaged by ``pooling="top"``.
         smoothing: Side of the box filter run over image error maps before pooling (1 = none).
         gaussian: The fitted residual Gaussian ``method="mahalanobis"`` needs.
+        code_distance: The fitted code statistics ``method="mse_code"`` needs.
     """
 
     threshold: float | None = None
@@ -86,6 +89,7 @@ class DetectionSettings:
     top_fraction: float = 0.05
     smoothing: int = 1
     gaussian: GaussianResiduals | None = None
+    code_distance: CodeDistance | None = None
 
     def __post_init__(self) -> None:
         _check_scoring(self.method, self.pooling, self.top_fraction, self.smoothing)
@@ -96,6 +100,7 @@ class DetectionSettings:
         """JSON-able form."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values["gaussian"] = None if self.gaussian is None else self.gaussian.to_dict()
+        values["code_distance"] = None if self.code_distance is None else self.code_distance.to_dict()
         return values
 
     @classmethod
@@ -108,6 +113,8 @@ class DetectionSettings:
         values = dict(data)
         if values.get("gaussian") is not None:
             values["gaussian"] = GaussianResiduals.from_dict(values["gaussian"])
+        if values.get("code_distance") is not None:
+            values["code_distance"] = CodeDistance.from_dict(values["code_distance"])
         return cls(**values)
 
 
@@ -276,6 +283,7 @@ def anomaly_scores(
     gaussian: GaussianResiduals | None = None,
     normalizer: Normalizer | None = None,
     batch_size: int = 1024,
+    code_distance: CodeDistance | None = None,
 ) -> np.ndarray:
     """One anomaly score per sample, higher = more anomalous.
 
@@ -288,18 +296,22 @@ def anomaly_scores(
     a generator seeded with 0 at each call, so a call repeats exactly (a sample's score can still differ
     slightly with the batching). With ``mahalanobis`` the score is the squared Mahalanobis distance
     of the residual ``x̂ − x`` (plus that of the code) under ``gaussian``, from :func:`fit_gaussian`.
+    With ``mse_code`` it is the mean squared error plus a robust distance of the code, each relative
+    to its median on normal data (``code_distance``, from :func:`fit_code_distance`; see
+    :class:`~aekit.apps.anomaly.codes.CodeDistance`).
 
     Args:
         model: A trained model or a loaded :class:`~aekit.io.ModelBundle`.
         x: Raw samples ``(N, *input_shape)`` or flat ``(N, n_features)``.
         method: ``auto`` (ELBO if the model has one, else its reconstruction loss), ``mse``, ``l1``,
-            ``bce``, ``elbo`` or ``mahalanobis``.
+            ``bce``, ``elbo``, ``mahalanobis`` or ``mse_code``.
         pooling: ``mean``, ``max`` or ``top`` (element-error methods only).
         top_fraction: Share of elements ``top`` pooling averages, in (0, 1].
         smoothing: Odd side of the box filter over image error maps; 1 = none.
         gaussian: Fitted residual Gaussian, required by ``mahalanobis``.
         normalizer: Overrides the bundle's normaliser.
         batch_size: Samples per forward pass.
+        code_distance: Fitted code statistics, required by ``mse_code``.
 
     Returns:
         ``(N,)`` float64 scores.
@@ -313,13 +325,15 @@ def anomaly_scores(
     _check_scoring(method, pooling, top_fraction, smoothing)
     net, norm = _unpack(model, normalizer)
     kind = resolve_method(net, method)
-    if kind in ("elbo", "mahalanobis") and (pooling != "mean" or smoothing != 1):
+    if kind in ("elbo", "mahalanobis", "mse_code") and (pooling != "mean" or smoothing != 1):
         raise ConfigError(
             f"pooling {pooling!r} and smoothing {smoothing} apply to element errors; method {kind!r} takes "
             "pooling='mean', smoothing=1"
         )
     if kind == "mahalanobis" and gaussian is None:
         raise ConfigError("method 'mahalanobis' needs gaussian=fit_gaussian(model, normal_samples)")
+    if kind == "mse_code" and code_distance is None:
+        raise ConfigError("method 'mse_code' needs code_distance=fit_code_distance(model, normal_samples)")
     inputs = _as_inputs(net, x)
     was_training = net.training
     net.eval()
@@ -331,6 +345,9 @@ def anomaly_scores(
                 value = _negative_elbo(net, batch, generator)
             elif kind == "mahalanobis" and gaussian is not None:
                 value = torch.from_numpy(_mahalanobis(net, batch, gaussian))
+            elif kind == "mse_code" and code_distance is not None:
+                errors, codes = _errors_and_codes(net, batch)
+                value = torch.from_numpy(code_distance.score(errors, codes))
             else:
                 errors = _elementwise(net.reconstruct(batch), batch, kind)
                 value = _pool(errors, pooling, top_fraction, smoothing)
@@ -343,6 +360,35 @@ def _mahalanobis(net: AbstractAutoencoder, batch: Tensor, gaussian: GaussianResi
     codes = net.encode(batch)
     residuals = (net.decode(codes) - batch).flatten(1).double().cpu().numpy()
     return gaussian.score(residuals, codes.double().cpu().numpy() if gaussian.uses_codes else None)
+
+
+def _errors_and_codes(net: AbstractAutoencoder, batch: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Mean squared reconstruction error ``(B,)`` and code ``(B, latent_dim)`` of a normalised batch."""
+    codes = net.encode(batch)
+    errors = (net.decode(codes) - batch).flatten(1).double().square().mean(1)
+    return errors.cpu().numpy(), codes.double().cpu().numpy()
+
+
+def fit_code_distance(
+    model: ModelLike,
+    x: np.ndarray | Tensor,
+    *,
+    normalizer: Normalizer | None = None,
+    batch_size: int = 1024,
+) -> CodeDistance:
+    """Fit the code statistics of ``method="mse_code"`` to normal samples (usually the training rows)."""
+    net, norm = _unpack(model, normalizer)
+    inputs = _as_inputs(net, x)
+    was_training = net.training
+    net.eval()
+    errors, codes = [], []
+    with torch.inference_mode():
+        for batch in _normalised_batches(net, norm, inputs, batch_size):
+            error, code = _errors_and_codes(net, batch)
+            errors.append(error)
+            codes.append(code)
+    net.train(was_training)
+    return CodeDistance.fit(np.concatenate(errors), np.concatenate(codes))
 
 
 def fit_gaussian(
@@ -430,6 +476,7 @@ def score(
         gaussian=base.gaussian,
         normalizer=normalizer,
         batch_size=batch_size,
+        code_distance=base.code_distance,
     )
     if threshold is None:
         threshold = base.threshold

@@ -73,7 +73,7 @@ def loss_curve_figure(rows: Sequence[dict[str, float]]):  # type: ignore[no-unty
         axis.set_yscale("log")
     axis.set_xlabel("epoch")
     axis.set_ylabel("loss")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="upper right")
     axis.grid(alpha=0.3)
     figure.tight_layout()
     return figure
@@ -102,7 +102,16 @@ def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title
     )
     if labels is not None:
         handles, names = scatter.legend_elements()
-        axis.legend(handles, names, title="label", fontsize=7, markerscale=0.8, loc="best")
+        # outside the axes: loc="best" tests every point for overlap, most of the figure's drawing time
+        axis.legend(
+            handles,
+            names,
+            title="label",
+            fontsize=7,
+            markerscale=0.8,
+            loc="center left",
+            bbox_to_anchor=(1.0, 0.5),
+        )
     axis.set_xlabel(axis_names[0])
     axis.set_ylabel(axis_names[1])
     axis.set_title(title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -95,8 +96,10 @@ def from_config(
 
 
 def _check_size(cls: type[AbstractAutoencoder], config: ModelConfig) -> None:
-    from aekit.checks import check_allocation
+    from aekit.checks import check_allocation, max_memory
 
+    if _rough_bytes(config) <= max_memory() // 16:
+        return  # ordinary sizes: skip the meta build (its first use imports PyTorch's decompositions, ~5 s)
     try:
         with torch.device("meta"):
             planned = cls(config)
@@ -107,3 +110,27 @@ def _check_size(cls: type[AbstractAutoencoder], config: ModelConfig) -> None:
         raise ConfigError(f"cannot build a {cls.registry_name!r} model with this config: {first}") from None
     n_parameters = sum(p.numel() for p in planned.parameters()) + sum(b.numel() for b in planned.buffers())
     check_allocation(4 * n_parameters, f"a {cls.registry_name!r} model with {n_parameters:,} parameters")
+
+
+def _rough_bytes(config: ModelConfig) -> float:
+    """A generous guess of a model's weight bytes from its config's integers alone (no building): the
+    largest layer width squared times 64 (kernels, layers), or the input size times that width."""
+    values: list[int] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int):
+            values.append(abs(value))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                collect(item)
+
+    document = config.to_dict()
+    collect(document)
+    widest = max(values, default=1)
+    n_inputs = math.prod(abs(int(v)) for v in document.get("input_shape", ()) if isinstance(v, int))
+    return 4.0 * max(64.0 * widest * widest, float(n_inputs) * widest)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from aekit.data.split import train_val_split
 from aekit.data.tables import TABLE_SUFFIXES, load_table
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
-from aekit.files import atomic_write_text
+from aekit.files import FolderLock, atomic_write_text, remove_stale_temp_files
 from aekit.io import save_model
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder
@@ -46,6 +48,7 @@ from aekit.report.plots import (
     save_figure,
 )
 from aekit.training.config import TrainConfig
+from aekit.training.devices import resolve_device
 from aekit.training.distributed import is_main_process
 from aekit.training.fit import fit
 from aekit.training.history import History
@@ -89,6 +92,8 @@ class RunSpec:
             families); images take them from class sub-folders, ``.npz`` files from ``y``.
         masks: Folder of mask PNGs, one per image in file-name order (segmentation); an ``.npz``
             gives them as ``y`` ``(N, H, W)`` instead.
+        overwrite: Replace the run already in ``run_dir`` (without it, and without ``train.resume``, a
+            folder holding a run is refused, so a finished run is never mixed with a new one).
     """
 
     dataset: str = "digits"
@@ -105,6 +110,25 @@ class RunSpec:
     tensorboard_dir: str | None = None
     label_column: str | None = None
     masks: str | None = None
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("dataset", "model", "run_dir"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ConfigError(f"{name} must be a non-empty string; got {getattr(self, name)!r}")
+        samples = self.max_samples
+        if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
+            raise ConfigError(f"max_samples must be a positive integer; got {self.max_samples!r}")
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+                raise ConfigError(f"{name} must be a number in [0, 1); got {value!r}")
+        if isinstance(self.model_options, dict) and "input_shape" in self.model_options:
+            raise ConfigError("input_shape comes from the data; remove it from the model options (--set)")
+        for name in ("model_options", "augmentation"):
+            if not isinstance(getattr(self, name), dict):
+                raise ConfigError(f"{name} must be a table of fields and values; got {getattr(self, name)!r}")
+        resolve_device(self.train.device)  # refuses unknown devices and ones this machine lacks, early
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,8 +247,54 @@ def reconstruct_data(
     return _batched(model.reconstruct, x, condition, batch_size)
 
 
+RUN_FILES = (
+    "settings.json",
+    "metrics.json",
+    "losses.csv",
+    "reconstructions.png",
+    "loss_curve.png",
+    "latent_map.png",
+    "report.html",
+)
+RUN_FOLDERS = ("model", "checkpoint")
+"""What a training run writes into its folder (``overwrite`` removes these and nothing else)."""
+
+
 def run_training(spec: RunSpec) -> RunResult:
-    """Train ``spec.model`` on ``spec.dataset`` and write the run folder (see module docstring)."""
+    """Train ``spec.model`` on ``spec.dataset`` and write the run folder (see module docstring).
+
+    The folder is locked while the run writes it (a second run into it is refused, see
+    :class:`~aekit.files.FolderLock`); a folder that already holds a run is refused unless
+    ``spec.overwrite`` or ``spec.train.resume`` is set; temp files that a killed run left are removed.
+
+    Raises:
+        DataError: Another run holds the folder, or it holds a run and neither overwrite nor resume is set.
+    """
+    if int(os.environ.get("RANK", "0") or 0) != 0:  # DDP: rank 0 claims the folder for every rank
+        return _run_training(spec)
+    run_dir = Path(spec.run_dir)
+    with FolderLock(run_dir, "training run"):
+        _claim_run_folder(run_dir, spec)
+        return _run_training(spec)
+
+
+def _claim_run_folder(run_dir: Path, spec: RunSpec) -> None:
+    previous = [name for name in ("settings.json", *RUN_FOLDERS) if (run_dir / name).exists()]
+    if previous and not spec.train.resume:
+        if not spec.overwrite:
+            raise DataError(
+                f"the run folder {run_dir} already holds a run ({', '.join(previous)}); pass --overwrite "
+                "to replace it, --resume to continue it, or choose another folder"
+            )
+        for name in RUN_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+        for name in RUN_FOLDERS:
+            if (run_dir / name).is_dir():
+                shutil.rmtree(run_dir / name)
+    remove_stale_temp_files(run_dir)
+
+
+def _run_training(spec: RunSpec) -> RunResult:
     started = time.perf_counter()
     loaded = load_run_data(spec)
     options = {**options_from_labels(get_model_class(spec.model), loaded), **spec.model_options}

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from aekit.cli._console import STATE, data_out, guarded, message
-from aekit.cli.options import parse_assignments, parse_size
+from aekit.cli.options import check_run_settings, parse_assignments, parse_size
 
 __all__ = ["register"]
 
@@ -25,9 +25,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    return check_run_settings(settings, path)
 
 
 def _print_result(result: Any, report: bool = True) -> None:
@@ -120,6 +121,9 @@ def train(
         Path | None, typer.Option(help="TOML file with the same settings (flags override it).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the run folder's checkpoint.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the run already in the run folder (else such a folder is refused).")
+    ] = False,
     tensorboard: Annotated[
         Path | None,
         typer.Option(
@@ -173,7 +177,9 @@ def train(
         **parse_assignments(train_option),
         **{k: v for k, v in flags.items() if v is not None},
     }
-    train_values.update(resume=resume, progress=not STATE.quiet)
+    train_values.update(progress=not STATE.quiet)
+    if resume:
+        train_values["resume"] = True
     spec = RunSpec(
         dataset=dataset or settings.get("dataset", "digits"),
         model=model or settings.get("model", "conv"),
@@ -188,6 +194,7 @@ def train(
         tensorboard_dir=str(tensorboard) if tensorboard else settings.get("tensorboard_dir"),
         label_column=label_column or settings.get("label_column"),
         masks=str(masks) if masks else settings.get("masks"),
+        overwrite=overwrite,
     )
     message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
     _print_result(run_training(spec), report=report)
@@ -199,6 +206,9 @@ def demo(
     ),
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = DEMO_EPOCHS,
     seed: Annotated[int, typer.Option(help="Seed for weights, data order and noise.")] = 0,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the run already in the run folder (else such a folder is refused).")
+    ] = False,
 ) -> None:
     """Train a convolutional autoencoder on scikit-learn's bundled 8×8 digits (offline, about a minute on
     2 CPU cores) and write model files, losses, metrics, pictures and an HTML report (report.html).
@@ -223,6 +233,7 @@ def demo(
             lr_schedule="cosine",
             progress=not STATE.quiet,
         ),
+        overwrite=overwrite,
     )
     message(f"aekit demo: conv autoencoder on the 8×8 digits, {epochs} epochs → {run_dir}")
     _print_result(run_training(spec))

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from aekit._version import __version__
+from aekit.apps.restoration import REFERENCE_KEY, familiarity_reference
 from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
 from aekit.data.masks import load_mask_folder
@@ -330,7 +331,11 @@ def _run_training(spec: RunSpec) -> RunResult:
         model,
         run_dir / "model",
         normalizer=normalizer,
-        metadata={"dataset": spec.dataset, "class_names": list(loaded.class_names or [])},
+        metadata={
+            "dataset": spec.dataset,
+            "class_names": list(loaded.class_names or []),
+            **_familiarity(model, loaded, test),
+        },
     )
     history.to_csv(run_dir / "losses.csv")
     if history.pretraining:  # layer-wise families: the greedy pretraining of each layer
@@ -341,6 +346,14 @@ def _run_training(spec: RunSpec) -> RunResult:
     files = _pictures(model, test, history, run_dir)
     files.update({"model": model_dir, "losses": run_dir / "losses.csv", "metrics": run_dir / "metrics.json"})
     return RunResult(run_dir, model_dir, metrics, history, files)
+
+
+def _familiarity(model: AbstractAutoencoder, loaded: LoadedDataset, test: TensorData) -> dict[str, Any]:
+    """Statistics of an image model's test data, stored so that restoring unlike images warns."""
+    if loaded.kind != "image" or not model.reconstructs:
+        return {}
+    labels = None if test.y is None else test.y[:1024]
+    return {REFERENCE_KEY: familiarity_reference(model, test.x[:1024], labels)}
 
 
 def run_settings(spec: RunSpec, train_config: TrainConfig) -> dict[str, Any]:

@@ -1,12 +1,23 @@
 """Denoising: a model trained with an input corruption cleans images with that kind of damage.
 
-Any aekit image model works (typically ``create("conv", corruption="gaussian", ...)``, trained on
-clean patches). Images of any size are cleaned tile by tile with smooth blending
-(:mod:`aekit.apps.tiling`), so a model trained on 28×28 patches cleans a large photo without seams.
+Two kinds of model:
+
+* The shipped photo denoiser (and any :class:`~aekit.models.photo_denoiser.AnySizeDenoiser`): a blind,
+  fully convolutional network for photographs, used when no model is given. It runs on whole images (in
+  large overlapping tiles for very large ones). A grey model cleans colour images in a decorrelated
+  luminance/chrominance space, one plane at a time (as colour BM3D does). Noise above the model's
+  training range is brought into it by reducing the contrast first and restoring it after.
+* Any aekit image model trained on fixed-size patches (typically ``create("conv", corruption=
+  "gaussian", ...)``): images of any size are cleaned tile by tile with smooth blending
+  (:mod:`aekit.apps.tiling`), and images unlike the model's training data get a warning
+  (:func:`aekit.apps.restoration.familiarity_warnings`).
+
+The noise level is estimated from the image when not given (:func:`estimate_noise_sigma`).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -14,51 +25,189 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aekit.apps.restoration import FileResult, RestorationResult, as_image, model_image_shape, tile_function
+from aekit.apps.restoration import (
+    FileResult,
+    RestorationResult,
+    as_image,
+    familiarity_warnings,
+    model_image_shape,
+    tile_function,
+)
 from aekit.apps.tiling import Window, tile_apply
+from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
 from aekit.imageio import read_image, write_image
-from aekit.io import ModelBundle
+from aekit.io import ModelBundle, load
+from aekit.models.photo_denoiser import AnySizeDenoiser
 
-__all__ = ["denoise", "denoise_file"]
+__all__ = ["SHIPPED_DENOISER", "default_denoiser", "denoise", "denoise_file", "estimate_noise_sigma"]
+
+SHIPPED_DENOISER = Path(__file__).resolve().parents[1] / "assets" / "photo_denoiser"
+"""The model folder of the shipped blind grey photo denoiser (σ from 0 to 55 on the 0..255 scale)."""
+
+LARGE_TILE = 1024
+"""Side of the tiles an any-size denoiser sees (bounds memory on very large images)."""
+LARGE_TILE_OVERLAP = 64
+
+# Decorrelated colour planes, each scaled into [0, 1]: mean of R, G, B; (R − B)/2 + ½; (R − 2G + B)/4 + ½.
+# The rows are orthogonal, so i.i.d. noise of level σ in R, G, B gives independent noise in the planes,
+# of levels σ·‖row‖.
+_OPPONENT = torch.tensor([[1 / 3, 1 / 3, 1 / 3], [0.5, 0.0, -0.5], [0.25, -0.5, 0.25]])
+_OPPONENT_OFFSET = torch.tensor([0.0, 0.5, 0.5])
+
+
+def default_denoiser() -> ModelBundle:
+    """The shipped photo denoiser, loaded from the package.
+
+    Raises:
+        ModelFileError: The package was installed without its model files.
+    """
+    if not (SHIPPED_DENOISER / "config.json").is_file():
+        raise ModelFileError(
+            f"the shipped photo denoiser is missing from {SHIPPED_DENOISER}; reinstall aekit or pass --model"
+        )
+    return load(SHIPPED_DENOISER)
+
+
+def estimate_noise_sigma(image: Tensor | np.ndarray) -> float:
+    """Standard deviation of additive white Gaussian noise in ``image`` (``(C, H, W)`` or ``(H, W)``).
+
+    Donoho's robust estimator: the median absolute value of the finest diagonal Haar wavelet coefficients
+    divided by 0.6745, per channel, averaged over channels. Image edges and texture raise it a little
+    (about 1/255 on clean photographs).
+
+    Raises:
+        ShapeError: Not an image, or smaller than 2×2.
+    """
+    x = torch.as_tensor(image, dtype=torch.float64)
+    if x.dim() == 2:
+        x = x[None]
+    if x.dim() != 3 or min(x.shape[1:]) < 2:
+        raise ShapeError(f"image must be (C, H, W) or (H, W) and at least 2×2; got {tuple(x.shape)}")
+    height, width = (x.shape[1] // 2) * 2, (x.shape[2] // 2) * 2
+    x = x[:, :height, :width]
+    diagonal = (x[:, 0::2, 0::2] - x[:, 0::2, 1::2] - x[:, 1::2, 0::2] + x[:, 1::2, 1::2]) / 2
+    per_channel = diagonal.abs().flatten(1).median(dim=1).values / 0.6745
+    return float(per_channel.mean())
+
+
+def _check_sigma(sigma: float | None) -> None:
+    if sigma is not None and (
+        isinstance(sigma, bool) or not isinstance(sigma, int | float) or not math.isfinite(sigma) or sigma < 0
+    ):
+        raise ConfigError(f"sigma must be a finite number ≥ 0 (unit pixel scale); got {sigma!r}")
 
 
 def denoise(
-    bundle: ModelBundle,
+    bundle: ModelBundle | None,
     image: Tensor | np.ndarray,
     *,
+    sigma: float | None = None,
     overlap: int | tuple[int, int] | None = None,
     window: Window = "hann",
     batch_size: int = 64,
 ) -> RestorationResult:
-    """Clean ``image`` with the model of ``bundle``.
+    """Clean ``image`` with the model of ``bundle`` (None: the shipped photo denoiser).
 
     Args:
-        bundle: A loaded model folder (:func:`aekit.io.load`) of an image model.
-        image: ``(C, H, W)`` or ``(H, W)`` in the unit range [0, 1], any size; ``C`` must be the model's.
-        overlap: Pixels shared by neighbouring tiles (default: half a tile).
+        bundle: A loaded model folder (:func:`aekit.io.load`) of an image model, or None.
+        image: ``(C, H, W)`` or ``(H, W)`` in the unit range [0, 1], any size. ``C`` must be the model's,
+            except that a grey any-size denoiser also cleans colour images.
+        sigma: Noise standard deviation on the unit scale (25/255 for "σ = 25"); estimated from the
+            image when None. Any-size denoisers use it to bring noise above their range into it.
+        overlap: Pixels shared by neighbouring tiles (default: half a tile; 64 for any-size denoisers).
         window: Blending ramp of the tiles (``hann``, ``triangular``, ``flat``).
         batch_size: Tiles per model call.
 
     Returns:
-        The cleaned image ``(C, H, W)`` and the number of tiles used.
+        The cleaned image ``(C, H, W)``, the number of tiles used, the noise level (given or estimated)
+        and warnings about images unlike the model's training data.
 
     Raises:
         ShapeError: Not an image model, or the image's channel count differs from the model's.
         DataError: The image has NaN or infinite values.
+        ConfigError: A negative or non-finite ``sigma``.
     """
+    _check_sigma(sigma)
+    bundle = bundle if bundle is not None else default_denoiser()
+    model = bundle.model
+    if isinstance(model, AnySizeDenoiser):
+        return _denoise_any_size(bundle, model, image, sigma, overlap, window, batch_size)
     channels, tile_h, tile_w = model_image_shape(bundle)
     x = as_image(image, channels)
+    estimate = sigma if sigma is not None else estimate_noise_sigma(x)
+    run = tile_function(bundle)
+    tiled = tile_apply(x, run, (tile_h, tile_w), overlap=overlap, window=window, batch_size=batch_size)
+    warnings = familiarity_warnings(bundle, x, tiled.image)
+    return RestorationResult(tiled.image, None, tiled.n_tiles, "denoise", estimate, warnings)
+
+
+def _denoise_any_size(
+    bundle: ModelBundle,
+    model: AnySizeDenoiser,
+    image: Tensor | np.ndarray,
+    sigma: float | None,
+    overlap: int | tuple[int, int] | None,
+    window: Window,
+    batch_size: int,
+) -> RestorationResult:
+    model_channels = model_image_shape(bundle)[0]
+    tensor = torch.as_tensor(image)
+    colour_by_planes = model_channels == 1 and tensor.dim() == 3 and tensor.shape[0] == 3
+    x = as_image(image, 3 if colour_by_planes else model_channels)
+    estimate = sigma if sigma is not None else estimate_noise_sigma(x)
+    if colour_by_planes:
+        planes = torch.einsum("pc,chw->phw", _OPPONENT, x) + _OPPONENT_OFFSET.view(3, 1, 1)
+        plane_sigmas = [estimate * float(row.norm()) for row in _OPPONENT]
+    else:
+        planes = x
+        plane_sigmas = [estimate] * x.shape[0]
+    # Noise above the trained range: shrink each plane's contrast by k so that k·σ is inside it.
+    limit = 0.9 * model.noise_limit
+    gains = torch.tensor([min(1.0, limit / s) if s > 0 else 1.0 for s in plane_sigmas]).view(-1, 1, 1)
+    means = planes.mean(dim=(1, 2), keepdim=True)
+    planes = means + gains * (planes - means)
+
+    module = bundle.model
+    module.eval()
+    device = next((p.device for p in module.parameters()), torch.device("cpu"))
+    per_call = model_channels
+
+    def run(tiles: Tensor) -> Tensor:  # (B, P, h, w) → the same, P planes of the model's channel count
+        b, p, h, w = tiles.shape
+        flat = tiles.reshape(b * p // per_call, per_call, h, w).to(device)
+        return model.denoise(flat).reshape(b, p, h, w).to(tiles.device)
+
+    height, width = planes.shape[1:]
+    tile = (min(height, LARGE_TILE), min(width, LARGE_TILE))
+    default_overlap = (min(LARGE_TILE_OVERLAP, tile[0] // 2), min(LARGE_TILE_OVERLAP, tile[1] // 2))
     tiled = tile_apply(
-        x, tile_function(bundle), (tile_h, tile_w), overlap=overlap, window=window, batch_size=batch_size
+        planes,
+        run,
+        tile,
+        overlap=overlap if overlap is not None else default_overlap,
+        window=window,
+        batch_size=max(1, min(batch_size, 4)),
     )
-    return RestorationResult(tiled.image, None, tiled.n_tiles, "denoise")
+    cleaned = means + (tiled.image - means) / gains
+    if colour_by_planes:
+        cleaned = torch.einsum(
+            "cp,phw->chw", torch.linalg.inv(_OPPONENT), cleaned - _OPPONENT_OFFSET.view(3, 1, 1)
+        )
+    warnings: tuple[str, ...] = ()
+    if estimate > model.noise_limit:
+        warnings = (
+            f"the noise level {estimate * 255:.1f}/255 is above the {model.noise_limit * 255:.0f}/255 the "
+            "model was trained for; it was cleaned at reduced contrast and may keep some noise",
+        )
+    return RestorationResult(cleaned, None, tiled.n_tiles, "denoise", estimate, warnings)
 
 
 def denoise_file(
-    bundle: ModelBundle,
+    bundle: ModelBundle | None,
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
     *,
+    sigma: float | None = None,
     overlap: int | tuple[int, int] | None = None,
     window: Window = "hann",
     batch_size: int = 64,
@@ -67,7 +216,7 @@ def denoise_file(
 
     PNG keeps its bit depth (8 or 16), ``.npy`` its dtype and value range. Missing values (NaN) of an
     array stay missing: the model sees them as the array's mean, and they are NaN again in the output
-    (fill them with :func:`aekit.apps.inpaint.inpaint_file`).
+    (fill them with :func:`aekit.apps.inpaint.inpaint_file`). ``sigma`` is on the unit scale.
 
     Raises:
         DataError: The file cannot be read, or the output cannot be written in its format.
@@ -77,12 +226,23 @@ def denoise_file(
     unit = torch.from_numpy(source.to_unit())
     missing = torch.from_numpy(source.missing)
     if missing.any():
+        if missing.all():
+            raise DataError(f"{input_path} has no finite values to denoise")
         unit = torch.where(missing, unit[:, ~missing].mean(dim=1, keepdim=True).unsqueeze(-1), unit)
-    result = denoise(bundle, unit, overlap=overlap, window=window, batch_size=batch_size)
+    result = denoise(bundle, unit, sigma=sigma, overlap=overlap, window=window, batch_size=batch_size)
     raw, n_clipped = source.from_unit(result.image.numpy())
     if missing.any():
         raw = np.where(source.missing[None], source.raw, raw)
     output = write_image(output_path, source.with_raw(raw))
     return FileResult(
-        Path(input_path), output, source.size, source.channels, result.n_tiles, 0, n_clipped, "denoise"
+        Path(input_path),
+        output,
+        source.size,
+        source.channels,
+        result.n_tiles,
+        0,
+        n_clipped,
+        "denoise",
+        result.sigma,
+        result.warnings,
     )

@@ -18,11 +18,14 @@ from torch import Tensor
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.imageio import READABLE_SUFFIXES, WRITABLE_SUFFIXES
 from aekit.io import ModelBundle
+from aekit.models.base import AbstractAutoencoder
 
 __all__ = [
     "FileResult",
     "RestorationResult",
     "as_image",
+    "familiarity_reference",
+    "familiarity_warnings",
     "model_image_shape",
     "restoration_pairs",
     "tile_function",
@@ -38,12 +41,16 @@ class RestorationResult:
         mask: Boolean ``(H, W)`` of the pixels that were filled (inpainting); None for denoising.
         n_tiles: Model calls' worth of tiles (summed over iterations).
         method: ``"denoise"``, ``"mask_aware"`` or ``"reconstruct"``.
+        sigma: Noise level (unit scale) given or estimated for denoising; None for inpainting.
+        warnings: One line per reason to distrust the result (an image unlike the training data).
     """
 
     image: Tensor
     mask: Tensor | None
     n_tiles: int
     method: str
+    sigma: float | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +64,7 @@ class FileResult:
         n_tiles: Tiles passed through the model.
         n_filled: Pixels filled (inpainting; 0 for denoising).
         n_clipped: Values clipped to the output's bit depth.
-        method: As in :class:`RestorationResult`.
+        method, sigma, warnings: As in :class:`RestorationResult`.
     """
 
     input: Path
@@ -68,6 +75,8 @@ class FileResult:
     n_filled: int
     n_clipped: int
     method: str
+    sigma: float | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def model_image_shape(bundle: ModelBundle) -> tuple[int, int, int]:
@@ -133,6 +142,83 @@ def tile_function(bundle: ModelBundle, image_channels: int | None = None) -> Cal
         return model.reconstruct(tiles[:, :image_channels], tiles[:, image_channels:])
 
     return run
+
+
+REFERENCE_KEY = "familiarity"
+"""Metadata key of the statistics :func:`familiarity_reference` stores with a trained image model."""
+_ERROR_FACTOR = 3.0
+
+
+@torch.no_grad()
+def familiarity_reference(
+    model: AbstractAutoencoder, x: Tensor, y: Tensor | None = None, *, seed: int = 0, batch_size: int = 256
+) -> dict[str, float]:
+    """What the model's own data looks like, for :func:`familiarity_warnings` (stored in its metadata).
+
+    On held-out samples ``x`` with their labels ``y`` if any (normalised as the model sees them), both
+    as they are and corrupted as in training: the 1st and 99th percentiles of the per-sample mean and
+    standard deviation, and the 95th percentile of the per-sample mean squared difference between the
+    model's output and its input.
+    """
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    means, stds, errors = [], [], []
+    for start in range(0, len(x), batch_size):
+        labels = None if y is None else y[start : start + batch_size]
+        clean = x[start : start + batch_size]
+        corrupted, _, condition = model.prepare_batch((clean, labels), generator)
+        for inputs in (clean, corrupted):
+            output = model.reconstruct(inputs, condition)
+            means.append(inputs.flatten(1).mean(1))
+            stds.append(inputs.flatten(1).std(1))
+            errors.append((output - inputs).square().flatten(1).mean(1))
+    mean, std, error = torch.cat(means), torch.cat(stds), torch.cat(errors)
+    return {
+        "mean_low": float(mean.quantile(0.01)),
+        "mean_high": float(mean.quantile(0.99)),
+        "std_low": float(std.quantile(0.01)),
+        "std_high": float(std.quantile(0.99)),
+        "error_p95": float(error.quantile(0.95)),
+    }
+
+
+def familiarity_warnings(bundle: ModelBundle, image: Tensor, output: Tensor) -> tuple[str, ...]:
+    """Reasons to distrust ``output = model(image)``: the image's statistics outside the range of the
+    model's training data, or a difference between output and input far above the model's usual one.
+
+    Uses the statistics stored at training time (:func:`familiarity_reference`); models saved without
+    them get no warnings. ``image`` and ``output`` are ``(C, H, W)`` in the unit range.
+    """
+    reference = bundle.metadata.get(REFERENCE_KEY)
+    if not isinstance(reference, dict):
+        return ()
+    x, y = image.flatten().float(), output.flatten().float()
+    reasons = []
+    mean, std = float(x.mean()), float(x.std())
+    if not reference["mean_low"] <= mean <= reference["mean_high"]:
+        reasons.append(
+            f"its mean {mean:.3f} is outside the range of the training samples' means "
+            f"[{reference['mean_low']:.3f}, {reference['mean_high']:.3f}]"
+        )
+    if not reference["std_low"] <= std <= reference["std_high"]:
+        reasons.append(
+            f"its contrast (std {std:.3f}) is outside the training samples' [{reference['std_low']:.3f}, "
+            f"{reference['std_high']:.3f}]"
+        )
+    error = float((y - x).square().mean())
+    if error > _ERROR_FACTOR * reference["error_p95"]:
+        reasons.append(
+            f"the model changes it {error / reference['error_p95']:.1f}× more than 95 % of its own test "
+            f"images (mean squared change {error:.4f} vs {reference['error_p95']:.4f})"
+        )
+    if not reasons:
+        return ()
+    return (
+        "this image is unlike the data the model was trained on ("
+        + "; ".join(reasons)
+        + "); the result is likely wrong. Use a model trained on similar images (the shipped photo "
+        "denoiser for photographs: omit --model)",
+    )
 
 
 def _output_name(file: Path) -> str:

@@ -42,6 +42,8 @@ def _parse_rectangle(text: str) -> tuple[int, int, int, int]:
 
 def _report(results: list[Any], verb: str) -> None:
     for result in results:
+        for warning in result.warnings:
+            message(f"warning: {result.input}: {warning}")
         if result.n_clipped:
             message(
                 f"warning: {result.n_clipped} values of {result.output} were clipped to the output's range"
@@ -58,6 +60,8 @@ def _report(results: list[Any], verb: str) -> None:
                 "n_filled": r.n_filled,
                 "n_clipped": r.n_clipped,
                 "method": r.method,
+                "sigma": None if r.sigma is None else r.sigma * 255,
+                "warnings": list(r.warnings),
             }
             for r in results
         ],
@@ -68,30 +72,59 @@ def _report(results: list[Any], verb: str) -> None:
 
 def denoise(
     source: InputArgument,
-    model_dir: ModelOption,
     output: OutputOption,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Model folder (config.json + model.safetensors); default: the shipped photo denoiser.",
+        ),
+    ] = None,
+    sigma: Annotated[
+        float | None,
+        typer.Option(help="Noise standard deviation on the 0..255 scale (e.g. 25); estimated when omitted."),
+    ] = None,
     overlap: OverlapOption = None,
     window: WindowOption = "hann",
     batch_size: BatchOption = 64,
 ) -> None:
-    """Clean noisy images with a model trained with that kind of corruption; any image size (tiled).
+    """Clean noisy images: photographs (grey or colour, any size) with the shipped denoiser, or any
+    image with a model trained with that kind of corruption (tiled).
 
     Examples:
+
+      aekit denoise photo.png -o clean.png
+
+      aekit denoise photo.png --sigma 25 -o clean.png
 
       aekit denoise noisy.png --model runs/denoiser/model -o clean.png
 
       aekit denoise scans/ --model runs/denoiser/model -o cleaned/
     """
-    from aekit.apps.denoise import denoise_file
+    from aekit.apps.denoise import default_denoiser, denoise_file
     from aekit.apps.restoration import restoration_pairs
+    from aekit.errors import ConfigError
     from aekit.io import load
 
-    bundle = load(model_dir)
+    if sigma is not None and not 0 <= sigma < float("inf"):
+        raise ConfigError(f"--sigma must be a number ≥ 0 on the 0..255 scale; got {sigma}")
+    bundle = load(model_dir) if model_dir is not None else default_denoiser()
     pairs = restoration_pairs(source, output)
-    results = [
-        denoise_file(bundle, file, target, overlap=overlap, window=window, batch_size=batch_size)  # type: ignore[arg-type]
-        for file, target in progress_iter(pairs, len(pairs), "denoising", unit="files")
-    ]
+    results = []
+    for file, target in progress_iter(pairs, len(pairs), "denoising", unit="files"):
+        result = denoise_file(
+            bundle,
+            file,
+            target,
+            sigma=None if sigma is None else sigma / 255,
+            overlap=overlap,
+            window=window,  # type: ignore[arg-type]
+            batch_size=batch_size,
+        )
+        how = "given" if sigma is not None else "estimated"
+        if result.sigma is not None:
+            message(f"{file}: noise σ = {result.sigma * 255:.1f}/255 ({how})")
+        results.append(result)
     _report(results, "denoised")
 
 

@@ -12,6 +12,7 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     inpainting,
     multi_decoder,
     pca,
+    photo_denoiser,
     presets,
     segmentation,
     stacked,
@@ -35,6 +36,7 @@ from aekit.models.base import (
 )
 from aekit.models.multi_decoder import MultiDecoderAutoencoder, MultiDecoderConfig
 from aekit.models.pca import PCAAutoencoder, PCAConfig
+from aekit.models.photo_denoiser import PhotoDenoiser, PhotoDenoiserConfig
 from aekit.models.registry import create, from_config, get, names, register_model, register_preset
 from aekit.models.segmentation import SegmentationAutoencoder, SegmentationConfig
 from aekit.models.stacked import StackedAutoencoder, StackedAutoencoderConfig
@@ -63,6 +65,8 @@ __all__ = [
     "MultiDecoderConfig",
     "PCAAutoencoder",
     "PCAConfig",
+    "PhotoDenoiser",
+    "PhotoDenoiserConfig",
     "Phase",
     "SegmentationAutoencoder",
     "SegmentationConfig",

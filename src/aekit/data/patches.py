@@ -1,0 +1,111 @@
+"""Fresh random patches of in-memory images each pass, for training fully convolutional restorers.
+
+A drop-in :class:`~aekit.data.tensors.BatchSource` for the :class:`~aekit.training.Trainer`: every pass
+draws ``patches_per_pass`` square crops (position, image, and one of the 8 flips/rotations) from the
+trainer's seeded generator, so a resumed or repeated run sees the same patches. With ``targets`` (clean
+images of the same sizes) the same crop of both is returned as ``(noisy, clean)`` pairs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import Tensor
+
+from aekit.errors import DataError, ShapeError
+
+__all__ = ["RandomPatches"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomPatches:
+    """Random ``patch_size``² crops of ``images`` (each ``(C, H, W)``, any sizes at least the patch).
+
+    Attributes:
+        images: The images crops are drawn from (the network's inputs).
+        patch_size: Side of a square crop.
+        patches_per_pass: Crops per pass (the trainer's "epoch").
+        targets: Optional images of the same sizes cropped at the same places (the targets ``y``).
+    """
+
+    images: Sequence[Tensor]
+    patch_size: int
+    patches_per_pass: int
+    targets: Sequence[Tensor] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.images:
+            raise DataError("no images to draw patches from")
+        channels = self.images[0].shape[0]
+        for index, image in enumerate(self.images):
+            if image.dim() != 3 or image.shape[0] != channels:
+                raise ShapeError(
+                    f"image {index} must have shape ({channels}, H, W); got {tuple(image.shape)}"
+                )
+            if min(image.shape[1:]) < self.patch_size:
+                raise ShapeError(
+                    f"image {index} ({tuple(image.shape[1:])}) is smaller than the patch size "
+                    f"{self.patch_size}"
+                )
+        if self.targets is not None:
+            if len(self.targets) != len(self.images):
+                raise DataError(f"{len(self.images)} images but {len(self.targets)} targets; they must match")
+            for index, (image, target) in enumerate(zip(self.images, self.targets, strict=True)):
+                if target.shape != image.shape:
+                    raise ShapeError(
+                        f"target {index} has shape {tuple(target.shape)} but its image {tuple(image.shape)}"
+                    )
+
+    def __len__(self) -> int:
+        return self.patches_per_pass
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """``(C, patch_size, patch_size)``."""
+        return (self.images[0].shape[0], self.patch_size, self.patch_size)
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        drop_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> Iterator[tuple[Tensor, Tensor | None]]:
+        """Yield ``(x, y)`` batches of fresh crops (``y`` None without targets); ``shuffle`` is implied."""
+        n = self.patches_per_pass // world_size if world_size > 1 else self.patches_per_pass
+        stop = n - n % batch_size if drop_last else n
+        draws = torch.rand((stop, 4), generator=generator)
+        for start in range(0, stop, batch_size):
+            crops = [self._crop(draw) for draw in draws[start : start + batch_size]]
+            x = torch.stack([crop[0] for crop in crops])
+            y = torch.stack([crop[1] for crop in crops]) if self.targets is not None else None
+            yield x, y
+
+    def _crop(self, draw: Tensor) -> tuple[Tensor, Tensor | None]:
+        index = min(int(draw[0] * len(self.images)), len(self.images) - 1)
+        image = self.images[index]
+        height, width = image.shape[1:]
+        size = self.patch_size
+        top = min(int(draw[1] * (height - size + 1)), height - size)
+        left = min(int(draw[2] * (width - size + 1)), width - size)
+        transform = min(int(draw[3] * 8), 7)
+        pieces = [image] if self.targets is None else [image, self.targets[index]]
+        out = [_dihedral(piece[:, top : top + size, left : left + size], transform) for piece in pieces]
+        return out[0], out[1] if len(out) > 1 else None
+
+    def n_batches(self, batch_size: int, *, drop_last: bool = False, world_size: int = 1) -> int:
+        """Number of batches :meth:`batches` yields with the same arguments."""
+        n = self.patches_per_pass // world_size if world_size > 1 else self.patches_per_pass
+        return n // batch_size if drop_last else -(-n // batch_size)
+
+
+def _dihedral(patch: Tensor, transform: int) -> Tensor:
+    """One of the 8 rotations/reflections of a square ``(C, S, S)`` patch."""
+    if transform >= 4:
+        patch = patch.flip(-1)
+    return torch.rot90(patch, transform % 4, dims=(-2, -1)).contiguous()

@@ -1,0 +1,209 @@
+"""A blind residual denoiser for photographs: a U-Net that predicts the noise.
+
+Zhang et al., "Beyond a Gaussian denoiser: residual learning of deep CNN for image denoising" (DnCNN),
+TIP 2017: learn the noise ``v`` of ``y = x + v`` and return ``y − R(y)``; one network for a whole range of
+noise levels ("blind"). Zhang et al., "FFDNet", TIP 2018: run the network on a pixel-unshuffled image.
+The network here is :class:`aekit.nn.unet.UNet`: a denoising autoencoder whose encoder–decoder is joined by
+skip connections, fully convolutional, so it applies to images of any size (:meth:`denoise`).
+
+Training needs only clean images: ``prepare_batch`` adds Gaussian noise with a standard deviation drawn
+per image uniformly from ``noise_range``. Batches that carry targets ``y`` of the inputs' shape are
+(noisy, clean) pairs and are used as they are, for real noise that no synthetic model describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from aekit.config import check_choice, check_positive
+from aekit.errors import ConfigError, ShapeError
+from aekit.losses.functional import l1, mse
+from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
+from aekit.models.registry import register_model
+from aekit.nn.unet import UNet
+
+__all__ = ["AnySizeDenoiser", "PhotoDenoiser", "PhotoDenoiserConfig"]
+
+
+class AnySizeDenoiser(ABC):
+    """Interface of denoisers that clean a whole image of any size in one call (fully convolutional),
+    blind to the noise level up to :attr:`noise_limit`. :mod:`aekit.apps.denoise` runs these on large
+    tiles instead of tiles of the training size."""
+
+    @property
+    @abstractmethod
+    def noise_limit(self) -> float:
+        """The highest noise standard deviation (unit pixel scale) the model was trained for."""
+
+    @abstractmethod
+    def denoise(self, noisy: Tensor) -> Tensor:
+        """Clean images ``(B, C, H, W)`` of any height and width; same shape out."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoDenoiserConfig(ModelConfig):
+    """Config of :class:`PhotoDenoiser`.
+
+    Attributes:
+        input_shape: ``(C, H, W)`` of the training patches; :meth:`PhotoDenoiser.denoise` takes any size.
+        channels: U-Net feature width per level, finest first.
+        convs_per_block: 3×3 convolutions per level on each side of the U.
+        unshuffle: Pixel-unshuffle factor before the U-Net (1 = none).
+        noise_range: ``(low, high)`` standard deviation of the training noise, on the [0, 1] pixel scale;
+            each image's level is uniform in the range.
+        reconstruction: Pixel loss ``mse`` or ``l1`` between the denoised and the clean image.
+    """
+
+    channels: tuple[int, ...] = (64, 128, 256)
+    convs_per_block: int = 2
+    unshuffle: int = 2
+    noise_range: tuple[float, float] = (0.0, 55 / 255)
+    reconstruction: Literal["mse", "l1"] = "mse"
+
+    def validate(self) -> None:
+        super().validate()
+        if len(self.input_shape) != 3:
+            raise ConfigError(
+                f"input_shape must be (C, H, W) for the photo denoiser; got {self.input_shape!r}"
+            )
+        if not self.channels:
+            raise ConfigError("channels must name at least one level")
+        for width in self.channels:
+            check_positive("channels entries", width)
+        check_positive("convs_per_block", self.convs_per_block)
+        check_positive("unshuffle", self.unshuffle)
+        low, high = self.noise_range if len(self.noise_range) == 2 else (math.nan, math.nan)
+        if not 0.0 <= low <= high or not math.isfinite(high):
+            raise ConfigError(
+                f"noise_range must be (low, high) with 0 ≤ low ≤ high; got {self.noise_range!r}"
+            )
+        check_choice("reconstruction", self.reconstruction, ("mse", "l1"))
+
+
+@register_model("photo_denoiser")
+class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
+    """Residual U-Net denoiser: ``x̂ = y − UNet(y)`` for a noisy image ``y``.
+
+    The code of a U-Net is its whole feature pyramid (the skips carry the detail), so ``encode`` returns
+    the flattened features of every level plus the noisy input (the residual path), and ``decode`` runs
+    the decoder on them: ``decode(encode(y))`` equals the forward pass. Loss: ``recon`` = MSE (or L1)
+    between ``x̂`` and the clean image, ``loss = recon``.
+    """
+
+    config_class = PhotoDenoiserConfig
+    paired_targets: ClassVar[bool] = True
+    """Capability flag: batches may carry clean targets ``y`` of the inputs' shape (noisy, clean pairs)."""
+
+    def __init__(self, config: PhotoDenoiserConfig) -> None:
+        super().__init__(config)
+        channels = config.input_shape[0]
+        self.net = UNet(channels, channels, config.channels, config.convs_per_block, config.unshuffle)
+
+    # -- any size ---------------------------------------------------------------------------------
+    @property
+    def noise_limit(self) -> float:
+        return float(self.config.noise_range[1])  # type: ignore[attr-defined]
+
+    def denoise(self, noisy: Tensor) -> Tensor:
+        """Denoise images ``(B, C, H, W)`` of any height and width (mirror-padded to the U-Net's multiple)."""
+        if noisy.dim() != 4 or noisy.shape[1] != self.input_shape[0]:
+            raise ShapeError(
+                f"noisy must have shape (B, {self.input_shape[0]}, H, W); got {tuple(noisy.shape)}"
+            )
+        padded, (height, width) = self._pad(noisy)
+        return (padded - self.net(padded))[..., :height, :width]
+
+    def _pad(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
+        multiple = self.net.size_multiple
+        height, width = x.shape[-2:]
+        pad_h, pad_w = -height % multiple, -width % multiple
+        if pad_h or pad_w:
+            mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        return x, (height, width)
+
+    # -- the autoencoder interface ---------------------------------------------------------------------
+    @property
+    def latent_dim(self) -> int:
+        channels, height, width = self.input_shape
+        multiple = self.net.size_multiple
+        rows, cols = -(-height // multiple) * multiple, -(-width // multiple) * multiple
+        size = channels * rows * cols
+        first = self.config.unshuffle  # type: ignore[attr-defined]
+        for level, width_ in enumerate(self.config.channels):  # type: ignore[attr-defined]
+            size += width_ * (rows // (first * 2**level)) * (cols // (first * 2**level))
+        return size
+
+    def _code(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        padded, _ = self._pad(x)
+        levels = self.net.features(padded)
+        return padded, levels
+
+    def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
+        """The noisy input and every level's features, flattened: ``(B, latent_dim)``."""
+        self.check_input(x)
+        padded, levels = self._code(x)
+        return torch.cat([t.flatten(1) for t in (padded, *levels)], dim=1)
+
+    def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+        """Denoised images ``(B, *input_shape)`` from codes of :meth:`encode`."""
+        if z.dim() != 2 or z.shape[1] != self.latent_dim:
+            raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
+        channels, height, width = self.input_shape
+        multiple = self.net.size_multiple
+        rows, cols = -(-height // multiple) * multiple, -(-width // multiple) * multiple
+        shapes = [(channels, rows, cols)]
+        first = self.config.unshuffle  # type: ignore[attr-defined]
+        for level, width_ in enumerate(self.config.channels):  # type: ignore[attr-defined]
+            scale = first * 2**level
+            shapes.append((width_, rows // scale, cols // scale))
+        pieces = torch.split(z, [math.prod(shape) for shape in shapes], dim=1)
+        tensors = [piece.reshape(len(z), *shape) for piece, shape in zip(pieces, shapes, strict=True)]
+        padded, levels = tensors[0], tensors[1:]
+        return (padded - self.net.output(levels))[..., :height, :width]
+
+    def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
+        self.check_input(x)
+        padded, levels = self._code(x)
+        height, width = x.shape[-2:]
+        x_hat = (padded - self.net.output(levels))[..., :height, :width]
+        z = torch.cat([t.flatten(1) for t in (padded, *levels)], dim=1)
+        return AEOutput(x_hat=x_hat, z=z)
+
+    def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
+        error = l1 if self.config.reconstruction == "l1" else mse  # type: ignore[attr-defined]
+        recon = error(output.x_hat, target)
+        return {"loss": recon, "recon": recon}
+
+    def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
+        """``(noisy, clean, None)``: pairs as given when the batch carries clean targets, otherwise clean
+        inputs plus Gaussian noise of a per-image level uniform in ``noise_range``.
+
+        Raises:
+            ShapeError: Targets are present but not of the inputs' shape.
+            TypeError: Noise must be drawn but ``generator`` is not a ``torch.Generator``.
+        """
+        inputs, targets = batch
+        if targets is not None:
+            if targets.shape != inputs.shape:
+                raise ShapeError(
+                    f"clean targets must have the noisy inputs' shape {tuple(inputs.shape)}; "
+                    f"got {tuple(targets.shape)}"
+                )
+            return inputs, targets.to(inputs.dtype), None
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(
+                f"generator must be a torch.Generator to draw noise; got {type(generator).__name__}"
+            )
+        low, high = self.config.noise_range  # type: ignore[attr-defined]
+        device = generator.device
+        sigma = low + (high - low) * torch.rand((len(inputs), 1, 1, 1), generator=generator, device=device)
+        noise = torch.randn(inputs.shape, generator=generator, device=device) * sigma
+        return inputs + noise.to(inputs.device), inputs, None

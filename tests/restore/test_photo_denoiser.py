@@ -1,0 +1,157 @@
+"""The photo denoiser: residual and any size, noise estimate, paired training, shipped default, warnings."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+import aekit
+from aekit.apps.denoise import SHIPPED_DENOISER, default_denoiser, denoise, estimate_noise_sigma
+from aekit.apps.restoration import REFERENCE_KEY, familiarity_reference
+from aekit.cli import app
+from aekit.data import load_digits
+from aekit.data.normalization import Normalizer
+from aekit.data.patches import RandomPatches
+from aekit.errors import ShapeError
+from aekit.io import ModelBundle, load, save_model
+from aekit.models import create
+from aekit.models.photo_denoiser import PhotoDenoiser
+
+
+def _tiny(seed: int = 0, channels: int = 1) -> PhotoDenoiser:
+    return create("photo_denoiser", input_shape=(channels, 16, 16), channels=(4, 8), seed=seed)  # type: ignore[return-value]
+
+
+def _silenced(model: PhotoDenoiser) -> PhotoDenoiser:
+    """Zero the last layer: the predicted noise is 0, so a residual denoiser returns its input."""
+    with torch.no_grad():
+        model.net.tail.weight.zero_()
+        model.net.tail.bias.zero_()
+    return model
+
+
+def test_the_denoiser_is_residual_and_takes_any_size() -> None:
+    model = _silenced(_tiny())
+    for height, width in ((13, 21), (1, 1), (40, 7)):
+        noisy = torch.rand(2, 1, height, width)
+        assert torch.equal(model.denoise(noisy), noisy)
+    working = _tiny()
+    out = working.denoise(torch.rand(1, 1, 37, 29))
+    assert out.shape == (1, 1, 37, 29) and torch.isfinite(out).all()
+    with pytest.raises(ShapeError):
+        working.denoise(torch.rand(1, 3, 16, 16))
+
+
+def test_decode_of_encode_is_the_forward_pass() -> None:
+    model = _tiny().eval()
+    x = torch.rand(3, 1, 16, 16)
+    out = model(x)
+    assert out.z.shape == (3, model.latent_dim)
+    assert torch.allclose(model.decode(model.encode(x)), out.x_hat, atol=1e-6)
+    assert torch.allclose(model.denoise(x), out.x_hat, atol=1e-6)
+
+
+def test_training_noise_is_drawn_per_image_inside_the_range_and_pairs_pass_through() -> None:
+    model = create("photo_denoiser", input_shape=(1, 32, 32), channels=(4,), noise_range=(0.1, 0.2))
+    clean = torch.full((64, 1, 32, 32), 0.5)
+    noisy, target, _ = model.prepare_batch((clean, None), torch.Generator().manual_seed(0))
+    levels = (noisy - clean).flatten(1).std(dim=1)
+    assert torch.equal(target, clean)
+    assert levels.min() > 0.08 and levels.max() < 0.22 and levels.std() > 0.01  # one level per image
+    given = torch.rand(4, 1, 32, 32)
+    inputs, targets, _ = model.prepare_batch((given, clean[:4]), None)
+    assert torch.equal(inputs, given) and torch.equal(targets, clean[:4])
+    with pytest.raises(ShapeError):
+        model.prepare_batch((given, clean[:4, :, :16]), None)
+
+
+def test_random_patches_are_seeded_and_pairs_are_cropped_alike() -> None:
+    images = [torch.rand(1, 20, 30), torch.rand(1, 25, 19)]
+    targets = [image * 2 for image in images]
+    patches = RandomPatches(images, 8, 10, targets=targets)
+    assert patches.sample_shape == (1, 8, 8) and patches.n_batches(4) == 3
+    first = list(patches.batches(4, generator=torch.Generator().manual_seed(1)))
+    again = list(patches.batches(4, generator=torch.Generator().manual_seed(1)))
+    assert [len(x) for x, _ in first] == [4, 4, 2]
+    for (x, y), (x2, _) in zip(first, again, strict=True):
+        assert torch.equal(x, x2) and y is not None and torch.allclose(y, 2 * x)
+    with pytest.raises(ShapeError):
+        RandomPatches([torch.rand(1, 5, 5)], 8, 10)
+
+
+@pytest.mark.parametrize("sigma", [5, 15, 25, 50])
+def test_noise_estimate_is_close_on_synthetic_noise(sigma: int) -> None:
+    rows, cols = np.mgrid[0:256, 0:256] / 256.0
+    smooth = 0.5 + 0.3 * np.sin(6 * rows) * np.cos(4 * cols)  # a smooth "photo"
+    noisy = smooth + np.random.default_rng(sigma).standard_normal(smooth.shape) * sigma / 255
+    assert math.isclose(estimate_noise_sigma(noisy) * 255, sigma, rel_tol=0.08)
+    assert estimate_noise_sigma(smooth) * 255 < 0.5
+
+
+def test_fit_trains_on_noisy_clean_pairs() -> None:
+    torch.manual_seed(0)
+    clean = torch.rand(32, 1, 16, 16).clamp(0.2, 0.8)
+    noisy = clean + 0.1 * torch.randn(clean.shape)
+    model = _tiny()
+    history = aekit.fit(model, noisy, y=clean, epochs=3, batch_size=8, learning_rate=3e-3)
+    losses = [row["train_loss"] for row in history.rows]
+    assert losses[-1] < losses[0]
+    assert math.isclose(losses[0], float((noisy - clean).square().mean()), rel_tol=0.5)  # pairs, not noise
+
+
+def test_a_grey_denoiser_cleans_colour_through_decorrelated_planes(tmp_path: Path) -> None:
+    bundle = ModelBundle(_silenced(_tiny()), Normalizer.range(0, 255), {}, tmp_path)
+    colour = torch.rand(3, 19, 23)
+    result = denoise(bundle, colour, sigma=0.1)
+    assert torch.allclose(result.image, colour, atol=1e-5)  # identity model → the transform inverts exactly
+    assert result.sigma == 0.1 and result.warnings == ()
+    grey = denoise(bundle, colour[0])
+    assert grey.image.shape == (1, 19, 23) and grey.sigma is not None
+
+
+def test_noise_above_the_range_is_brought_into_it_and_says_so(tmp_path: Path) -> None:
+    bundle = ModelBundle(_silenced(_tiny()), Normalizer.range(0, 255), {}, tmp_path)
+    image = torch.rand(1, 16, 16)
+    result = denoise(bundle, image, sigma=100 / 255)
+    assert torch.allclose(result.image, image, atol=1e-5)  # contrast reduced, then restored
+    assert "above" in result.warnings[0]
+
+
+def test_the_shipped_denoiser_cleans_a_photo_from_the_command_line(tmp_path: Path) -> None:
+    assert (SHIPPED_DENOISER / "model.safetensors").stat().st_size < 10 * 2**20
+    rows, cols = np.mgrid[0:45, 0:61]
+    clean = (128 + 60 * np.sin(rows / 5.0) * np.cos(cols / 7.0)).astype(np.float64)
+    noisy = clean + np.random.default_rng(0).standard_normal(clean.shape) * 25
+    Image.fromarray(np.clip(noisy, 0, 255).round().astype(np.uint8)).save(tmp_path / "noisy.png")
+    result = CliRunner().invoke(
+        app, ["--json", "denoise", str(tmp_path / "noisy.png"), "-o", str(tmp_path / "clean.png")]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert 15 < payload["files"][0]["sigma"] < 35
+    with Image.open(tmp_path / "clean.png") as image:
+        cleaned = np.asarray(image, dtype=np.float64)
+    assert cleaned.shape == clean.shape
+    error_before = np.sqrt(np.mean((np.clip(noisy, 0, 255) - clean) ** 2))
+    assert np.sqrt(np.mean((cleaned - clean) ** 2)) < 0.5 * error_before
+    assert isinstance(default_denoiser().model, PhotoDenoiser)
+
+
+def test_a_digit_denoiser_warns_on_a_photograph(tmp_path: Path) -> None:
+    digits = load_digits().data.x / 16.0
+    model = create("conv", input_shape=(1, 8, 8), latent_dim=8, channels=(8,), corruption="gaussian", seed=0)
+    aekit.fit(model, digits[:512], epochs=1, batch_size=64)
+    metadata = {REFERENCE_KEY: familiarity_reference(model, digits[512:1024])}
+    save_model(model, tmp_path / "digits", normalizer=Normalizer.range(0, 16), metadata=metadata)
+    bundle = load(tmp_path / "digits")
+    photo = 0.6 + 0.2 * torch.rand(1, 40, 48)  # bright, low-contrast: nothing like the digits
+    assert "unlike the data" in denoise(bundle, photo).warnings[0]
+    page = torch.cat([torch.cat(list(digits[i : i + 6, 0]), dim=1) for i in range(1100, 1130, 6)])
+    assert denoise(bundle, page).warnings == ()

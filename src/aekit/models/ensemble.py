@@ -117,7 +117,7 @@ class MLPEnsembleAutoencoder(AbstractAutoencoder):
         return self.encoder(flat.unsqueeze(0).expand(self.n_members, -1, -1))  # type: ignore[no-any-return]
 
     def _join(self, codes: Tensor) -> Tensor:
-        return codes.permute(1, 0, 2).reshape(codes.shape[1], -1)
+        return codes.transpose(0, 1).reshape(codes.shape[1], self.latent_dim)
 
     def member_reconstructions(self, x: Tensor) -> Tensor:
         """Each member's reconstruction of ``x``, ``(n_members, B, *input_shape)``."""
@@ -134,8 +134,9 @@ class MLPEnsembleAutoencoder(AbstractAutoencoder):
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """Mean member reconstruction ``(B, *input_shape)`` of joined codes ``(B, latent_dim)``."""
-        codes = z.reshape(len(z), self.n_members, -1).permute(1, 0, 2)
-        return self._member_decode(codes, len(z)).mean(0)
+        member_latent_dim = self.latent_dim // self.n_members
+        codes = z.reshape(z.shape[0], self.n_members, member_latent_dim).transpose(0, 1)
+        return self._member_decode(codes, z.shape[0]).mean(0)
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> EnsembleOutput:
         self.check_input(x)

@@ -60,7 +60,7 @@ def data_out(payload: Any, human: str | None = None) -> None:
         sys.stdout.write(human + "\n")
 
 
-OUTPUT_PARAMETERS = ("output", "run_dir")
+OUTPUT_PARAMETERS = ("output", "run_dir", "tensorboard", "grid", "array")
 """Command parameters that name what a command writes; every other path argument is an input."""
 
 

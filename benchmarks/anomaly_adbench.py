@@ -277,8 +277,8 @@ def run(args: argparse.Namespace) -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     protocols = [p for p in args.protocols.split(",") if p]
     detectors = [d for d in args.detectors.split(",") if d]
-    for path in paths:
-        for seed in seeds:
+    for seed in seeds:  # seed by seed, so a stopped run has every table at least once
+        for path in paths:
             x, y = load_table(path, args.max_rows, seed)
             x_train, x_test, y_train, y_test = train_test_split(
                 x, y, test_size=0.3, stratify=y, random_state=seed

@@ -29,6 +29,7 @@ from aekit._version import __version__
 from aekit.apps.restoration import REFERENCE_KEY, familiarity_reference
 from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
+from aekit.data.images import IMAGE_SUFFIXES
 from aekit.data.masks import load_mask_folder
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
@@ -93,6 +94,8 @@ class RunSpec:
             families); images take them from class sub-folders, ``.npz`` files from ``y``.
         masks: Folder of mask PNGs, one per image in file-name order (segmentation); an ``.npz``
             gives them as ``y`` ``(N, H, W)`` instead.
+        targets: Folder of clean images named like the (noisy) images of ``dataset``: train on real
+            (noisy, clean) pairs (``photo_denoiser``); an ``.npz`` gives them as ``y`` of ``x``'s shape.
         overwrite: Replace the run already in ``run_dir`` (without it, and without ``train.resume``, a
             folder holding a run is refused, so a finished run is never mixed with a new one).
     """
@@ -111,6 +114,7 @@ class RunSpec:
     tensorboard_dir: str | None = None
     label_column: str | None = None
     masks: str | None = None
+    targets: str | None = None
     overwrite: bool = False
 
     def __post_init__(self) -> None:
@@ -169,7 +173,11 @@ def _split(loaded: LoadedDataset, spec: RunSpec) -> tuple[TensorData, TensorData
 
 
 def _normalized(data: TensorData, normalizer: Normalizer) -> TensorData:
-    return TensorData(normalizer.transform(data.x), data.y)
+    """Inputs normalised; targets of the inputs' shape (clean images of noisy/clean pairs) too."""
+    y = data.y
+    if y is not None and y.shape == data.x.shape:
+        y = normalizer.transform(y.float())
+    return TensorData(normalizer.transform(data.x), y)
 
 
 def load_run_data(spec: RunSpec, split: str = "train") -> LoadedDataset:
@@ -186,7 +194,36 @@ def load_run_data(spec: RunSpec, split: str = "train") -> LoadedDataset:
     if spec.masks is not None:
         masks = load_mask_folder(spec.masks, len(loaded.data), spec.image_size)
         loaded = dataclasses.replace(loaded, data=TensorData(loaded.data.x, masks))
+    if spec.targets is not None:
+        loaded = dataclasses.replace(loaded, data=TensorData(loaded.data.x, _paired_targets(spec, loaded)))
     return loaded
+
+
+def _paired_targets(spec: RunSpec, loaded: LoadedDataset) -> torch.Tensor:
+    """The clean images of ``spec.targets``, checked to pair one to one with the noisy ``dataset``."""
+    noisy_folder, clean_folder = Path(spec.dataset), Path(str(spec.targets))
+    if not noisy_folder.is_dir() or not clean_folder.is_dir():
+        raise ConfigError(
+            f"--targets pairs two image folders (noisy, clean); got {spec.dataset} and {spec.targets} "
+            "(an .npz gives clean images as y instead)"
+        )
+    names = [
+        sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for folder in (noisy_folder, clean_folder)
+    ]
+    if names[0] != names[1]:
+        unmatched = sorted(set(names[0]) ^ set(names[1]))
+        raise DataError(
+            f"the noisy folder {noisy_folder} and the clean folder {clean_folder} must hold the same file "
+            f"names; {len(unmatched)} differ (e.g. {unmatched[0]})"
+        )
+    clean = load_dataset(str(clean_folder), image_size=spec.image_size)
+    if clean.data.x.shape != loaded.data.x.shape:
+        raise DataError(
+            f"the clean images have shape {tuple(clean.data.x.shape[1:])} but the noisy ones "
+            f"{tuple(loaded.data.x.shape[1:])}; pass --image-size or make them match"
+        )
+    return clean.data.x
 
 
 def options_from_labels(cls: type[AbstractAutoencoder], loaded: LoadedDataset) -> dict[str, Any]:

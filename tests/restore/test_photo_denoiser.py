@@ -155,3 +155,71 @@ def test_a_digit_denoiser_warns_on_a_photograph(tmp_path: Path) -> None:
     assert "unlike the data" in denoise(bundle, photo).warnings[0]
     page = torch.cat([torch.cat(list(digits[i : i + 6, 0]), dim=1) for i in range(1100, 1130, 6)])
     assert denoise(bundle, page).warnings == ()
+
+
+def _pair_folders(root: Path, n: int = 12) -> tuple[Path, Path]:
+    rng = np.random.default_rng(0)
+    noisy, clean = root / "noisy", root / "clean"
+    noisy.mkdir()
+    clean.mkdir()
+    for index in range(n):
+        pixels = rng.integers(60, 200, (24, 20)).astype(np.float64)
+        Image.fromarray(pixels.astype(np.uint8)).save(clean / f"img{index}.png")
+        dirty = np.clip(pixels + rng.standard_normal(pixels.shape) * 20, 0, 255)
+        Image.fromarray(dirty.astype(np.uint8)).save(noisy / f"img{index}.png")
+    return noisy, clean
+
+
+def test_train_command_takes_noisy_and_clean_folders_or_an_npz(tmp_path: Path) -> None:
+    noisy, clean = _pair_folders(tmp_path)
+    options = ["--model", "photo_denoiser", "--set", "channels=[4,8]", "--epochs", "1", "--batch-size", "2"]
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--dataset",
+            str(noisy),
+            "--targets",
+            str(clean),
+            *options,
+            "-o",
+            str(tmp_path / "run"),
+            "--no-report",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+
+    (clean / "img0.png").rename(clean / "other.png")
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--dataset",
+            str(noisy),
+            "--targets",
+            str(clean),
+            *options,
+            "-o",
+            str(tmp_path / "bad"),
+            "--no-report",
+        ],
+    )
+    assert result.exit_code == 2 and "same file names" in result.output
+
+    x = np.random.default_rng(1).integers(0, 256, (8, 1, 16, 16)).astype(np.uint8)
+    np.savez(tmp_path / "pairs.npz", x=x, y=np.clip(x.astype(int) // 2 + 60, 0, 255).astype(np.uint8))
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--dataset",
+            str(tmp_path / "pairs.npz"),
+            *options,
+            "-o",
+            str(tmp_path / "npz"),
+            "--no-report",
+        ],
+    )
+    assert result.exit_code == 0, result.output

@@ -81,6 +81,12 @@ MasksOption = Annotated[
     Path | None,
     typer.Option(help="Folder of mask PNGs, one per image in file-name order (segmentation)."),
 ]
+TargetsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder of clean images named like the --dataset folder's noisy ones (paired training)."
+    ),
+]
 
 
 def train(
@@ -137,6 +143,7 @@ def train(
     ] = True,
     label_column: LabelColumnOption = None,
     masks: MasksOption = None,
+    targets: TargetsOption = None,
 ) -> None:
     """Train a model and write a run folder (model files, losses.csv, metrics.json, pictures).
 
@@ -194,6 +201,7 @@ def train(
         tensorboard_dir=str(tensorboard) if tensorboard else settings.get("tensorboard_dir"),
         label_column=label_column or settings.get("label_column"),
         masks=str(masks) if masks else settings.get("masks"),
+        targets=str(targets) if targets else settings.get("targets"),
         overwrite=overwrite,
     )
     message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")

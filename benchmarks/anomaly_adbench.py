@@ -334,6 +334,24 @@ def _ranks(values: list[float]) -> list[float]:
     return ranks
 
 
+def score_failures_as_chance(records: list[dict[str, Any]], data_dir: Path) -> list[dict[str, Any]]:
+    """Records whose detector gave NaN/inf scores count as a constant score: AUROC 50, AUPRC = anomaly share.
+
+    (PyOD's PCA divides by a zero eigenvalue when a table has duplicate columns, for example.)
+    """
+    shares: dict[str, float] = {}
+    fixed = []
+    for r in records:
+        if math.isfinite(r["auroc"]):
+            fixed.append({**r, "failed": False})
+            continue
+        if r["dataset"] not in shares:
+            with np.load(data_dir / f"{r['dataset']}.npz", allow_pickle=False) as data:
+                shares[r["dataset"]] = 100 * float(np.mean(np.asarray(data["y"]) == 1))
+        fixed.append({**r, "auroc": 50.0, "auprc": shares[r["dataset"]], "failed": True})
+    return fixed
+
+
 def summarise(records: list[dict[str, Any]], protocol: str) -> str:
     """Markdown tables for one protocol: per table, overall, and the critical-difference summary."""
     chosen = [r for r in records if r["protocol"] == protocol]
@@ -348,7 +366,10 @@ def summarise(records: list[dict[str, Any]], protocol: str) -> str:
     datasets = sorted({r["dataset"] for r in chosen}, key=lambda d: int(d.split("_")[0]))
     cell: dict[tuple[str, str], dict[str, list[float]]] = {}
     for r in chosen:
-        entry = cell.setdefault((r["dataset"], r["detector"]), {"auroc": [], "auprc": [], "s": []})
+        entry = cell.setdefault(
+            (r["dataset"], r["detector"]), {"auroc": [], "auprc": [], "s": [], "failed": []}
+        )
+        entry["failed"].append(bool(r.get("failed", False)))
         entry["auroc"].append(r["auroc"])
         entry["auprc"].append(r["auprc"])
         entry["s"].append(r["fit_s"] + r["score_s"])
@@ -363,7 +384,9 @@ def summarise(records: list[dict[str, Any]], protocol: str) -> str:
         best = max(mean(d, det, "auroc") for det in detectors)
         for det in detectors:
             value = mean(d, det, "auroc")
-            row[det] = f"**{value:.1f}**" if value == best else f"{value:.1f}"
+            text = f"**{value:.1f}**" if value == best else f"{value:.1f}"
+            failures = sum(cell[(d, det)]["failed"])
+            row[det] = f"{text} ({failures} failed)" if failures else text
         per_table.append(row)
     ranks = {det: [] for det in detectors}  # type: dict[str, list[float]]
     for d in complete:
@@ -377,6 +400,7 @@ def summarise(records: list[dict[str, Any]], protocol: str) -> str:
                 "mean AUROC": statistics.fmean(mean(d, det, "auroc") for d in complete),
                 "mean AUPRC": statistics.fmean(mean(d, det, "auprc") for d in complete),
                 "mean rank": statistics.fmean(ranks[det]),
+                "failed runs": sum(sum(cell[(d, det)]["failed"]) for d in complete),
                 "median s": statistics.median(s for d in complete for s in cell[(d, det)]["s"]),
                 "max s": max(s for d in complete for s in cell[(d, det)]["s"]),
             }
@@ -473,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         f"ADBench protocol, tables capped at {args.max_rows or 'no'} rows, svm rows {args.svm_rows}, "
         f"torch {torch.__version__}, {args.threads} thread(s)\n"
     )
+    records = score_failures_as_chance(records, args.data_dir)
     text = header + "\n" + "\n".join(summarise(records, p) for p in PROTOCOLS)
     print(text)
     if args.report is not None:

@@ -19,7 +19,7 @@ from aekit.cli import app
 from aekit.data import load_digits
 from aekit.data.normalization import Normalizer
 from aekit.data.patches import RandomPatches
-from aekit.errors import ShapeError
+from aekit.errors import ConfigError, ShapeError
 from aekit.io import ModelBundle, load, save_model
 from aekit.models import create
 from aekit.models.photo_denoiser import PhotoDenoiser
@@ -223,3 +223,10 @@ def test_train_command_takes_noisy_and_clean_folders_or_an_npz(tmp_path: Path) -
         ],
     )
     assert result.exit_code == 0, result.output
+
+
+def test_fit_refuses_clean_targets_for_a_model_that_ignores_them() -> None:
+    model = create("conv", input_shape=(1, 8, 8), latent_dim=4, channels=(4,))
+    x = torch.rand(8, 1, 8, 8)
+    with pytest.raises(ConfigError, match="does not train on \\(noisy, clean\\) pairs"):
+        aekit.fit(model, x, y=x, epochs=1)

@@ -127,6 +127,8 @@ class AbstractAutoencoder(nn.Module, ABC):
     """``x_hat`` is a reconstruction of the input (False: class logits of segmentation/classifiers)."""
     generative: ClassVar[bool] = False
     """The family has a prior to sample (see :class:`AbstractGenerativeAutoencoder`)."""
+    paired_targets: ClassVar[bool] = False
+    """Training batches may carry clean targets ``y`` of the inputs' shape: (noisy, clean) pairs."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -178,6 +180,7 @@ class AbstractAutoencoder(nn.Module, ABC):
             "takes_mask": cls.takes_mask,
             "reconstructs": cls.reconstructs,
             "sampling": cls.generative,
+            "paired_targets": cls.paired_targets,
         }
 
     @classmethod

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from aekit.data.tensors import TensorData
-from aekit.errors import DataError
+from aekit.errors import ConfigError, DataError
 from aekit.models.base import AbstractAutoencoder
 from aekit.training.config import TrainConfig, Verbosity
 from aekit.training.history import History
@@ -68,6 +68,12 @@ def fit(
             loss, time) on stderr; ``auto`` (default) a bar in a terminal, lines otherwise.
         **train_options: Any other :class:`TrainConfig` field (``learning_rate``, ``seed``, ...).
     """
+    if y is not None and tuple(np.shape(y)) == tuple(np.shape(x)) and not model.paired_targets:
+        raise ConfigError(
+            "y has the shape of x, like clean targets of noisy inputs, but "
+            f"{model.registry_name or 'this model'} does not train on (noisy, clean) pairs; use "
+            "photo_denoiser, or give a denoiser clean x and let it corrupt them (corruption=...)"
+        )
     train = as_tensor_data(x, y)
     val = (
         as_tensor_data(validation_data, validation_labels, name="validation_data")

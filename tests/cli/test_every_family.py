@@ -42,7 +42,7 @@ def _one_line_refusal(result: object) -> bool:
 
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The digits as an .npz with masks as ``y`` (segmentation) and an .npz with labels."""
+    """The digits as .npz files: with masks as ``y`` (segmentation), and noisy with clean ``y`` (paired)."""
     from sklearn.datasets import load_digits
 
     folder = tmp_path_factory.mktemp("data")
@@ -50,7 +50,10 @@ def data_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     images = (digits.images[:N_SAMPLES, None] * 16).astype(np.uint8)  # 0..255 like 8-bit images
     masks = (digits.images[:N_SAMPLES] > 4).astype(np.int64)  # ink vs background
     np.savez(folder / "masks.npz", x=images, y=masks)
-    return {"masks": folder / "masks.npz"}
+    noise = np.random.default_rng(0).normal(0, 20, images.shape)
+    noisy = np.clip(images + noise, 0, 255).astype(np.uint8)
+    np.savez(folder / "pairs.npz", x=noisy, y=images)
+    return {"masks": folder / "masks.npz", "pairs": folder / "pairs.npz"}
 
 
 @pytest.fixture(scope="module", params=NAMES)
@@ -60,7 +63,7 @@ def trained(
     """``(name, run folder)`` of one epoch of ``aekit train --model name``."""
     name = request.param
     run_dir = tmp_path_factory.mktemp(name) / "run"
-    dataset = str(data_files["masks"]) if get(name).label_role == "masks" else "digits"
+    dataset = _dataset_for(name, data_files)
     result = _invoke(
         "train",
         "--dataset", dataset,
@@ -77,7 +80,12 @@ def trained(
 
 
 def _dataset_for(name: str, data_files: dict[str, Path]) -> str:
-    return str(data_files["masks"]) if get(name).label_role == "masks" else "digits"
+    """The digits, unless the family needs masks or paired clean targets beside its inputs."""
+    if get(name).label_role == "masks":
+        return str(data_files["masks"])
+    if get(name).capabilities().get("paired_targets", False):
+        return str(data_files["pairs"])
+    return "digits"
 
 
 def test_train_writes_the_run_folder(trained: tuple[str, Path]) -> None:

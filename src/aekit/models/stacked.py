@@ -6,8 +6,9 @@ Vincent, Larochelle, Lajoie, Bengio, Manzagol, "Stacked denoising autoencoders",
 Layer ``k`` of the stack is a shallow autoencoder: encoder ``h_{k+1} = a(W_k h_k + b_k)`` and decoder
 ``ĥ_k = a'(W'_k h_{k+1} + b'_k)``, where ``h_0 = x``. The whole stack encodes with layers ``0 … L−1`` and
 decodes with their decoders in reverse order, so it is an ordinary deep MLP autoencoder once built.
-:func:`aekit.training.schedules.pretrain_layerwise` trains each layer on the codes of the layers below
-(through :meth:`StackedAutoencoder.layer_autoencoder`), and ``fine_tune`` then trains the whole stack.
+The family declares ``fitting = "layerwise"``, so ``Trainer.fit`` (and ``aekit.fit``, ``aekit train``) first
+trains each layer on the codes of the layers below (through :meth:`StackedAutoencoder.layer_autoencoders`),
+then fine-tunes the whole stack.
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ class StackedAutoencoderConfig(ModelConfig):
 class StackedAutoencoder(AbstractAutoencoder):
     """Deep MLP autoencoder made of shallow autoencoder layers (Bengio et al. 2007; Vincent et al. 2010).
 
-    Train greedily with :func:`aekit.training.schedules.pretrain_layerwise`, then fine-tune end to end
-    with ``fine_tune`` (or ``Trainer.fit``); the loss of the whole stack is ``loss = recon``.
+    ``Trainer.fit`` pretrains it greedily, layer by layer (``pretrain_epochs`` each), then fine-tunes it end
+    to end; the loss of the whole stack is ``loss = recon``.
     """
 
     config_class = StackedAutoencoderConfig

@@ -209,3 +209,23 @@ def test_models_lists_what_each_family_can_do() -> None:
     assert rows["segmentation"]["labels"] == "masks" and not rows["segmentation"]["reconstructs"]
     human = _invoke("models").output  # type: ignore[attr-defined]
     assert "fitting layerwise" in human and "needs domains" in human
+
+
+@pytest.mark.timeout(300)
+def test_conditional_and_multi_decoder_models_evaluate_on_mnist(mnist_dir: Path, tmp_path: Path) -> None:
+    """MNIST has labels, so cvae, caae and multi_decoder train and evaluate on it (evaluate failed before)."""
+    data_dir = str(mnist_dir.parent)
+    for name in ("cvae", "multi_decoder"):
+        run = tmp_path / name
+        trained = _invoke(
+            "train", "--dataset", "mnist", "--data-dir", data_dir, "--model", name,
+            "--set", "hidden_dims=[64]", "--epochs", "1", "--max-samples", "200", "--no-report",
+            "-o", str(run),
+        )  # fmt: skip
+        assert trained.exit_code == 0, trained.output  # type: ignore[attr-defined]
+        evaluated = _invoke(
+            "--json", "evaluate", "--model", str(run / "model"), "--dataset", "mnist", "--split", "test",
+            "--data-dir", data_dir,
+        )  # fmt: skip
+        assert evaluated.exit_code == 0, evaluated.output  # type: ignore[attr-defined]
+        assert json.loads(evaluated.output)["n_samples"] == 10000  # type: ignore[attr-defined]

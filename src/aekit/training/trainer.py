@@ -417,7 +417,9 @@ class _Run:
         self.best_loss = float(state["best_loss"])
         self.best_state = state["best_state"]
         self.epochs_without_improvement = int(state["epochs_without_improvement"])
-        planned = int(state.get("planned_epochs", self.start_epoch))
+        saved_cosine = [s.get("T_max") for s in state["schedulers"].values() if isinstance(s, dict)]
+        # checkpoints older than "planned_epochs" kept the plan only in the cosine's T_max
+        planned = int(state.get("planned_epochs") or next(iter(saved_cosine), None) or self.start_epoch)
         if self.config.lr_schedule == "cosine" and self.config.epochs > planned:
             self._extend_cosine()
         logger.info("resumed from %s after epoch %d", path, self.start_epoch)

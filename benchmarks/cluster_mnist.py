@@ -80,7 +80,7 @@ def autoencoder(name: str, x: np.ndarray, shape: tuple[int, ...], k: int, args: 
         bundle = load(folder)
         return bundle, float(bundle.metadata.get("train_seconds", float("nan")))
     epochs = args.epochs if name.startswith("mnist") else {"digits": 100, "wine": 300}[name]
-    batch = 256 if name != "wine" else 32
+    batch = 256 if name.startswith("mnist") else 32  # small sets: enough updates (digits: 5 600)
     model = create("n2d", input_shape=shape, latent_dim=k, seed=0)
     # MNIST's autoencoder trains on all 70 000 images whichever MNIST set is clustered
     train_x = load_data("mnist-all", args.data_dir)[0] if name.startswith("mnist") else x
@@ -137,7 +137,8 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(DATA_SETS), help="comma-separated data sets")
     parser.add_argument("--features", default=",".join(FEATURES), help="raw, pca, codes")
     parser.add_argument("--methods", default=",".join(METHODS), help="kmeans, umap-gmm")
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0 .. SEEDS-1")
+    parser.add_argument("--only-seeds", default=None, help="run just these seeds, e.g. 2,3 (parallel runs)")
     parser.add_argument("--epochs", type=int, default=20, help="MNIST autoencoder epochs")
     parser.add_argument("--n-init", type=int, default=4, help="k-means / GMM restarts")
     parser.add_argument("--models", default="benchmarks/results/cluster/models", help="autoencoder folders")
@@ -148,14 +149,14 @@ def main() -> None:
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     rows_file = output / "rows.jsonl"
-    done = (
-        {
-            (r["set"], r["features"], r["method"], r["seed"])
-            for r in (json.loads(line) for line in rows_file.read_text().splitlines() if line.strip())
-        }
-        if rows_file.exists()
-        else set()
-    )
+    seeds = [int(s) for s in args.only_seeds.split(",")] if args.only_seeds else list(range(args.seeds))
+
+    def finished() -> set[tuple[str, str, str, int]]:  # re-read per row: parallel runs share the file
+        if not rows_file.exists():
+            return set()
+        rows = (json.loads(line) for line in rows_file.read_text().splitlines() if line.strip())
+        return {(r["set"], r["features"], r["method"], r["seed"]) for r in rows}
+
     for name in args.sets.split(","):
         x, y, shape = load_data(name, args.data_dir)
         k = len(np.unique(y))
@@ -163,8 +164,8 @@ def main() -> None:
         for feature in args.features.split(","):
             values: np.ndarray | None = None
             for method in args.methods.split(","):
-                for seed in range(args.seeds):
-                    if (name, feature, method, seed) in done:
+                for seed in seeds:
+                    if (name, feature, method, seed) in finished():
                         continue
                     if values is None:
                         values = make_features(feature, name, x, shape, k, args, steps)
@@ -199,8 +200,11 @@ def summary(rows_file: Path) -> str:
     """Mean ± standard deviation over seeds of every (set, features, method) in ``rows_file``."""
     rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
     groups: dict[tuple[str, str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["set"], row["features"], row["method"]), []).append(row)
+    seen = set()
+    for row in rows:  # two runs sharing the file may repeat a row: the first counts
+        if (key := (row["set"], row["features"], row["method"], row["seed"])) not in seen:
+            seen.add(key)
+            groups.setdefault(key[:3], []).append(row)
     lines = []
     for (name, feature, method), group in groups.items():
 

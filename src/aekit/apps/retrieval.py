@@ -133,6 +133,9 @@ class AbstractCodeIndex(ABC):
         metric: ``euclidean`` or ``cosine`` (``1 − cosine similarity``).
         model_sha256: Checksum of the weights of the model that made the codes, so a query encoded by
             another model is refused; None when unknown.
+        source: The folder the item names are paths in (image folders), so results can show the items'
+            own files; None otherwise.
+        class_names: Name of each label value, for showing results; None when unknown.
     """
 
     kind: ClassVar[str] = ""
@@ -145,6 +148,8 @@ class AbstractCodeIndex(ABC):
         names: Sequence[str] | None = None,
         metric: Metric = "euclidean",
         model_sha256: str | None = None,
+        source: str | None = None,
+        class_names: Sequence[str] | None = None,
     ) -> None:
         check_choice("metric", metric, METRICS)
         self.codes = _as_codes(codes, "codes")
@@ -158,6 +163,8 @@ class AbstractCodeIndex(ABC):
             raise ShapeError(f"names must list {len(self.codes)} items; got {len(self.names)}")
         self.metric: Metric = metric
         self.model_sha256 = model_sha256
+        self.source = source
+        self.class_names = None if class_names is None else tuple(str(n) for n in class_names)
         self._search_codes = _normalise(self.codes) if metric == "cosine" else self.codes
 
     def __len__(self) -> int:
@@ -232,13 +239,23 @@ class IVFIndex(AbstractCodeIndex):
         names: Sequence[str] | None = None,
         metric: Metric = "euclidean",
         model_sha256: str | None = None,
+        source: str | None = None,
+        class_names: Sequence[str] | None = None,
         n_lists: int = 64,
         n_probe: int = 8,
         n_iterations: int = 20,
         random_state: int = 0,
         centroids: Tensor | None = None,
     ) -> None:
-        super().__init__(codes, labels=labels, names=names, metric=metric, model_sha256=model_sha256)
+        super().__init__(
+            codes,
+            labels=labels,
+            names=names,
+            metric=metric,
+            model_sha256=model_sha256,
+            source=source,
+            class_names=class_names,
+        )
         for name, value in (("n_lists", n_lists), ("n_probe", n_probe), ("n_iterations", n_iterations)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
@@ -330,17 +347,25 @@ def build_index(
     names: Sequence[str] | None = None,
     metric: Metric = "euclidean",
     model_sha256: str | None = None,
+    source: str | None = None,
+    class_names: Sequence[str] | None = None,
     **ivf_options: Any,
 ) -> AbstractCodeIndex:
     """Build an :class:`ExactIndex` or an :class:`IVFIndex` (``n_lists``, ``n_probe``... as options)."""
     check_choice("kind", kind, INDEX_KINDS)
+    common: dict[str, Any] = {
+        "labels": labels,
+        "names": names,
+        "metric": metric,
+        "model_sha256": model_sha256,
+        "source": source,
+        "class_names": class_names,
+    }
     if kind == "exact":
         if ivf_options:
             raise ConfigError(f"options {sorted(ivf_options)} apply to kind 'ivf' only")
-        return ExactIndex(codes, labels=labels, names=names, metric=metric, model_sha256=model_sha256)
-    return IVFIndex(
-        codes, labels=labels, names=names, metric=metric, model_sha256=model_sha256, **ivf_options
-    )
+        return ExactIndex(codes, **common)
+    return IVFIndex(codes, **common, **ivf_options)
 
 
 def _model_sha256(bundle: ModelBundle) -> str | None:
@@ -359,9 +384,15 @@ def index_dataset(
     names: Sequence[str] | None = None,
     metric: Metric = "euclidean",
     batch_size: int = 1024,
+    source: str | None = None,
+    class_names: Sequence[str] | None = None,
     **ivf_options: Any,
 ) -> AbstractCodeIndex:
-    """Encode raw inputs ``x`` with a saved model and index their codes (remembering the model)."""
+    """Encode raw inputs ``x`` with a saved model and index their codes (remembering the model).
+
+    ``source`` (the folder ``names`` are paths in) and ``class_names`` are kept so that search results
+    can show the items' own files and label names.
+    """
     codes = encode_dataset(bundle, x, batch_size=batch_size)
     return build_index(
         codes,
@@ -370,6 +401,8 @@ def index_dataset(
         names=names,
         metric=metric,
         model_sha256=_model_sha256(bundle),
+        source=source,
+        class_names=class_names,
         **ivf_options,
     )
 
@@ -449,6 +482,8 @@ def save_index(index: AbstractCodeIndex, folder: str | os.PathLike[str]) -> Path
         "settings": index._settings(),
         "model_sha256": index.model_sha256,
         "names": list(index.names) if index.names is not None else None,
+        "source": index.source,
+        "class_names": list(index.class_names) if index.class_names is not None else None,
     }
     atomic_write_text(target / INDEX_CONFIG, json.dumps(document, indent=1) + "\n")
     return target
@@ -489,11 +524,19 @@ def load_index(folder: str | os.PathLike[str]) -> AbstractCodeIndex:
         raise ModelFileError(
             f"{tensors_path} does not hold the {document.get('n_items')} codes {path} describes"
         )
+    source, class_names = document.get("source"), document.get("class_names")
+    names_ok = class_names is None or (
+        isinstance(class_names, list) and all(isinstance(n, str) for n in class_names)
+    )
+    if not (source is None or isinstance(source, str)) or not names_ok:
+        raise ModelFileError(f"{path}: source must be a string and class_names a list of strings")
     common: dict[str, Any] = {
         "labels": tensors.get("labels"),
         "names": document.get("names"),
         "metric": document.get("metric", "euclidean"),
         "model_sha256": document.get("model_sha256"),
+        "source": document.get("source"),
+        "class_names": document.get("class_names"),
     }
     kind = document.get("kind")
     try:

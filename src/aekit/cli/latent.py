@@ -33,7 +33,8 @@ LabelColumnOption = Annotated[
 
 
 class _Inputs:
-    """Raw inputs, integer labels (or None), item names, class names and table column names of a source."""
+    """Raw inputs, integer labels (or None), item names, class names and table column names of a source,
+    and the image folder the names are paths in (None for other sources)."""
 
     def __init__(
         self,
@@ -42,9 +43,10 @@ class _Inputs:
         names: list[str],
         class_names: tuple[str, ...] | None,
         columns: tuple[str, ...] | None = None,
+        image_folder: Path | None = None,
     ) -> None:
         self.x, self.labels, self.names, self.class_names = x, labels, names, class_names
-        self.columns = columns
+        self.columns, self.image_folder = columns, image_folder
 
 
 MAX_PATH_STEPS = 1000
@@ -76,12 +78,14 @@ def _load_inputs(
     path = Path(source)
     image_size = tuple(input_shape[1:]) if len(input_shape) == 3 else None
     names: list[str]
+    image_folder = None
     if path.is_dir() and audio_files(path)[0]:
         loaded = load_audio_folder(path, image_size=image_size)  # type: ignore[arg-type]
         names = [str(p.relative_to(path)) for p in audio_files(path)[0]]
     elif path.is_dir():
         loaded = load_dataset(source, image_size=image_size)  # type: ignore[arg-type]
         names = [str(p.relative_to(path)) for p in _find_images(path)[0]]
+        image_folder = path.resolve()
     elif label_column is not None:
         if not path.name.lower().endswith(TABLE_SUFFIXES):
             raise ConfigError(f"--label-column applies to tables ({', '.join(TABLE_SUFFIXES)}); got {source}")
@@ -98,7 +102,7 @@ def _load_inputs(
         data = data.subset(chosen)
         names = [names[int(i)] for i in chosen]
     labels = data.y if data.y is not None and data.y.dim() == 1 and not data.y.is_floating_point() else None
-    return _Inputs(data.x, labels, names, loaded.class_names, loaded.columns)
+    return _Inputs(data.x, labels, names, loaded.class_names, loaded.columns, image_folder)
 
 
 def _save(figure: Any, path: Path) -> None:
@@ -384,11 +388,31 @@ def index(
         labels=inputs.labels,
         names=inputs.names,
         metric=metric,  # type: ignore[arg-type]
+        source=None if inputs.image_folder is None else str(inputs.image_folder),
+        class_names=inputs.class_names,
         **options,
     )
     save_index(built, output)
     message(f"indexed {len(built)} items ({built.kind}, {built.metric}) in {output}")
     data_out({"index": str(output), "n_items": len(built), "kind": built.kind}, str(output))
+
+
+def _label_name(label: int, class_names: tuple[str, ...] | None) -> str:
+    return class_names[label] if class_names is not None and 0 <= label < len(class_names) else str(label)
+
+
+def _neighbour_pictures(bundle: Any, built: Any, found: Any) -> tuple[Any, str]:
+    """The found items as pictures: their own files when the index knows its image folder and the files
+    are still there, else their decoded codes; and which of the two was drawn."""
+    from aekit.apps.inference import decode_codes
+    from aekit.apps.retrieval import load_query_images
+
+    positions = found.reshape(-1).tolist()
+    if built.source is not None and built.names is not None:
+        files = [Path(built.source) / built.names[i] for i in positions]
+        if all(path.is_file() for path in files):
+            return load_query_images(files, bundle.model.input_shape), "the files"
+    return decode_codes(bundle, built.codes[found.reshape(-1)]), "the decoded codes"
 
 
 def search(
@@ -444,20 +468,31 @@ def search(
                 "distance": distance,
                 "label": None if built.labels is None else int(built.labels[item]),
             }
+            if hit["label"] is not None and built.class_names is not None:
+                hit["label_name"] = _label_name(int(hit["label"]), built.class_names)
             hits.append(hit)
-            label = "" if hit["label"] is None else f"  label {hit['label']}"
+            label = "" if hit["label"] is None else f"  label {hit.get('label_name', hit['label'])}"
             lines.append(f"  {rank:>2}. {hit['item']}  distance {distance:.4f}{label}")
         payload.append({"query": name, "neighbours": hits})
     if plot is not None and not codes:
-        from aekit.apps.inference import decode_codes
         from aekit.report.latent_plots import search_results_figure
 
         found = result.indices.clamp_min(0)
-        neighbours = decode_codes(bundle, built.codes[found.reshape(-1)]).reshape(
-            *found.shape, *images.shape[1:]
+        neighbours, shown = _neighbour_pictures(bundle, built, found)
+        captions = [
+            [
+                "" if built.labels is None else _label_name(int(built.labels[i]), built.class_names)
+                for i in row.tolist()
+            ]
+            for row in found
+        ]
+        figure = search_results_figure(
+            images.numpy(),
+            neighbours.reshape(*found.shape, *images.shape[1:]).numpy(),
+            captions=captions if built.labels is not None else None,
+            value_range=_display_range(bundle),
+            title=f"query and {shown} of its nearest items",
         )
-        figure = search_results_figure(images.numpy(), neighbours.numpy(), value_range=_display_range(bundle))
-        figure.axes[0].set_title("query and decoded codes of its nearest items", fontsize=8)
         _save(figure, plot)
     data_out(payload, "\n".join(lines))
 

@@ -202,13 +202,31 @@ def search_results_figure(
     *,
     captions: Sequence[Sequence[str]] | None = None,
     value_range: tuple[float, float] | None = None,
+    title: str | None = None,
 ):  # type: ignore[no-untyped-def]
-    """Each query ``(Q, *shape)`` followed by its neighbours ``(Q, k, *shape)``, one row per query."""
+    """Each query ``(Q, *shape)`` followed by its neighbours ``(Q, k, *shape)``, one row per query.
+
+    ``captions[q][j]`` is written under neighbour ``j`` of query ``q`` (e.g. its label's name).
+    """
     grid = np.concatenate([np.asarray(queries)[:, None], np.asarray(neighbours)], axis=1)
     columns = ["query"] + [f"#{i + 1}" for i in range(grid.shape[1] - 1)]
-    figure = mosaic_figure(grid, column_labels=columns, value_range=value_range, tile_inches=0.7)
+    figure = mosaic_figure(grid, column_labels=columns, value_range=value_range, tile_inches=0.8, title=title)
     if captions is not None:
-        figure.axes[0].set_xlabel("  ".join(captions[0]), fontsize=6)
+        axis = figure.axes[0]
+        height, width = axis.images[0].get_array().shape[:2]
+        tile_h, tile_w = (height + 1) / grid.shape[0], (width + 1) / grid.shape[1]
+        for row, row_captions in enumerate(captions):
+            for column, caption in enumerate(row_captions, start=1):
+                axis.text(
+                    tile_w * (column + 0.5) - 0.5,
+                    tile_h * (row + 1) - 1.5,
+                    caption,
+                    ha="center",
+                    va="bottom",
+                    fontsize=6,
+                    color="black",
+                    bbox={"facecolor": "white", "alpha": 0.7, "pad": 0.5, "linewidth": 0},
+                )
     return figure
 
 

@@ -165,7 +165,8 @@ class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
             scale = first * 2**level
             shapes.append((width_, rows // scale, cols // scale))
         pieces = torch.split(z, [math.prod(shape) for shape in shapes], dim=1)
-        tensors = [piece.reshape(len(z), *shape) for piece, shape in zip(pieces, shapes, strict=True)]
+        # -1, not len(z): len() fixes the batch size when torch.export traces the decoder
+        tensors = [piece.reshape(-1, *shape) for piece, shape in zip(pieces, shapes, strict=True)]
         padded, levels = tensors[0], tensors[1:]
         return (padded - self.net.output(levels))[..., :height, :width]
 

@@ -267,7 +267,10 @@ def open_with_pillow(file: Path, max_pixels: int | None = None) -> Iterator[Any]
             except FileNotFoundError:
                 raise DataError(f"image file {file} does not exist") from None
             except (OSError, ValueError, SyntaxError, EOFError) as error:
-                raise DataError(f"cannot read image {file} (not an image, or damaged): {error}") from None
+                raise DataError(
+                    f"cannot read image {file}: it is not a readable image (unreadable, truncated or "
+                    f"corrupt): {error}"
+                ) from None
             with opened:
                 width, height = opened.size
                 check_pixels(height, width, f"image {file}", limit=max_pixels)

@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import functools
 import math
+import numbers
 import types
 import typing
 from collections.abc import Mapping
@@ -90,6 +91,17 @@ class ConfigBase:
 _INT_LIMIT = 1 << 63
 
 
+class _NoNumpyBool:  # stands in for numpy.bool_ when numpy is not imported yet
+    pass
+
+
+def _numpy_bool() -> type:
+    import sys
+
+    numpy = sys.modules.get("numpy")
+    return numpy.bool_ if numpy is not None else _NoNumpyBool
+
+
 @functools.cache
 def _type_hints(cls: type) -> dict[str, Any]:
     try:
@@ -116,6 +128,7 @@ def _describe(annotation: Any) -> str:
 def _checked(name: str, value: Any, annotation: Any) -> Any:
     """``value`` checked against the field's annotation (ints, finite floats, bools, strings, literals,
     tuples and optionals), with exactly integral floats turned into ints; raises :class:`ConfigError`."""
+    np_bool = _numpy_bool()
     origin = get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         options = get_args(annotation)
@@ -148,11 +161,20 @@ def _checked(name: str, value: Any, annotation: Any) -> Any:
         pairs = enumerate(zip(args, value, strict=True))
         return tuple(_checked(f"{name}[{i}]", item, arg) for i, (arg, item) in pairs)
     if annotation is bool:
+        if isinstance(value, np_bool):
+            value = bool(value)
         if not isinstance(value, bool):
             raise ConfigError(f"{name} must be true or false; got {value!r}")
         return value
     if annotation is int:
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool | np_bool):
+            value = int(value)  # numpy integers too
+        elif (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool | np_bool)
+            and math.isfinite(value)
+            and float(value).is_integer()
+        ):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{name} must be an integer; got {value!r}")
@@ -160,6 +182,8 @@ def _checked(name: str, value: Any, annotation: Any) -> Any:
             raise ConfigError(f"{name} must be between -2**63 and 2**63 - 1; got {value}")
         return value
     if annotation is float:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool | np_bool):
+            value = float(value)  # numpy numbers too
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{name} must be a finite number; got {value!r}")
         if not math.isfinite(value):

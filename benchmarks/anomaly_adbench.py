@@ -412,7 +412,8 @@ def summarise(records: list[dict[str, Any]], protocol: str) -> str:
         )
     overall.sort(key=lambda row: -float(row["mean AUROC"]))  # type: ignore[arg-type]
     lines = [
-        f"### {protocol}: {len(complete)} tables, seeds {sorted({r['seed'] for r in chosen})}",
+        f"### {protocol}: {len(complete)} tables, seeds {sorted({r['seed'] for r in chosen})}"
+        + _seed_counts(chosen, complete),
         "",
         table(overall),
         "",
@@ -441,6 +442,18 @@ def summarise(records: list[dict[str, Any]], protocol: str) -> str:
     if published:
         lines += ["Published figures beside this run's (AUROC %):", "", table(published), ""]
     return "\n".join(lines)
+
+
+def _seed_counts(records: list[dict[str, Any]], tables: list[str]) -> str:
+    """`` (3 seeds on 20 tables, 2 on 10)`` when tables have different numbers of finished seeds."""
+    counts = [len({r["seed"] for r in records if r["dataset"] == t}) for t in tables]
+    if len(set(counts)) <= 1:
+        return ""
+    parts = [
+        f"{n} seed{'s' if n > 1 else ''} on {counts.count(n)} tables"
+        for n in sorted(set(counts), reverse=True)
+    ]
+    return " (" + ", ".join(parts) + ")"
 
 
 def _rows_of(records: list[dict[str, Any]], dataset: str) -> int:

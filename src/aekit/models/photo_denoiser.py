@@ -184,21 +184,22 @@ class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
         return {"loss": recon, "recon": recon}
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
-        """``(noisy, clean, None)``: pairs as given when the batch carries clean targets, otherwise clean
-        inputs plus Gaussian noise of a per-image level uniform in ``noise_range``.
+        """``(noisy, clean, None)``: pairs as given when the batch carries clean targets of the inputs'
+        shape, otherwise clean inputs plus Gaussian noise of a per-image level uniform in ``noise_range``
+        (class labels ``(B,)`` are ignored).
 
         Raises:
             ShapeError: Targets are present but not of the inputs' shape.
             TypeError: Noise must be drawn but ``generator`` is not a ``torch.Generator``.
         """
         inputs, targets = batch
-        if targets is not None:
-            if targets.shape != inputs.shape:
-                raise ShapeError(
-                    f"clean targets must have the noisy inputs' shape {tuple(inputs.shape)}; "
-                    f"got {tuple(targets.shape)}"
-                )
+        if targets is not None and targets.shape == inputs.shape:
             return inputs, targets.to(inputs.dtype), None
+        if targets is not None and targets.dim() != 1:  # class labels (B,) are ignored
+            raise ShapeError(
+                f"clean targets must have the noisy inputs' shape {tuple(inputs.shape)}; "
+                f"got {tuple(targets.shape)}"
+            )
         if not isinstance(generator, torch.Generator):
             raise TypeError(
                 f"generator must be a torch.Generator to draw noise; got {type(generator).__name__}"

@@ -139,7 +139,7 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS), help="kmeans, umap-gmm")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0 .. SEEDS-1")
     parser.add_argument("--only-seeds", default=None, help="run just these seeds, e.g. 2,3 (parallel runs)")
-    parser.add_argument("--epochs", type=int, default=20, help="MNIST autoencoder epochs")
+    parser.add_argument("--epochs", type=int, default=15, help="MNIST autoencoder epochs")
     parser.add_argument("--n-init", type=int, default=4, help="k-means / GMM restarts")
     parser.add_argument("--models", default="benchmarks/results/cluster/models", help="autoencoder folders")
     parser.add_argument("--output", default="benchmarks/results/cluster", help="folder for rows.jsonl")

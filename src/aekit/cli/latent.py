@@ -310,7 +310,7 @@ def cluster(
     if members is not None:
         chosen = typical_members(result, 10)
         images = inputs.x.float().numpy()
-        names = [f"{c} ({size})" for c, size in zip(*result.cluster_sizes(), strict=True)]
+        names = [f"{c} ({size})" for c, size in zip(*result.cluster_sizes(), strict=True)]  # id (size)
         _save(
             cluster_members_figure(
                 [images[indices] for indices in chosen], names, value_range=_display_range(bundle)

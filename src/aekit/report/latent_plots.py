@@ -235,7 +235,7 @@ def cluster_members_figure(
     cluster_names: Sequence[str],
     *,
     value_range: tuple[float, float] | None = None,
-    title: str = "most typical members of each cluster",
+    title: str = "most typical members of each cluster (row: cluster, its size)",
 ):  # type: ignore[no-untyped-def]
     """One row per cluster: its most typical members ``(n_i, *sample_shape)``, left to right.
 
@@ -254,6 +254,6 @@ def cluster_members_figure(
     return mosaic_figure(
         grid,
         title=title,
-        row_labels=[f"cluster {name}" for name in cluster_names],
+        row_labels=list(cluster_names),
         value_range=value_range,
     )

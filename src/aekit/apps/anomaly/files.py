@@ -78,6 +78,8 @@ def _read_chunks(path: Path, batch_size: int) -> Iterator[Any]:
 
     if not path.is_file():
         raise DataError(f"input file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise DataError(f"input file {path} is empty (no header and no rows)")
     if _table_kind(path, TABLE_READ_SUFFIXES, "input") == "parquet":
         import pyarrow.parquet as pq
 

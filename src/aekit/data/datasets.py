@@ -200,13 +200,14 @@ def load_array(path: str | os.PathLike[str]) -> LoadedDataset:
     if path.suffix.lower() == ".npy":
         read_npy_header(path)  # shape, dtype and size checked before anything is allocated
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                check_npz(path, loaded)
-                x, y = _npz_arrays(loaded, path)
-        else:
-            x = loaded
+        with open(path, "rb") as handle:  # closed here even when numpy gives up on a damaged archive
+            loaded = np.load(handle, allow_pickle=False)
+            if isinstance(loaded, np.lib.npyio.NpzFile):
+                with loaded:
+                    check_npz(path, loaded)
+                    x, y = _npz_arrays(loaded, path)
+            else:
+                x = loaded
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         if isinstance(error, DataError):
             raise

@@ -54,7 +54,8 @@ def _measure(path: str, model: str | None) -> dict[str, float]:
     from aekit.io import load_model
 
     codec = load_default_codec() if model is None else load_model(model)
-    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        data = handle.read()
     before = _rss_now()
     started = time.perf_counter()
     image = decompress_image(codec, data, max_pixels=1 << 28)

@@ -55,7 +55,8 @@ def test_clear_errors(valid_file: bytes, tiny_codec: Codec, tiny_config) -> None
     with pytest.raises(CodecFileError, match="not an aekit compressed file"):
         decompress_image(tiny_codec, b"\x89PNG\r\n\x1a\n" + valid_file)
     newer = valid_file[:4] + bytes([FORMAT_VERSION + 1]) + valid_file[5:]
-    with pytest.raises(CodecFileError, match=f"format version {FORMAT_VERSION + 1}, newer than this aekit supports"):
+    newer_message = f"format version {FORMAT_VERSION + 1}, newer than this aekit supports"
+    with pytest.raises(CodecFileError, match=newer_message):
         decompress_image(tiny_codec, newer)
     with pytest.raises(CodecFileError, match="truncated"):
         decompress_image(tiny_codec, valid_file[:-7])

@@ -52,7 +52,7 @@ class ConfigBase:
     def _check_types(self) -> None:
         """Check every field against its annotation (see :func:`_checked`), turning integral floats
         into ints; raises :class:`ConfigError` naming the field, the value and what was expected."""
-        hints = _type_hints(type(self))
+        hints = _type_hints(type(self))  # type: ignore[arg-type]  # classes hash by identity
         for field in dataclasses.fields(self):
             if field.name in hints:
                 value = _checked(
@@ -175,7 +175,7 @@ def _checked(name: str, value: Any, annotation: Any) -> Any:
             and math.isfinite(value)
             and float(value).is_integer()
         ):
-            value = int(value)
+            value = int(float(value))
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{name} must be an integer; got {value!r}")
         if not -_INT_LIMIT <= value < _INT_LIMIT:

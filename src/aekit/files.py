@@ -131,7 +131,7 @@ def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
     Returns:
         The files removed.
     """
-    removed = []
+    removed: list[Path] = []
     root = Path(folder)
     if not root.is_dir():
         return removed

@@ -4,7 +4,7 @@ flag the anomalous rows of new tables batch by batch."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -185,7 +185,7 @@ def fit_detector(
     )
 
 
-def _parse_contamination(text: str) -> float | str:
+def _parse_contamination(text: str) -> float | Literal["auto"]:
     from aekit.errors import ConfigError
 
     if text == "auto":

@@ -75,7 +75,7 @@ class AbstractAutoencoderEstimator(BaseEstimator):
     hidden_dims: tuple[int, ...] | None
     input_shape: tuple[int, ...] | None
     scaling: Scaling
-    epochs: int
+    epochs: int | None
     batch_size: int
     learning_rate: float
     model_options: dict[str, Any] | None
@@ -209,7 +209,7 @@ class AbstractAutoencoderEstimator(BaseEstimator):
 
     def _training_plan(self, n_rows: int, random: np.random.RandomState) -> tuple[np.ndarray | None, int]:
         """Which rows to train on (None: all) and for how many epochs; ``epochs`` over all by default."""
-        return None, int(self.epochs)
+        return None, int(self.epochs)  # type: ignore[arg-type]  # None only where a subclass plans steps
 
     def _build_model(self, values: dict[str, Any], seed: int) -> AbstractAutoencoder:
         cls = registry.get(self.model)

@@ -349,8 +349,8 @@ def anomaly_scores(
                 errors, codes = _errors_and_codes(net, batch)
                 value = torch.from_numpy(code_distance.score(errors, codes))
             else:
-                errors = _elementwise(net.reconstruct(batch), batch, kind)
-                value = _pool(errors, pooling, top_fraction, smoothing)
+                element_errors = _elementwise(net.reconstruct(batch), batch, kind)
+                value = _pool(element_errors, pooling, top_fraction, smoothing)
             scores.append(value.reshape(-1).cpu())
     net.train(was_training)
     return torch.cat(scores).numpy()

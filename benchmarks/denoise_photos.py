@@ -4,8 +4,9 @@ Test sets (never used to choose settings): BSD68 and Set12 (grey) at σ = 15, 25
 σ = 25; the MRI brain slices bundled with scikit-image (grey) at σ = 15 and 25. Noise: additive white
 Gaussian, ``noisy = clean + σ/255 · N(0, 1)``, not clipped, drawn from a seed per (set, σ, image). Every
 output is clipped to [0, 1]; PSNR (peak 1) and SSIM (Gaussian window 1.5, as in Wang et al. 2004;
-scikit-image's ``structural_similarity``) against the clean image, averaged over images; seconds per image
-on one thread.
+scikit-image's ``structural_similarity``) against the clean image, averaged over images; wall-clock
+seconds per image on one thread (each row also records its CPU seconds, which a loaded machine does not
+inflate).
 
 Methods:
     noisy      the noisy input
@@ -207,6 +208,11 @@ def read_results(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in file if line.strip()]
 
 
+def _cpu(rows: list[dict[str, object]]) -> str:
+    values = [r["cpu_seconds"] for r in rows if "cpu_seconds" in r]
+    return f"{np.mean(values):.2f}" if len(values) == len(rows) else "–"
+
+
 def summary(rows: list[dict[str, object]], sets: list[str]) -> str:
     """Markdown tables: mean PSNR, SSIM and seconds per image for each (set, σ, method)."""
     lines = []
@@ -219,8 +225,8 @@ def summary(rows: list[dict[str, object]], sets: list[str]) -> str:
             lines.append(
                 f"\n{set_name}, σ = {sigma} ({len(common)} images in common to every method shown)\n"
             )
-            lines.append("| method | settings | PSNR (dB) | SSIM | s / image |")
-            lines.append("| --- | --- | --- | --- | --- |")
+            lines.append("| method | settings | PSNR (dB) | SSIM | s / image | CPU s / image |")
+            lines.append("| --- | --- | --- | --- | --- | --- |")
             for method in METHODS:
                 chosen = [r for r in picked if r["method"] == method and r["image"] in common]
                 if not chosen:
@@ -228,7 +234,7 @@ def summary(rows: list[dict[str, object]], sets: list[str]) -> str:
                 lines.append(
                     f"| {method} | {chosen[0]['settings']} | {np.mean([r['psnr'] for r in chosen]):.2f} | "
                     f"{np.mean([r['ssim'] for r in chosen]):.4f} | "
-                    f"{np.mean([r['seconds'] for r in chosen]):.2f} |"
+                    f"{np.mean([r['seconds'] for r in chosen]):.2f} | {_cpu(chosen)} |"
                 )
             published = {"bsd68": PUBLISHED_BSD68, "set12": PUBLISHED_SET12}.get(set_name, {}).get(sigma)
             if published:
@@ -279,9 +285,10 @@ def main() -> None:
                 function, settings = method_function(method, sigma, colour, cache)
                 for image_name, clean in todo:
                     noisy = add_noise(clean, sigma, f"{set_name}/{sigma}/{image_name}")
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), time.process_time()
                     restored = np.clip(function(noisy), 0.0, 1.0)
                     seconds = time.perf_counter() - started
+                    cpu_seconds = time.process_time() - cpu_started
                     row = {
                         "set": set_name,
                         "sigma": sigma,
@@ -291,6 +298,7 @@ def main() -> None:
                         "psnr": psnr(restored, clean),
                         "ssim": ssim(restored, clean),
                         "seconds": seconds,
+                        "cpu_seconds": cpu_seconds,
                     }
                     with args.results.open("a") as file:
                         file.write(json.dumps(row) + "\n")

@@ -80,7 +80,7 @@ def autoencoder(name: str, x: np.ndarray, shape: tuple[int, ...], k: int, args: 
         bundle = load(folder)
         return bundle, float(bundle.metadata.get("train_seconds", float("nan")))
     epochs = args.epochs if name.startswith("mnist") else {"digits": 100, "wine": 300}[name]
-    batch = 256 if name.startswith("mnist") else 32  # small sets: enough updates (digits: 5 600)
+    batch = 256 if name.startswith("mnist") else 32  # small sets: enough updates (digits: ≈ 5 700)
     model = create("n2d", input_shape=shape, latent_dim=k, seed=0)
     # MNIST's autoencoder trains on all 70 000 images whichever MNIST set is clustered
     train_x = load_data("mnist-all", args.data_dir)[0] if name.startswith("mnist") else x

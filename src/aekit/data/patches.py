@@ -83,7 +83,8 @@ class RandomPatches:
         for start in range(0, stop, batch_size):
             crops = [self._crop(draw) for draw in draws[start : start + batch_size]]
             x = torch.stack([crop[0] for crop in crops])
-            y = torch.stack([crop[1] for crop in crops]) if self.targets is not None else None
+            targets = [crop[1] for crop in crops if crop[1] is not None]
+            y = torch.stack(targets) if self.targets is not None else None
             yield x, y
 
     def _crop(self, draw: Tensor) -> tuple[Tensor, Tensor | None]:

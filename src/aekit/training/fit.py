@@ -68,7 +68,7 @@ def fit(
             loss, time) on stderr; ``auto`` (default) a bar in a terminal, lines otherwise.
         **train_options: Any other :class:`TrainConfig` field (``learning_rate``, ``seed``, ...).
     """
-    if y is not None and tuple(np.shape(y)) == tuple(np.shape(x)) and not model.paired_targets:
+    if y is not None and tuple(np.shape(y)) == tuple(np.shape(x)) and not model.paired_targets:  # type: ignore[arg-type]
         raise ConfigError(
             "y has the shape of x, like clean targets of noisy inputs, but "
             f"{model.registry_name or 'this model'} does not train on (noisy, clean) pairs; use "

@@ -47,6 +47,7 @@ from aekit.report.plots import (
     latent_map_figure,
     loss_curve_figure,
     reconstruction_grid_figure,
+    restoration_figure,
     save_figure,
 )
 from aekit.training.config import TrainConfig
@@ -378,9 +379,15 @@ def _run_training(spec: RunSpec) -> RunResult:
     if history.pretraining:  # layer-wise families: the greedy pretraining of each layer
         History(history.pretraining_rows()).to_csv(run_dir / "pretraining.csv")
     metrics = {f"test_{k}": v for k, v in evaluation_metrics(model, test).items()}
+    restoration = restoration_examples(model, test)
+    if restoration is not None:
+        metrics.update({f"test_{k}": v for k, v in restoration_metrics(*restoration).items()})
     metrics["train_seconds"] = time.perf_counter() - started
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     files = _pictures(model, test, history, run_dir)
+    if restoration is not None:
+        files["restoration"] = run_dir / "restoration.png"
+        save_figure(restoration_figure(*(t.numpy() for t in restoration)), files["restoration"])
     files.update({"model": model_dir, "losses": run_dir / "losses.csv", "metrics": run_dir / "metrics.json"})
     return RunResult(run_dir, model_dir, metrics, history, files)
 
@@ -502,6 +509,34 @@ def evaluation_metrics(model: AbstractAutoencoder, data: TensorData) -> dict[str
     metrics["n_samples"] = float(len(data))
     metrics["parameters"] = float(sum(p.numel() for p in model.parameters()))
     return {k: (v if math.isfinite(v) else float("nan")) for k, v in metrics.items()}
+
+
+def restoration_examples(
+    model: AbstractAutoencoder, data: TensorData, limit: int = 2000
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """``(corrupted, restored, clean)`` images for the first ``limit`` samples of ``data`` when the model
+    restores: its training step (``prepare_batch``, seeded here) feeds it inputs other than its target
+    (denoising and inpainting corruptions, noisy/clean pairs). None for every other model."""
+    if not model.reconstructs or data.x.dim() != 4:
+        return None
+    part = data.subset(torch.arange(min(len(data), limit)))
+    corrupted, clean, condition = model.prepare_batch((part.x, part.y), torch.Generator().manual_seed(0))
+    if corrupted.shape != clean.shape or torch.equal(corrupted, clean):
+        return None
+    restored = reconstruct_data(model, corrupted, condition=condition)
+    return corrupted.cpu(), restored.cpu(), clean.cpu()
+
+
+def restoration_metrics(
+    corrupted: torch.Tensor, restored: torch.Tensor, clean: torch.Tensor
+) -> dict[str, float]:
+    """Per-pixel MSE and PSNR (dB, [0, 1] scale, capped at 100) of the corrupted inputs and of the
+    restorations, both against the clean images: the input's own score beside the model's."""
+    metrics = {}
+    for name, images in (("corrupted", corrupted), ("restored", restored)):
+        metrics[f"{name}_mse_per_pixel"] = float(mse_per_sample(images, clean).mean())
+        metrics[f"{name}_psnr_db"] = float(psnr(images.clamp(0, 1), clean).clamp(max=100).mean())
+    return metrics
 
 
 def _pictures(

@@ -229,3 +229,20 @@ def test_conditional_and_multi_decoder_models_evaluate_on_mnist(mnist_dir: Path,
         )  # fmt: skip
         assert evaluated.exit_code == 0, evaluated.output  # type: ignore[attr-defined]
         assert json.loads(evaluated.output)["n_samples"] == 10000  # type: ignore[attr-defined]
+
+
+def test_restoration_runs_show_corrupted_restored_and_clean(tmp_path: Path) -> None:
+    """A denoising run reports the corrupted input's own score beside the restoration's, and draws
+    corrupted → restored → clean; a plain autoencoder, whose inputs are its targets, does neither."""
+    denoising, plain = tmp_path / "denoising", tmp_path / "plain"
+    for model, run in (("denoising", denoising), ("mlp", plain)):
+        result = _invoke("train", "--model", model, *SMALL, "-o", str(run))
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    metrics = json.loads((denoising / "metrics.json").read_text())
+    assert (denoising / "restoration.png").is_file()
+    assert metrics["test_corrupted_mse_per_pixel"] > 0
+    for name in ("mse_per_pixel", "psnr_db"):
+        assert metrics[f"test_restored_{name}"] != metrics[f"test_corrupted_{name}"]
+    plain_metrics = json.loads((plain / "metrics.json").read_text())
+    assert not (plain / "restoration.png").exists()
+    assert not any(key.startswith(("test_corrupted", "test_restored")) for key in plain_metrics)

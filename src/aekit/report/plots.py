@@ -53,6 +53,20 @@ def reconstruction_grid_figure(inputs: np.ndarray, reconstructions: np.ndarray, 
     )
 
 
+def restoration_figure(corrupted: np.ndarray, restored: np.ndarray, clean: np.ndarray, n_columns: int = 10):  # type: ignore[no-untyped-def]
+    """Three rows: corrupted inputs, the model's restorations, the clean originals (values in [0, 1])."""
+    from aekit.report.latent_plots import mosaic_figure
+
+    count = min(n_columns, len(clean))
+    rows = [np.asarray(source[:count], dtype=np.float32) for source in (corrupted, restored, clean)]
+    return mosaic_figure(
+        np.stack(rows),
+        row_labels=["corrupted", "restored", "clean"],
+        value_range=(0.0, 1.0),
+        tile_inches=0.9,
+    )
+
+
 def loss_curve_figure(rows: Sequence[dict[str, float]]):  # type: ignore[no-untyped-def]
     """One line per ``train_*``/``val_*`` loss term against epoch (log scale when positive)."""
     plt = _pyplot()

@@ -387,7 +387,8 @@ def _run_training(spec: RunSpec) -> RunResult:
     files = _pictures(model, test, history, run_dir)
     if restoration is not None:
         files["restoration"] = run_dir / "restoration.png"
-        save_figure(restoration_figure(*(t.numpy() for t in restoration)), files["restoration"])
+        corrupted, restored, clean = (images.numpy() for images in restoration)
+        save_figure(restoration_figure(corrupted, restored, clean), files["restoration"])
     files.update({"model": model_dir, "losses": run_dir / "losses.csv", "metrics": run_dir / "metrics.json"})
     return RunResult(run_dir, model_dir, metrics, history, files)
 

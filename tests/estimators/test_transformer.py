@@ -149,3 +149,16 @@ def test_clear_errors(normal_rows: np.ndarray, fast_options: dict[str, Any]) -> 
         fitted.inverse_transform(np.zeros((3, 5)))
     with pytest.raises(ValueError, match="X has 5 features, but AutoencoderTransformer is expecting 6"):
         fitted.transform(normal_rows[:, :5])
+
+
+def test_image_shaped_arrays_take_their_sample_shape(fast_options: dict[str, Any]) -> None:
+    """``(N, C, H, W)`` arrays fit a conv model without ``input_shape``; flat rows then transform the same."""
+    images = np.random.default_rng(0).random((40, 1, 8, 8))
+    options = {**fast_options, "hidden_dims": None}
+    transformer = AutoencoderTransformer(model="conv", **options).fit(images)
+    assert transformer.input_shape_ == (1, 8, 8) and transformer.n_features_in_ == 64
+    codes = transformer.transform(images)
+    np.testing.assert_allclose(transformer.transform(images.reshape(40, -1)), codes)
+    assert codes.shape == (40, 2) and transformer.inverse_transform(codes).shape == (40, 64)
+    with pytest.raises(DataError, match="holds 49 values but X has 64 features"):
+        AutoencoderTransformer(input_shape=(1, 7, 7), **options).fit(images)

@@ -85,7 +85,11 @@ class AbstractAutoencoderEstimator(BaseEstimator):
 
     # -- input ------------------------------------------------------------------------------------
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
-        """``X`` as a finite float64 array ``(N, n_features)``; ``reset`` records feature count and names."""
+        """``X`` as a finite float64 array ``(N, n_features)``; ``reset`` records feature count and names.
+
+        Arrays of images ``(N, C, H, W)`` (any ``(N, d1, d2, ...)``) are flattened to rows."""
+        if sample_shape_of(X) is not None:
+            X = np.asarray(X).reshape(len(X), -1)
         check_numeric_columns(X)
         array = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
         if not array.flags.writeable:  # read-only memmaps: torch needs memory it may write
@@ -132,9 +136,10 @@ class AbstractAutoencoderEstimator(BaseEstimator):
         if reserved:
             raise ConfigError(f"train_options must not set {sorted(reserved)}; use the estimator parameters")
 
-    def _sample_shape(self, n_features: int) -> tuple[int, ...]:
+    def _sample_shape(self, n_features: int, given: tuple[int, ...] | None = None) -> tuple[int, ...]:
+        """``input_shape`` when set, else the shape of the samples ``X`` was given in (images), else rows."""
         if self.input_shape is None:
-            return (n_features,)
+            return given or (n_features,)
         shape = tuple(int(s) for s in self.input_shape)
         if math.prod(shape) != n_features:
             raise DataError(
@@ -172,7 +177,7 @@ class AbstractAutoencoderEstimator(BaseEstimator):
         self._check_params()
         array = self._validate(X, reset=True)
         n_features = array.shape[1]
-        shape = self._sample_shape(n_features)
+        shape = self._sample_shape(n_features, sample_shape_of(X))
         random = check_random_state(self.random_state)
         seed = int(random.randint(_SEED_BOUND))
         kind = "identity" if self.scaling == "none" else self.scaling
@@ -289,6 +294,12 @@ class AbstractAutoencoderEstimator(BaseEstimator):
         names = bundle.metadata.get("feature_names")
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
+
+
+def sample_shape_of(X: Any) -> tuple[int, ...] | None:
+    """The per-sample shape of an array with more than two axes (images ``(N, C, H, W)``), else None."""
+    shape = getattr(X, "shape", None)
+    return tuple(int(s) for s in shape[1:]) if shape is not None and len(shape) > 2 else None
 
 
 def _is_positive_int(value: Any) -> bool:

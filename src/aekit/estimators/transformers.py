@@ -27,14 +27,17 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     >>> pipe = make_pipeline(AutoencoderTransformer(latent_dim=8, epochs=30), LogisticRegression())
 
     Args:
-        model: Registered aekit model name: ``mlp`` (default), ``conv`` (needs ``input_shape``), ``pca``,
+        model: Registered aekit model name: ``mlp`` (default), ``conv`` (needs image-shaped ``X`` or
+            ``input_shape``), ``pca``,
             or any other family in :func:`aekit.models.names`.
         latent_dim: Size of the code (the number of output features); None picks
             ``min(8, ceil(n_features / 2))``.
         hidden_dims: Hidden layer widths of the encoder (the decoder mirrors them); None keeps the
             model's default. Only for models with that setting.
         input_shape: Shape each row is reshaped to before the model, e.g. ``(1, 28, 28)`` for flattened
-            images and a ``conv`` model; None keeps rows flat.
+            images and a ``conv`` model; None takes the shape of the samples when ``X`` is an array of
+            images ``(N, C, H, W)`` (flattened to rows like any table; ``inverse_transform`` returns rows)
+            and keeps rows flat otherwise.
         scaling: ``standardize`` (per-feature mean 0, std 1), ``minmax`` (per-feature range to [0, 1],
             for ``bce`` models) or ``none``; learned at fit and stored.
         epochs: Passes over the training data.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,20 @@ DEFAULT_MAX_PIXELS = 1 << 27
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
+
+# What numpy's .npy header parser raises on a damaged header (it evaluates the header text as a literal:
+# a broken one fails in the tokenizer or the parser, a deeply nested one in recursion).
+_HEADER_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    SyntaxError,
+    TypeError,
+    UnicodeDecodeError,
+    tokenize.TokenError,
+    RecursionError,
+    MemoryError,
+)
 
 def all_finite(tensor: Tensor) -> bool:
     """Whether every element of ``tensor`` is finite (no NaN, no ±inf).
@@ -164,7 +179,7 @@ def read_npy_header(path: str | os.PathLike[str], *, check_memory: bool = True) 
             else:
                 raise ValueError(f"unknown .npy format version {version}")
             offset = handle.tell()
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError, UnicodeDecodeError) as error:
+    except _HEADER_ERRORS as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"{file} is not a readable .npy file: {first}") from None
     if dtype.hasobject:
@@ -219,7 +234,7 @@ def check_npz(path: str | os.PathLike[str], archive: Any) -> None:
                     else np.lib.format.read_array_header_2_0
                 )
                 shape, _fortran, dtype = reader(member)
-        except (ValueError, OSError, EOFError, SyntaxError, zipfile.BadZipFile) as error:
+        except (*_HEADER_ERRORS, zipfile.BadZipFile) as error:
             raise DataError(f"{file}: member {info.filename!r} is not a readable array: {error}") from None
         if dtype.hasobject:
             raise DataError(f"{file}: member {info.filename!r} holds Python objects; aekit never unpickles")

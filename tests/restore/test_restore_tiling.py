@@ -102,3 +102,27 @@ def test_random_patches_are_crops_of_the_images() -> None:
         assert torch.equal(patch, images[image, :, top : top + 4, left : left + 5])
     with pytest.raises(ShapeError, match="do not fit images of 10x12"):
         random_patches(images, 11, 1, torch.Generator())
+
+
+def test_random_patches_take_images_of_different_sizes() -> None:
+    """Photographs come in many sizes: every patch is a crop of one of them, and every image is drawn."""
+    sizes = [(10, 12), (16, 9), (7, 7)]
+    images, start = [], 0
+    for height, width in sizes:
+        count = 2 * height * width
+        images.append(torch.arange(start, start + count, dtype=torch.float32).reshape(2, height, width))
+        start += count
+    patches = random_patches(images, (4, 5), 60, torch.Generator().manual_seed(0))
+    assert patches.shape == (60, 2, 4, 5)
+    drawn = set()
+    for patch in patches:
+        value = int(patch[0, 0, 0])
+        index = max(i for i in range(len(images)) if images[i].flatten()[0] <= value)
+        drawn.add(index)
+        top, left = divmod(value - int(images[index].flatten()[0]), sizes[index][1])
+        assert torch.equal(patch, images[index][:, top : top + 4, left : left + 5])
+    assert drawn == {0, 1, 2}
+    with pytest.raises(ShapeError, match="do not fit image 2 of 7x7"):
+        random_patches(images, 8, 1, torch.Generator())
+    with pytest.raises(ShapeError, match="must all have 2 channels"):
+        random_patches([images[0], torch.zeros(3, 9, 9)], 4, 1, torch.Generator())

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import torch
@@ -197,13 +197,17 @@ def tile_apply(
 
 
 def random_patches(
-    images: Tensor, patch_size: int | tuple[int, int], n_patches: int, generator: torch.Generator
+    images: Tensor | Sequence[Tensor],
+    patch_size: int | tuple[int, int],
+    n_patches: int,
+    generator: torch.Generator,
 ) -> Tensor:
     """Crop ``n_patches`` patches at uniform random images and positions: training data for a model that
     will be tiled over large images (a model trained on centred objects sees them off-centre in tiles).
 
     Args:
-        images: ``(N, C, H, W)``, every image at least the patch size.
+        images: ``(N, C, H, W)``, or a sequence of ``(C, H, W)`` images of different sizes (photographs),
+            every image at least the patch size.
         patch_size: ``h`` or ``(h, w)``.
         n_patches: How many patches.
         generator: Source of the images and positions.
@@ -212,9 +216,12 @@ def random_patches(
         ``(n_patches, C, h, w)``.
 
     Raises:
-        ShapeError: ``images`` is not ``(N, C, H, W)`` or smaller than a patch.
+        ShapeError: ``images`` is not ``(N, C, H, W)`` (or ``(C, H, W)`` images with one channel count)
+            or smaller than a patch.
         ConfigError: A bad patch size or count.
     """
+    if isinstance(images, list | tuple):
+        return _patches_of_images_of_any_size(list(images), patch_size, n_patches, generator)
     if not isinstance(images, Tensor) or images.dim() != 4 or len(images) == 0:
         described = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
         raise ShapeError(f"images must have shape (N, C, H, W) with N ≥ 1; got {described}")
@@ -235,3 +242,35 @@ def random_patches(
     picked = picked.gather(2, index_rows)
     index_cols = cols.to(images.device)[:, None, None, :].expand(-1, images.shape[1], patch_h, -1)
     return picked.gather(3, index_cols)
+
+
+def _patches_of_images_of_any_size(
+    images: list[Tensor], patch_size: int | tuple[int, int], n_patches: int, generator: torch.Generator
+) -> Tensor:
+    """:func:`random_patches` for ``(C, H, W)`` images of different sizes: a uniform image, then a uniform
+    position inside it."""
+    if not images or any(not isinstance(image, Tensor) or image.dim() != 3 for image in images):
+        raise ShapeError("images must be a non-empty sequence of (C, H, W) tensors")
+    channels = images[0].shape[0]
+    if any(image.shape[0] != channels for image in images):
+        raise ShapeError(
+            f"images must all have {channels} channels; got {sorted({i.shape[0] for i in images})}"
+        )
+    patch_h, patch_w = _pair(patch_size, "patch_size")
+    for index, image in enumerate(images):
+        if not (1 <= patch_h <= image.shape[1] and 1 <= patch_w <= image.shape[2]):
+            raise ShapeError(
+                f"patches of {patch_h}x{patch_w} do not fit image {index} of "
+                f"{image.shape[1]}x{image.shape[2]}"
+            )
+    if isinstance(n_patches, bool) or not isinstance(n_patches, int) or n_patches < 1:
+        raise ConfigError(f"n_patches must be a positive int; got {n_patches!r}")
+    which = torch.randint(len(images), (n_patches,), generator=generator, device=generator.device).cpu()
+    draws = torch.rand((n_patches, 2), generator=generator, device=generator.device).cpu()
+    patches = []
+    for index, (top_draw, left_draw) in zip(which.tolist(), draws.tolist(), strict=True):
+        image = images[index]
+        top = min(int(top_draw * (image.shape[1] - patch_h + 1)), image.shape[1] - patch_h)
+        left = min(int(left_draw * (image.shape[2] - patch_w + 1)), image.shape[2] - patch_w)
+        patches.append(image[:, top : top + patch_h, left : left + patch_w])
+    return torch.stack(patches)

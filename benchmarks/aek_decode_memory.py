@@ -18,31 +18,6 @@ import subprocess
 import sys
 
 
-def crafted_file(codec, height: int, width: int) -> bytes:  # type: ignore[no-untyped-def]
-    """A valid format-2 ``.aek`` file of an ``height × width`` RGB image whose latent is all zeros."""
-    import struct
-
-    import numpy as np
-
-    from aekit.apps.compression import model_fingerprint
-    from aekit.apps.compression.bitstream import TILE, CodecHeader, pack
-    from aekit.apps.compression.coder import encode_symbols, tables_for_level
-
-    factor = codec.config.downsampling
-    latent_h, latent_w = -(-height // factor), -(-width // factor)
-    tables = tables_for_level(codec, 0)
-    streams = []
-    for row in range(0, latent_h, TILE):
-        for col in range(0, latent_w, TILE):
-            n = min(TILE, latent_h - row) * min(TILE, latent_w - col)
-            stream = encode_symbols(np.zeros((codec.latent_channels, n), np.int64), tables)
-            streams.append(struct.pack("<I", len(stream)) + stream)
-    version = 1 if len(streams) == 1 else 2
-    payload = b"".join(streams) if version == 2 else streams[0][4:]
-    header = CodecHeader(height, width, 3, 0, codec.registry_name, model_fingerprint(codec), version)
-    return pack(header, payload)
-
-
 def _measure(path: str, model: str | None) -> dict[str, float]:
     import resource
     import time
@@ -74,12 +49,13 @@ def measure(side: int, model: str | None = None) -> dict[str, float]:
     import tempfile
 
     from aekit.apps.compression import load_default_codec
+    from aekit.apps.compression.codec import flat_image_file
     from aekit.io import load_model
 
     codec = load_default_codec() if model is None else load_model(model)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "big.aek")
-        data = crafted_file(codec, side, side)
+        data = flat_image_file(codec, side, side)
         with open(path, "wb") as handle:
             handle.write(data)
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

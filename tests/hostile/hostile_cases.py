@@ -161,26 +161,10 @@ def aek_bytes(
 
 
 def crafted_aek(codec, height: int, width: int) -> bytes:  # type: ignore[no-untyped-def]
-    """A valid ``.aek`` file of an ``height × width`` RGB image whose latent is all zeros (one entropy-coded
-    stream per tile, format 2, or one stream when a single tile holds it): large images, no encoding."""
-    from aekit.apps.compression import model_fingerprint
-    from aekit.apps.compression.bitstream import TILE, CodecHeader, pack
-    from aekit.apps.compression.coder import encode_symbols, tables_for_level
+    """A valid ``.aek`` of a large flat image, made without encoding (see ``flat_image_file``)."""
+    from aekit.apps.compression.codec import flat_image_file
 
-    factor = codec.config.downsampling
-    latent_h, latent_w = -(-height // factor), -(-width // factor)
-    tables = tables_for_level(codec, 0)
-    streams = []
-    for row in range(0, latent_h, TILE):
-        for col in range(0, latent_w, TILE):
-            n = min(TILE, latent_h - row) * min(TILE, latent_w - col)
-            streams.append(encode_symbols(np.zeros((codec.latent_channels, n), np.int64), tables))
-    if len(streams) == 1:
-        payload, version = streams[0], 1
-    else:
-        payload, version = b"".join(struct.pack("<I", len(s)) + s for s in streams), 2
-    header = CodecHeader(height, width, 3, 0, codec.registry_name, model_fingerprint(codec), version)
-    return pack(header, payload)
+    return flat_image_file(codec, height, width)
 
 
 def _aek(name: str, *args: object, **kwargs: object) -> Setup:

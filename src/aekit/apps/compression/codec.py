@@ -57,6 +57,7 @@ __all__ = [
     "compress_image",
     "decompress_file",
     "decompress_image",
+    "flat_image_file",
     "load_default_codec",
     "model_fingerprint",
     "read_header",
@@ -636,3 +637,23 @@ def decompress_file(
         n_bytes=len(data),
         bpp=8 * len(data) / (header.height * header.width),
     )
+
+
+def flat_image_file(codec: Codec, height: int, width: int) -> bytes:
+    """A valid ``.aek`` file of a ``height × width`` RGB image whose latent is all zeros, written without
+    running the analysis transform: large files in an instant, to measure decoding (one entropy-coded
+    stream per tile, format 2, or one stream when a single tile holds the latent, format 1)."""
+    factor = codec.config.downsampling
+    latent_h, latent_w = -(-height // factor), -(-width // factor)
+    tables = tables_for_level(codec, 0)
+    streams = []
+    for row in range(0, latent_h, TILE):
+        for col in range(0, latent_w, TILE):
+            count = min(TILE, latent_h - row) * min(TILE, latent_w - col)
+            streams.append(encode_symbols(np.zeros((codec.latent_channels, count), np.int64), tables))
+    if len(streams) == 1:
+        payload, version = streams[0], 1
+    else:
+        payload, version = b"".join(struct.pack("<I", len(s)) + s for s in streams), 2
+    header = CodecHeader(height, width, 3, 0, codec.registry_name, model_fingerprint(codec), version)
+    return pack(header, payload)

@@ -101,10 +101,10 @@ def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title
     if points.shape[1] > 2:
         centred = points - points.mean(0)
         _, _, vh = np.linalg.svd(centred, full_matrices=False)
-        points = centred @ vh[:2].T
+        points = centred @ vh[:2].T  # fewer than 2 columns when there are fewer than 2 codes
         axis_names = ("PC 1 of codes", "PC 2 of codes")
-    elif points.shape[1] == 1:
-        points = np.column_stack([points[:, 0], np.zeros(len(points))])
+    if points.shape[1] < 2:
+        points = np.column_stack([points, np.zeros((len(points), 2 - points.shape[1]))])
     figure, axis = plt.subplots(figsize=(5.5, 5))
     scatter = axis.scatter(
         points[:, 0],

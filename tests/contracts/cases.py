@@ -93,6 +93,7 @@ CASES: dict[str, ModelCase] = {
     "mlp_ensemble": ModelCase(config={"member_latent_dim": 3, "n_members": 2}, latent_dim=None),
     "multi_decoder": ModelCase(config={"n_domains": 2}, labels=class_labels(2)),
     "photo_denoiser": ModelCase(config={"channels": (4, 8)}, latent_dim=None),
+    "photo_inpainter": ModelCase(config={"channels": (4, 8)}, latent_dim=None),
     "segmentation": ModelCase(
         config={"n_classes": 3}, labels=segmentation_masks(3), output_shape=lambda shape: (3, *shape[1:])
     ),

@@ -13,6 +13,7 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     multi_decoder,
     pca,
     photo_denoiser,
+    photo_inpainter,
     presets,
     segmentation,
     stacked,
@@ -37,6 +38,7 @@ from aekit.models.base import (
 from aekit.models.multi_decoder import MultiDecoderAutoencoder, MultiDecoderConfig
 from aekit.models.pca import PCAAutoencoder, PCAConfig
 from aekit.models.photo_denoiser import PhotoDenoiser, PhotoDenoiserConfig
+from aekit.models.photo_inpainter import PhotoInpainter, PhotoInpainterConfig
 from aekit.models.registry import create, from_config, get, names, register_model, register_preset
 from aekit.models.segmentation import SegmentationAutoencoder, SegmentationConfig
 from aekit.models.stacked import StackedAutoencoder, StackedAutoencoderConfig
@@ -68,6 +70,8 @@ __all__ = [
     "Phase",
     "PhotoDenoiser",
     "PhotoDenoiserConfig",
+    "PhotoInpainter",
+    "PhotoInpainterConfig",
     "SegmentationAutoencoder",
     "SegmentationConfig",
     "StackedAutoencoder",

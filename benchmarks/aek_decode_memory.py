@@ -26,7 +26,7 @@ def _measure(path: str, model: str | None) -> dict[str, float]:
 
     torch.set_num_threads(1)
     from aekit.apps.compression import decompress_image, load_default_codec
-    from aekit.io import load_model
+    from aekit.models.files import load_model
 
     codec = load_default_codec() if model is None else load_model(model)
     with open(path, "rb") as handle:
@@ -50,7 +50,7 @@ def measure(side: int, model: str | None = None) -> dict[str, float]:
 
     from aekit.apps.compression import load_default_codec
     from aekit.apps.compression.codec import flat_image_file
-    from aekit.io import load_model
+    from aekit.models.files import load_model
 
     codec = load_default_codec() if model is None else load_model(model)
     with tempfile.TemporaryDirectory() as folder:

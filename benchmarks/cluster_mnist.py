@@ -39,8 +39,8 @@ from _common import add_common_arguments, apply_settings, mnist, table
 from aekit.apps.clustering import cluster_codes
 from aekit.apps.inference import encode_dataset
 from aekit.data import Normalizer
-from aekit.io import load, save_model
 from aekit.models import create
+from aekit.models.files import load, save_model
 from aekit.training.fit import fit
 
 DATA_SETS = ("digits", "wine", "mnist-all", "mnist-test")

@@ -56,7 +56,7 @@ def train(args: argparse.Namespace) -> None:
     """Train a codec with :class:`aekit.training.Trainer`, build its tables and save it."""
     from aekit.data.augment import Augmentation
     from aekit.data.tensors import TensorData
-    from aekit.io import save_model
+    from aekit.models.files import save_model
     from aekit.models.registry import create
     from aekit.training import TrainConfig, Trainer
 
@@ -113,7 +113,7 @@ def train(args: argparse.Namespace) -> None:
 
 
 def _initial_codec(folder: str) -> Codec:
-    from aekit.io import load_model
+    from aekit.models.files import load_model
 
     model = load_model(folder)
     if not isinstance(model, Codec):
@@ -273,7 +273,7 @@ def evaluate(args: argparse.Namespace) -> None:
 
 
 def _load(path: str) -> Codec:
-    from aekit.io import load_model
+    from aekit.models.files import load_model
 
     model = load_model(path)
     if not isinstance(model, Codec):

@@ -29,9 +29,9 @@ from skimage.restoration import denoise_nl_means
 
 from aekit.data.corruptions import gaussian_noise, occlusion_bars, salt_and_pepper
 from aekit.data.normalization import Normalizer
-from aekit.io import save_model
 from aekit.metrics import psnr, ssim
 from aekit.models import create
+from aekit.models.files import save_model
 from aekit.training.fit import fit
 
 CORRUPTIONS: dict[str, tuple[str, float]] = {

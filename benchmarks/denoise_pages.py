@@ -23,9 +23,9 @@ from aekit.apps.denoise import denoise
 from aekit.apps.tiling import random_patches
 from aekit.data.corruptions import gaussian_noise
 from aekit.data.normalization import Normalizer
-from aekit.io import ModelBundle, load
 from aekit.metrics import psnr, ssim
 from aekit.models import create
+from aekit.models.files import ModelBundle, load
 from aekit.training.fit import fit
 
 ROWS, COLUMNS, TILE = 4, 5, 28

@@ -47,8 +47,8 @@ from aekit.apps.fewlabel import (
 )
 from aekit.data.augment import Augmentation
 from aekit.data.normalization import Normalizer
-from aekit.io import load, save_model
 from aekit.models import create
+from aekit.models.files import load, save_model
 from aekit.training.config import TrainConfig
 from aekit.training.fit import fit
 

@@ -31,9 +31,9 @@ from skimage.restoration import inpaint_biharmonic
 
 from aekit.apps.inpaint import inpaint
 from aekit.data.normalization import Normalizer
-from aekit.io import ModelBundle, save_model
 from aekit.metrics import ssim
 from aekit.models import create
+from aekit.models.files import ModelBundle, save_model
 from aekit.models.inpainting import hole_masks
 from aekit.training.fit import fit
 

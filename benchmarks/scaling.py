@@ -22,8 +22,8 @@ import torch
 from _common import add_common_arguments, apply_settings, mnist, table
 
 from aekit.apps.inference import encode_dataset
-from aekit.io import load, save_model
 from aekit.models import create
+from aekit.models.files import load, save_model
 
 TRAIN_SCRIPT = """
 import json, sys, time, torch

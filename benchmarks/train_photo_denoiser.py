@@ -22,7 +22,7 @@ import torch
 
 import aekit
 from aekit.data.patches import RandomPatches
-from aekit.io import load
+from aekit.models.files import load
 from aekit.training import Trainer
 from aekit.training.checkpoint import load_checkpoint
 from aekit.training.config import TrainConfig

@@ -38,9 +38,9 @@ _LAZY = {
     "Normalizer": "aekit.data.normalization",
     "TensorData": "aekit.data.tensors",
     "create": "aekit.models",
-    "load": "aekit.io",
-    "load_model": "aekit.io",
-    "save_model": "aekit.io",
+    "load": "aekit.models.files",
+    "load_model": "aekit.models.files",
+    "save_model": "aekit.models.files",
 }
 
 

@@ -36,10 +36,10 @@ from aekit.data.split import train_val_split
 from aekit.data.tables import TABLE_SUFFIXES, load_table
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
-from aekit.files import FolderLock, atomic_write_text, remove_stale_temp_files
-from aekit.io import save_model
+from aekit.formats.files import FolderLock, atomic_write_text, remove_stale_temp_files
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder
+from aekit.models.files import save_model
 from aekit.models.registry import create
 from aekit.models.registry import get as get_model_class
 from aekit.report.latent_plots import mosaic_figure
@@ -303,7 +303,7 @@ def run_training(spec: RunSpec) -> RunResult:
     """Train ``spec.model`` on ``spec.dataset`` and write the run folder (see module docstring).
 
     The folder is locked while the run writes it (a second run into it is refused, see
-    :class:`~aekit.files.FolderLock`); a folder that already holds a run is refused unless
+    :class:`~aekit.formats.files.FolderLock`); a folder that already holds a run is refused unless
     ``spec.overwrite`` or ``spec.train.resume`` is set; temp files that a killed run left are removed.
 
     Raises:

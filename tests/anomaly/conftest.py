@@ -10,7 +10,7 @@ import torch
 
 import aekit
 from aekit.data.normalization import Normalizer
-from aekit.io import ModelBundle
+from aekit.models.files import ModelBundle
 from aekit.models.pca import PCAAutoencoder
 
 

@@ -12,7 +12,7 @@ from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 import aekit
 from aekit.apps import anomaly
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.io import ModelBundle
+from aekit.models.files import ModelBundle
 
 
 def test_scores_separate_outliers_above_a_floor(

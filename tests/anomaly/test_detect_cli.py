@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from aekit.apps import anomaly
 from aekit.cli import app
 from aekit.errors import ConfigError, DataError
-from aekit.io import ModelBundle
+from aekit.models.files import ModelBundle
 
 runner = CliRunner()
 

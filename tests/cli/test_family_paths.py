@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from aekit.cli import app
 from aekit.cli._console import STATE
-from aekit.io import load_model
+from aekit.models.files import load_model
 
 SMALL = ["--epochs", "1", "--max-samples", "120", "--batch-size", "32", "--no-report"]
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from aekit.apps.compression import DEFAULT_CODEC_PATH, compress_image, decompress_image, read_header
 from aekit.cli import app
 from aekit.cli._console import STATE
-from aekit.io import save_model
 from aekit.models.compression import Codec
+from aekit.models.files import save_model
 from aekit.models.registry import create
 
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from aekit.errors import DataError, ShapeError
-from aekit.io import load_model, save_model
 from aekit.models import create, names
 from aekit.models.base import AbstractAutoencoder
+from aekit.models.files import load_model, save_model
 from aekit.training.fit import fit
 from contracts.cases import ModelCase, case_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aekit.checks import all_finite
+from aekit.formats.arrays import all_finite
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])

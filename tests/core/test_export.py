@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from aekit.apps.export import export_onnx
-from aekit.io import save_model
 from aekit.models import create
+from aekit.models.files import save_model
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is an optional extra (aekit[export])")
 

@@ -15,9 +15,9 @@ import torch
 
 from aekit.data.normalization import Normalizer
 from aekit.errors import ModelFileError
-from aekit.files import atomic_write_bytes
-from aekit.io import load, load_model, save_model
+from aekit.formats.files import atomic_write_bytes
 from aekit.models import create
+from aekit.models.files import load, load_model, save_model
 
 
 @pytest.mark.parametrize("name,shape", [("conv", (1, 9, 7)), ("mlp", (5,)), ("pca", (6,))])
@@ -99,7 +99,7 @@ def test_failed_save_leaves_the_previous_model_intact(
     def crash(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("aekit.io.save_file", crash)
+    monkeypatch.setattr("aekit.models.files.save_file", crash)
     with pytest.raises(OSError, match="disk full"):
         save_model(create("mlp", input_shape=(4,), latent_dim=2, seed=1), tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -111,7 +111,7 @@ def test_a_killed_write_leaves_the_old_file(tmp_path: Path) -> None:
     atomic_write_bytes(target, b"old content")
     script = (
         "import sys, time\n"
-        "from aekit.files import atomic_path\n"
+        "from aekit.formats.files import atomic_path\n"
         f"with atomic_path({str(target)!r}) as temp, open(temp, 'wb') as handle:\n"
         "    handle.write(b'new partial'); handle.flush()\n"
         "    print('writing', flush=True); time.sleep(30)\n"

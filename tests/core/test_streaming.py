@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.data.streaming import NpyRows, NpyStream, open_chunks
 from aekit.errors import DataError
-from aekit.io import save_model
+from aekit.formats.streaming import NpyRows, NpyStream, open_chunks
 from aekit.models import create
+from aekit.models.files import save_model
 from aekit.training import TrainConfig, Trainer
 
 

@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from aekit.apps import anomaly
 from aekit.errors import ConfigError
 from aekit.estimators import AutoencoderOutlierDetector
-from aekit.io import load
+from aekit.models.files import load
 
 
 @pytest.fixture

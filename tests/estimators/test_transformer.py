@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
 from aekit.estimators import AutoencoderOutlierDetector, AutoencoderTransformer
-from aekit.io import load
+from aekit.models.files import load
 
 
 def test_transform_shapes_and_inverse_round_trip(

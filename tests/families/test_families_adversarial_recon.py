@@ -7,9 +7,9 @@ import torch
 
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError
-from aekit.io import load_model, save_model
 from aekit.models import create
 from aekit.models.adversarial_recon import AdversarialReconstruction
+from aekit.models.files import load_model, save_model
 from aekit.training import TrainConfig, Trainer
 
 

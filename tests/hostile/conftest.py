@@ -22,8 +22,8 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from PIL import Image
 
     from aekit.data.normalization import Normalizer
-    from aekit.io import save_model
     from aekit.models import create
+    from aekit.models.files import save_model
 
     root = tmp_path_factory.mktemp("assets")
     rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from aekit.cli import app
 from aekit.errors import DataError
-from aekit.files import FolderLock
+from aekit.formats.files import FolderLock
 
 TRAIN = ["--quiet", "train", "--model", "mlp", "--set", "hidden_dims=[16]", "--epochs", "1", "--no-report"]
 
@@ -35,7 +35,7 @@ def test_a_second_run_into_a_locked_folder_is_refused(assets: Path, tmp_path: Pa
 
 def test_the_lock_dies_with_its_process(tmp_path: Path) -> None:
     code = (
-        "import os; from aekit.files import FolderLock; "
+        "import os; from aekit.formats.files import FolderLock; "
         f"FolderLock({str(tmp_path)!r}).__enter__(); os._exit(0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -127,7 +127,7 @@ import json, sys
 import torch
 torch.set_num_threads(1)
 from aekit.apps.compression import decompress_image
-from aekit.io import load_model
+from aekit.models.files import load_model
 
 
 def status(key):
@@ -152,8 +152,8 @@ def test_decoding_a_large_aek_needs_a_fixed_amount_beyond_the_image(tmp_path: Pa
     from hostile_cases import crafted_aek
 
     from aekit.apps.compression.codec import TILE_MEMORY
-    from aekit.io import save_model
     from aekit.models import create
+    from aekit.models.files import save_model
 
     codec = create("codec", input_shape=(3, 64, 64), hidden_channels=8, latent_channels=8, seed=0)
     codec.update_tables()

@@ -48,7 +48,7 @@ def _one_line_aekit_error(error: BaseException) -> None:
 def test_model_config_json(
     assets: Path, tmp_path_factory, key: str, value: object, field: str, inner: object
 ) -> None:
-    from aekit.io import load
+    from aekit.models.files import load
 
     folder = tmp_path_factory.mktemp("model")
     shutil.copy(assets / "mlp" / "model.safetensors", folder / "model.safetensors")
@@ -137,9 +137,9 @@ descrs = st.sampled_from(["<f4", "<f8", "|u1", "<i8", "|O", "<c8", "|b1", "<q9",
 def test_npy_headers(
     tmp_path_factory, descr: str, shape: tuple, fortran: bool, extra: bytes, raw: str | None, version: int
 ) -> None:
-    from aekit.checks import read_npy_header
     from aekit.data.datasets import load_array
-    from aekit.matrix_io import read_matrix
+    from aekit.formats.arrays import read_npy_header
+    from aekit.formats.matrices import read_matrix
 
     header = (
         raw

@@ -8,8 +8,8 @@ import pytest
 
 from aekit.data.normalization import Normalizer
 from aekit.data.tensors import TensorData
-from aekit.io import ModelBundle, load, save_model
 from aekit.models import create
+from aekit.models.files import ModelBundle, load, save_model
 from aekit.training.fit import fit
 
 

@@ -72,8 +72,8 @@ def test_missing_umap_is_one_line_and_exit_2(runner, mlp_bundle, tmp_path, monke
 
 
 def test_members_need_images(runner, tmp_path) -> None:
-    from aekit.io import save_model
     from aekit.models import create
+    from aekit.models.files import save_model
 
     save_model(create("mlp", input_shape=(5,), latent_dim=2, hidden_dims=(8,), seed=0), tmp_path / "model")
     np.save(tmp_path / "rows.npy", np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32))

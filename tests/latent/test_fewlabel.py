@@ -17,9 +17,9 @@ from aekit.apps.fewlabel import (
 )
 from aekit.data.augment import Augmentation
 from aekit.errors import ConfigError, DataError
-from aekit.io import load_model, save_model
 from aekit.models import create
 from aekit.models.classifier import EncoderClassifier
+from aekit.models.files import load_model, save_model
 from aekit.training.config import TrainConfig
 
 

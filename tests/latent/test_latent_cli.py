@@ -284,8 +284,8 @@ def test_sweep_writes_table_plot_and_models(runner, tmp_path) -> None:
 def test_table_rows_cluster_like_images(runner, tmp_path) -> None:
     """Codes of table rows: two groups of rows in a CSV come out as two clusters."""
     from aekit.data import Normalizer, load_table
-    from aekit.io import save_model
     from aekit.models import create
+    from aekit.models.files import save_model
     from aekit.training.fit import fit
 
     rng = np.random.default_rng(0)

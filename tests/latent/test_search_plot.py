@@ -14,7 +14,7 @@ from aekit.apps.retrieval import load_index
 from aekit.cli import app
 from aekit.cli._console import STATE
 from aekit.cli.latent import _neighbour_pictures
-from aekit.io import load
+from aekit.models.files import load
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import torch
 from aekit.apps.sweep import load_sweep_data, save_sweep, sweep_latent_dims
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError
-from aekit.io import load
+from aekit.models.files import load
 from aekit.training.config import TrainConfig
 
 

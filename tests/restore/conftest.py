@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from aekit.cli._console import STATE
 from aekit.data.normalization import Normalizer
-from aekit.io import ModelBundle, load, save_model
 from aekit.models import create
+from aekit.models.files import ModelBundle, load, save_model
 
 
 class IdentityImageModel(nn.Module):

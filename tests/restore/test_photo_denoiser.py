@@ -20,8 +20,8 @@ from aekit.data import load_digits
 from aekit.data.normalization import Normalizer
 from aekit.data.patches import RandomPatches
 from aekit.errors import ConfigError, ShapeError
-from aekit.io import ModelBundle, load, save_model
 from aekit.models import create
+from aekit.models.files import ModelBundle, load, save_model
 from aekit.models.photo_denoiser import PhotoDenoiser
 
 

@@ -12,8 +12,8 @@ from PIL import Image
 from aekit.apps.denoise import denoise, denoise_file
 from aekit.apps.inpaint import inpaint, inpaint_file, rectangle_mask
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.imageio import RasterImage, read_image, write_image
-from aekit.io import ModelBundle
+from aekit.formats.images import RasterImage, read_image, write_image
+from aekit.models.files import ModelBundle
 
 
 def _pixels(path: Path) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from aekit.errors import DataError, ShapeError
-from aekit.imageio import RasterImage, encode_png, read_image, read_mask, write_image
+from aekit.formats.images import RasterImage, encode_png, read_image, read_mask, write_image
 
 
 def _ramp(shape: tuple[int, ...], top: int, dtype: type) -> np.ndarray:

@@ -22,8 +22,8 @@ from torch import Tensor
 from aekit.apps._arrays import ArrayLike, checked_labels, checked_points
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.io import ModelBundle
 from aekit.metrics.clustering import ClusterScores, cluster_scores
+from aekit.models.files import ModelBundle
 
 __all__ = [
     "CLUSTER_METHODS",

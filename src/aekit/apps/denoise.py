@@ -35,8 +35,8 @@ from aekit.apps.restoration import (
 )
 from aekit.apps.tiling import Window, tile_apply
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
-from aekit.imageio import read_image, write_image
-from aekit.io import ModelBundle, load
+from aekit.formats.images import read_image, write_image
+from aekit.models.files import ModelBundle, load
 from aekit.models.photo_denoiser import AnySizeDenoiser
 
 __all__ = ["SHIPPED_DENOISER", "default_denoiser", "denoise", "denoise_file", "estimate_noise_sigma"]
@@ -109,7 +109,7 @@ def denoise(
     """Clean ``image`` with the model of ``bundle`` (None: the shipped photo denoiser).
 
     Args:
-        bundle: A loaded model folder (:func:`aekit.io.load`) of an image model, or None.
+        bundle: A loaded model folder (:func:`aekit.models.files.load`) of an image model, or None.
         image: ``(C, H, W)`` or ``(H, W)`` in the unit range [0, 1], any size. ``C`` must be the model's,
             except that a grey any-size denoiser also cleans colour images.
         sigma: Noise standard deviation on the unit scale (25/255 for "σ = 25"); estimated from the

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from aekit.errors import AekitError
-from aekit.files import atomic_path
+from aekit.formats.files import atomic_path
 from aekit.models.base import AbstractAutoencoder
 
 __all__ = ["EXPORT_PARTS", "check_exportable", "export_onnx"]

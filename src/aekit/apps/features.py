@@ -34,8 +34,8 @@ from aekit.apps.clustering import (
 from aekit.apps.inference import decode_codes, encode_dataset
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.io import ModelBundle
 from aekit.metrics.clustering import ClusterScores, cluster_scores, clustering_accuracy, match_clusters
+from aekit.models.files import ModelBundle
 
 __all__ = [
     "CLUSTER_METHODS",

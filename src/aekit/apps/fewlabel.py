@@ -29,9 +29,9 @@ from aekit.config import check_choice
 from aekit.data.augment import Augmentation
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.io import ModelBundle
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.classifier import EncoderClassifier
+from aekit.models.files import ModelBundle
 from aekit.training.config import TrainConfig
 from aekit.training.history import History
 from aekit.training.trainer import Trainer

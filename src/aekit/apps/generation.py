@@ -11,7 +11,7 @@
 * Latent arithmetic adds an attribute vector, the mean code of one labelled group minus that of another,
   to the codes of inputs (Larsen et al., "Autoencoding beyond pixels", ICML 2016, §5).
 
-Every function accepts a :class:`~aekit.io.ModelBundle` (outputs in the data's original scale) or a bare
+Every function accepts a :class:`~aekit.models.files.ModelBundle` (outputs in the data's scale) or a bare
 model (outputs in the model's scale).
 """
 
@@ -28,8 +28,8 @@ from torch import Tensor
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.io import ModelBundle
 from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder
+from aekit.models.files import ModelBundle
 
 __all__ = [
     "INTERPOLATIONS",

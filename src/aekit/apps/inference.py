@@ -13,8 +13,8 @@ import torch
 from torch import Tensor
 
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.io import ModelBundle
 from aekit.models.base import AbstractAutoencoder
+from aekit.models.files import ModelBundle
 
 __all__ = ["decode_codes", "encode_chunks", "encode_dataset", "needs_condition", "reconstruct_dataset"]
 

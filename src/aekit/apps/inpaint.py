@@ -26,8 +26,8 @@ from aekit.apps.restoration import FileResult, RestorationResult, as_image, mode
 from aekit.apps.tiling import Window, tile_apply
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.imageio import read_image, read_mask, write_image
-from aekit.io import ModelBundle
+from aekit.formats.images import read_image, read_mask, write_image
+from aekit.models.files import ModelBundle
 
 __all__ = ["INPAINT_METHODS", "InpaintMethod", "inpaint", "inpaint_file", "rectangle_mask"]
 
@@ -81,7 +81,7 @@ def inpaint(
     """Fill the pixels of ``image`` where ``mask`` is True.
 
     Args:
-        bundle: A loaded model folder (:func:`aekit.io.load`) of an image model.
+        bundle: A loaded model folder (:func:`aekit.models.files.load`) of an image model.
         image: ``(C, H, W)`` or ``(H, W)`` in the unit range [0, 1]; values under the mask are ignored
             but must be finite.
         mask: Boolean (or 0/1) ``(H, W)``: True = missing.

@@ -1,6 +1,6 @@
 """Shared pieces of the restoration apps (:mod:`~aekit.apps.denoise`, :mod:`~aekit.apps.inpaint`).
 
-Restoration works on images in the unit range [0, 1] (see :mod:`aekit.imageio`), which is what an
+Restoration works on images in the unit range [0, 1] (see :mod:`aekit.formats.images`), which is what an
 image model trained by aekit sees: its normaliser maps the training images' fixed range (0..255,
 0..65535) onto [0, 1]. Models normalised per feature (standardised tables) are refused.
 """
@@ -16,9 +16,9 @@ import torch
 from torch import Tensor
 
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.imageio import READABLE_SUFFIXES, WRITABLE_SUFFIXES
-from aekit.io import ModelBundle
+from aekit.formats.images import READABLE_SUFFIXES, WRITABLE_SUFFIXES
 from aekit.models.base import AbstractAutoencoder
+from aekit.models.files import ModelBundle
 
 __all__ = [
     "FileResult",

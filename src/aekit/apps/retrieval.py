@@ -34,8 +34,8 @@ from aekit._version import __version__
 from aekit.apps.inference import encode_dataset
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
-from aekit.files import atomic_path, atomic_write_text
-from aekit.io import ModelBundle, read_config
+from aekit.formats.files import atomic_path, atomic_write_text
+from aekit.models.files import ModelBundle, read_config
 
 __all__ = [
     "INDEX_KINDS",

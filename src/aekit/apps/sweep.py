@@ -25,10 +25,10 @@ from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError
-from aekit.files import atomic_write_text
-from aekit.io import save_model
+from aekit.formats.files import atomic_write_text
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder
+from aekit.models.files import save_model
 from aekit.models.registry import create
 from aekit.training.config import TrainConfig
 from aekit.training.fit import fit

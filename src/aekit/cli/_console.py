@@ -84,7 +84,7 @@ def _paths(value: Any) -> Iterator[Path]:
 
 def _check_outputs(arguments: dict[str, Any]) -> None:
     """Refuse an output that is one of the inputs, or a model file (see ``files.check_output_path``)."""
-    from aekit.files import check_output_path
+    from aekit.formats.files import check_output_path
 
     inputs = [
         path for name, value in arguments.items() if name not in OUTPUT_PARAMETERS for path in _paths(value)

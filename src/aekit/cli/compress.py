@@ -40,8 +40,8 @@ def _codec(model_dir: Path | None, shipped: str = "mse") -> Codec:
     """The codec in ``model_dir``, else the shipped ``shipped`` codec; a clear error for another model."""
     from aekit.apps.compression import load_default_codec
     from aekit.errors import ModelFileError
-    from aekit.io import load_model
     from aekit.models.compression import Codec
+    from aekit.models.files import load_model
 
     if model_dir is None:
         return load_default_codec(shipped)
@@ -99,7 +99,7 @@ def compress(
       aekit compress photo.png -o photo.aek --level 0 --model runs/my-codec
     """
     from aekit.apps.compression import compress_file
-    from aekit.files import check_output_path, check_output_suffix
+    from aekit.formats.files import check_output_path, check_output_suffix
 
     check_output_suffix(output, (".aek",), "compressed images")
     check_output_path(output, [source])

@@ -52,7 +52,7 @@ def detect(
     """
     from aekit.apps.anomaly import detect_file
     from aekit.errors import ConfigError
-    from aekit.io import load
+    from aekit.models.files import load
 
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be ≥ 1; got {batch_size}")

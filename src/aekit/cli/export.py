@@ -40,7 +40,7 @@ def export(
     """
     from aekit.apps.export import EXPORT_PARTS, check_exportable, export_onnx
     from aekit.errors import ConfigError
-    from aekit.io import load_model
+    from aekit.models.files import load_model
 
     if export_format != "onnx":
         raise ConfigError(f"--format must be onnx; got {export_format!r}")

@@ -40,9 +40,9 @@ def encode(
     """
     from aekit.apps.inference import encode_chunks, encode_dataset, needs_condition
     from aekit.data.datasets import load_dataset
-    from aekit.data.streaming import STREAMABLE_SUFFIXES, open_chunks
-    from aekit.io import load
-    from aekit.matrix_io import MatrixWriter, write_matrix
+    from aekit.formats.matrices import MatrixWriter, write_matrix
+    from aekit.formats.streaming import STREAMABLE_SUFFIXES, open_chunks
+    from aekit.models.files import load
 
     check_positive_option("batch_size", batch_size)
     check_positive_option("chunk_rows", chunk_rows)
@@ -86,9 +86,9 @@ def decode(
       aekit decode codes.npy --model runs/demo/model -o decoded.npy
     """
     from aekit.apps.inference import decode_codes
-    from aekit.files import check_output_suffix
-    from aekit.io import load
-    from aekit.matrix_io import read_matrix, write_array
+    from aekit.formats.files import check_output_suffix
+    from aekit.formats.matrices import read_matrix, write_array
+    from aekit.models.files import load
 
     check_output_suffix(output, (".npy",), "decoded samples")
     bundle = load(model_dir)
@@ -115,9 +115,9 @@ def reconstruct(
     """
     from aekit.apps.inference import needs_condition, reconstruct_dataset
     from aekit.data.datasets import load_dataset
-    from aekit.files import check_output_suffix
-    from aekit.io import load
-    from aekit.matrix_io import write_array
+    from aekit.formats.files import check_output_suffix
+    from aekit.formats.matrices import write_array
+    from aekit.models.files import load
 
     check_output_suffix(output, (".npy",), "reconstructions")
     bundle = load(model_dir)

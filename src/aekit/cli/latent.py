@@ -151,7 +151,7 @@ def map_command(
     """
     from aekit.apps.features import decoded_grid, project_codes
     from aekit.apps.inference import encode_dataset
-    from aekit.io import load
+    from aekit.models.files import load
     from aekit.report.latent_plots import latent_scatter_figure, mosaic_figure
 
     bundle = load(model_dir)
@@ -257,8 +257,8 @@ def cluster(
     from aekit.apps.features import project_codes
     from aekit.apps.inference import encode_dataset
     from aekit.errors import ConfigError
-    from aekit.files import atomic_path
-    from aekit.io import load
+    from aekit.formats.files import atomic_path
+    from aekit.models.files import load
     from aekit.report.latent_plots import cluster_members_figure, latent_scatter_figure
 
     bundle = load(model_dir)
@@ -368,7 +368,7 @@ def index(
       aekit index mnist --model runs/mnist/model -o mnist-index --kind ivf --lists 256 --probe 16
     """
     from aekit.apps.retrieval import index_dataset, save_index
-    from aekit.io import load
+    from aekit.models.files import load
 
     bundle = load(model_dir)
     inputs = _load_inputs(
@@ -438,8 +438,8 @@ def search(
     import torch
 
     from aekit.apps.retrieval import load_index, load_query_images, search_images
-    from aekit.io import load
-    from aekit.matrix_io import read_matrix
+    from aekit.formats.matrices import read_matrix
+    from aekit.models.files import load
 
     bundle = load(model_dir)
     built = load_index(index_dir)
@@ -529,8 +529,8 @@ def sample(
     from aekit.apps.generation import is_conditional
     from aekit.apps.generation import sample as draw
     from aekit.errors import ConfigError
-    from aekit.files import atomic_path
-    from aekit.io import load
+    from aekit.formats.files import atomic_path
+    from aekit.models.files import load
     from aekit.report.latent_plots import mosaic_figure
 
     if columns < 1:
@@ -591,7 +591,7 @@ def interpolate(
     from aekit.apps.generation import interpolate as interpolate_path
     from aekit.apps.retrieval import load_query_images
     from aekit.errors import ConfigError
-    from aekit.io import load
+    from aekit.models.files import load
     from aekit.report.latent_plots import mosaic_figure
 
     if not 2 <= steps <= MAX_PATH_STEPS:

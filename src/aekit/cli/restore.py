@@ -104,7 +104,7 @@ def denoise(
     from aekit.apps.denoise import default_denoiser, denoise_file
     from aekit.apps.restoration import restoration_pairs
     from aekit.errors import ConfigError
-    from aekit.io import load
+    from aekit.models.files import load
 
     if sigma is not None and not 0 <= sigma < float("inf"):
         raise ConfigError(f"--sigma must be a number ≥ 0 on the 0..255 scale; got {sigma}")
@@ -175,7 +175,7 @@ def inpaint(
     """
     from aekit.apps.inpaint import inpaint_file
     from aekit.apps.restoration import restoration_pairs
-    from aekit.io import load
+    from aekit.models.files import load
 
     rectangle = _parse_rectangle(rect) if rect is not None else None
     bundle = load(model_dir)

@@ -268,7 +268,7 @@ def evaluate(
     """
     from aekit.data.tensors import TensorData
     from aekit.experiment import RunSpec, evaluation_metrics, load_run_data, options_from_labels
-    from aekit.io import load
+    from aekit.models.files import load
 
     bundle = load(model_dir)
     spec = RunSpec(

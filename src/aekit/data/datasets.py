@@ -24,7 +24,6 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from aekit.checks import check_allocation, check_npz, read_npy_header
 from aekit.data.download import ensure_files
 from aekit.data.idx import read_idx
 from aekit.data.images import load_image_folder
@@ -32,6 +31,8 @@ from aekit.data.loaded import LoadedDataset, check_finite, check_size, labels_te
 from aekit.data.tables import TABLE_SUFFIXES, load_table
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.formats.arrays import check_npz, read_npy_header
+from aekit.formats.limits import check_allocation
 
 # LoadedDataset, load_table and load_image_folder live in their own modules; re-exported here so that
 # this module offers every loader.

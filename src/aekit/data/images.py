@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import torch
 
-from aekit.checks import check_allocation
 from aekit.data.loaded import LoadedDataset, check_size
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
+from aekit.formats.limits import check_allocation
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -24,7 +24,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def _open_image(path: Path) -> PILImage.Image:
-    from aekit.imageio import open_with_pillow
+    from aekit.formats.images import open_with_pillow
 
     try:
         with open_with_pillow(path) as image:

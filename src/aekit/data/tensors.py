@@ -17,7 +17,7 @@ __all__ = ["BatchSource", "TensorData"]
 class BatchSource(Protocol):
     """What the trainer needs from data: a length, a sample shape, and seeded, shardable batches.
 
-    :class:`TensorData` (in memory) and :class:`~aekit.data.streaming.NpyStream` (on disk) implement it.
+    :class:`TensorData` (in memory) and :class:`~aekit.formats.streaming.NpyStream` (on disk) implement it.
     """
 
     def __len__(self) -> int: ...

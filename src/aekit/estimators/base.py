@@ -25,9 +25,9 @@ from torch import Tensor
 
 from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ModelFileError
-from aekit.io import ModelBundle, load, save_model
 from aekit.models import registry
 from aekit.models.base import AbstractAutoencoder
+from aekit.models.files import ModelBundle, load, save_model
 from aekit.training.fit import fit as fit_model
 
 __all__ = ["AbstractAutoencoderEstimator", "Scaling"]

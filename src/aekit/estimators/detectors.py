@@ -17,8 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.apps import anomaly
 from aekit.errors import ConfigError
 from aekit.estimators.base import ESTIMATOR_KEY, AbstractAutoencoderEstimator, Scaling
-from aekit.io import ModelBundle
 from aekit.models import registry
+from aekit.models.files import ModelBundle
 
 __all__ = ["AutoencoderOutlierDetector"]
 

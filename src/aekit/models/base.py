@@ -14,9 +14,9 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from aekit.checks import all_finite
 from aekit.config import ConfigBase
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.formats.arrays import all_finite
 
 __all__ = [
     "AEOutput",

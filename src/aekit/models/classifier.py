@@ -6,7 +6,7 @@ deep learning?", JMLR 2010). The classifier keeps the whole backbone autoencoder
 trained model load into it as they are (:meth:`EncoderClassifier.from_autoencoder`), but only the
 parameters its ``encode`` uses are trainable: the decoder is carried along frozen. It implements the
 autoencoder interface with the head as its "decoder" (codes → class logits), so the ordinary
-:class:`~aekit.training.Trainer` fine-tunes it and :mod:`aekit.io` saves it.
+:class:`~aekit.training.Trainer` fine-tunes it and :mod:`aekit.models.files` saves it.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def from_config(
     """Build ``cls(config)``, with weights drawn from ``seed`` when given (global RNG left as it was).
 
     The model is first built on the ``meta`` device (no memory) and refused when its weights would
-    exceed the memory limit (:func:`aekit.checks.check_allocation`), so absurd sizes fail with an estimate.
+    exceed the memory limit (:func:`aekit.formats.limits.check_allocation`), so absurd sizes fail early.
     """
     _check_size(cls, config)
     if seed is None:
@@ -96,7 +96,7 @@ def from_config(
 
 
 def _check_size(cls: type[AbstractAutoencoder], config: ModelConfig) -> None:
-    from aekit.checks import check_allocation, max_memory
+    from aekit.formats.limits import check_allocation, max_memory
 
     if _rough_bytes(config) <= max_memory() // 16:
         return  # ordinary sizes: skip the meta build (its first use imports PyTorch's decompositions, ~5 s)

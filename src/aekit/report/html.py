@@ -21,7 +21,7 @@ from typing import Any
 
 from aekit._version import __version__
 from aekit.errors import DataError
-from aekit.files import atomic_write_text
+from aekit.formats.files import atomic_write_text
 from aekit.report.loss_terms import figure_png_bytes, loss_term_names, loss_terms_figure
 from aekit.report.run_folder import AppSection, Picture, RunFolder, Table, read_run_folder
 

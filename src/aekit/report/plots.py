@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aekit.files import atomic_path
+from aekit.formats.files import atomic_path
 
 __all__ = ["latent_map_figure", "loss_curve_figure", "reconstruction_grid_figure", "save_figure"]
 
@@ -135,7 +135,7 @@ def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title
 
 def save_figure(figure, path: str | os.PathLike[str], dpi: int = 110) -> None:  # type: ignore[no-untyped-def]
     """Save ``figure`` as PNG atomically and release it; a path not ending in ``.png`` is refused."""
-    from aekit.files import check_output_suffix
+    from aekit.formats.files import check_output_suffix
 
     plt = _pyplot()
     try:

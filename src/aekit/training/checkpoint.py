@@ -9,9 +9,9 @@ from typing import Any
 
 import torch
 
-from aekit.checks import all_finite
 from aekit.errors import CheckpointError
-from aekit.files import atomic_write_bytes
+from aekit.formats.arrays import all_finite
+from aekit.formats.files import atomic_write_bytes
 
 __all__ = [
     "CHECKPOINT_FORMAT",

@@ -7,7 +7,7 @@ import dataclasses
 import io
 import os
 
-from aekit.files import atomic_write_text
+from aekit.formats.files import atomic_write_text
 
 __all__ = ["History"]
 

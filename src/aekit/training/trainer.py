@@ -13,9 +13,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from aekit.checks import all_finite
 from aekit.data.tensors import BatchSource, TensorData
 from aekit.errors import CheckpointError, ConfigError, DataError, ShapeError, TrainingError
+from aekit.formats.arrays import all_finite
 from aekit.models.base import AbstractAutoencoder, Batch
 from aekit.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from aekit.training.config import TrainConfig

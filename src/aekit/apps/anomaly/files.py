@@ -21,7 +21,7 @@ from aekit.apps.anomaly.scoring import (
     stored_settings,
 )
 from aekit.errors import ConfigError, DataError
-from aekit.io import ModelBundle
+from aekit.models.files import ModelBundle
 
 __all__ = ["DetectionSummary", "RowExplanation", "detect_file", "detect_images"]
 
@@ -155,7 +155,7 @@ def detect_file(
         DataError: Missing/unreadable input, missing or non-numeric feature columns, NaN/inf values.
         DataError: The table's columns do not match the model's features (names or count).
     """
-    from aekit.files import atomic_path
+    from aekit.formats.files import atomic_path
 
     if not isinstance(model, ModelBundle):
         raise TypeError(f"model must be a ModelBundle from aekit.load; got {type(model).__name__}")
@@ -260,7 +260,7 @@ def detect_images(
     import pandas as pd
 
     from aekit.data.images import _find_images, load_image_folder
-    from aekit.files import atomic_path
+    from aekit.formats.files import atomic_path
 
     source, target = Path(folder), Path(output_path)
     output_kind = _table_kind(target, TABLE_WRITE_SUFFIXES, "output")

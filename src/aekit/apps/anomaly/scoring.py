@@ -21,8 +21,8 @@ from aekit.apps.anomaly.thresholds import threshold_from_contamination
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.io import ModelBundle, load, save_model
 from aekit.models.base import AbstractAutoencoder
+from aekit.models.files import ModelBundle, load, save_model
 
 __all__ = [
     "METADATA_KEY",
@@ -232,7 +232,7 @@ def error_maps(
     Errors are measured in the model's (normalised) space, where training made them comparable.
 
     Args:
-        model: A trained model or a loaded :class:`~aekit.io.ModelBundle` (its normaliser is applied).
+        model: A trained model or a loaded :class:`~aekit.models.files.ModelBundle` (normaliser applied).
         x: Raw samples ``(N, *input_shape)`` or flat ``(N, n_features)``.
         method: ``mse`` (squared error), ``l1`` or ``bce``; ``auto`` and ``elbo`` use the model's
             reconstruction loss.
@@ -301,7 +301,7 @@ def anomaly_scores(
     :class:`~aekit.apps.anomaly.codes.CodeDistance`).
 
     Args:
-        model: A trained model or a loaded :class:`~aekit.io.ModelBundle`.
+        model: A trained model or a loaded :class:`~aekit.models.files.ModelBundle`.
         x: Raw samples ``(N, *input_shape)`` or flat ``(N, n_features)``.
         method: ``auto`` (ELBO if the model has one, else its reconstruction loss), ``mse``, ``l1``,
             ``bce``, ``elbo``, ``mahalanobis`` or ``mse_code``.
@@ -405,7 +405,7 @@ def fit_gaussian(
     Meant for tabular data: the residual covariance is ``D × D`` and is stored in the model folder.
 
     Args:
-        model: A trained model or a loaded :class:`~aekit.io.ModelBundle`.
+        model: A trained model or a loaded :class:`~aekit.models.files.ModelBundle`.
         x: Normal samples (usually the training data), raw scale.
         use_codes: Add the code's Mahalanobis distance to the residual's.
         eigenvalue_floor: Covariance eigenvalues are kept above this share of the largest.

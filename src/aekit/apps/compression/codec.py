@@ -42,8 +42,8 @@ from aekit.apps.compression.coder import (
     ideal_code_length,
     tables_for_level,
 )
-from aekit.checks import check_allocation, check_pixels
 from aekit.errors import AekitError, DataError, ShapeError
+from aekit.formats.limits import check_allocation, check_pixels
 from aekit.models.compression import Codec
 
 __all__ = [
@@ -126,7 +126,7 @@ def load_default_codec(distortion: str = "mse") -> Codec:
         DataError: ``distortion`` names no shipped codec.
         ModelFileError: The asset folder is missing or damaged.
     """
-    from aekit.io import load_model
+    from aekit.models.files import load_model
 
     if distortion not in SHIPPED_CODECS:
         choices = ", ".join(SHIPPED_CODECS)
@@ -355,7 +355,7 @@ def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> Codec:
     elif isinstance(model_or_loader, Codec):
         model = model_or_loader
     elif isinstance(model_or_loader, str | os.PathLike):
-        from aekit.io import load_model
+        from aekit.models.files import load_model
 
         model = load_model(model_or_loader)
     elif callable(model_or_loader):
@@ -380,7 +380,7 @@ def decompress_image(
             or ``None`` for the codec shipped with aekit that made the file.
         data: The file's bytes.
         max_pixels: Refuse files declaring a larger image (a decompression-bomb guard, like Pillow's);
-            default :func:`aekit.checks.max_pixels` (``AEKIT_MAX_PIXELS``, 2**27).
+            default :func:`aekit.formats.limits.max_pixels` (``AEKIT_MAX_PIXELS``, 2**27).
 
     Returns:
         ``(H, W)`` for grey files, ``(H, W, 3)`` for RGB files, uint8.
@@ -540,7 +540,7 @@ def _decode_tile(
 
 
 def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
-    from aekit.imageio import open_with_pillow
+    from aekit.formats.images import open_with_pillow
 
     try:
         with open_with_pillow(path, max_pixels) as opened:
@@ -573,7 +573,7 @@ def compress_file(
     Returns:
         A :class:`CompressionReport` with the size and bits per pixel.
     """
-    from aekit.files import atomic_write_bytes, check_output_path, check_output_suffix
+    from aekit.formats.files import atomic_write_bytes, check_output_path, check_output_suffix
 
     source, destination = Path(source), Path(destination)
     check_output_suffix(destination, (".aek",), "compressed images")
@@ -612,7 +612,7 @@ def decompress_file(
     """
     from PIL import Image
 
-    from aekit.files import atomic_path, check_output_path
+    from aekit.formats.files import atomic_path, check_output_path
 
     source, destination = Path(source), Path(destination)
     file_format = Image.registered_extensions().get(destination.suffix.lower())

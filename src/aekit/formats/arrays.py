@@ -1,13 +1,7 @@
-"""Value checks and memory limits shared by every reader, decoder and builder.
+"""Arrays: the ``.npy`` header reader every array reader uses, and finite-value checks.
 
-Readers and decoders estimate what they will allocate from a file's header *before* allocating, and refuse
-above a limit with the estimate in the message (:func:`check_allocation`, :func:`check_pixels`). The limits
-have documented defaults and can be raised through environment variables (see ``docs/safety.md``):
-
-- ``AEKIT_MAX_MEMORY``: the largest single allocation a reader or builder may make, in bytes, with an
-  optional ``K``/``M``/``G``/``T`` suffix (default ``8G``).
-- ``AEKIT_MAX_PIXELS``: the largest image (height × width) a decoder may produce (default ``2**27``,
-  about 134 million pixels, an 11585 × 11585 image).
+A ``.npy`` header is read and checked (shape, dtype, size on disk, memory limit) before any data is
+allocated, and nothing is ever unpickled (``allow_pickle=False``).
 """
 
 from __future__ import annotations
@@ -23,30 +17,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aekit.errors import ConfigError, DataError
+from aekit.errors import DataError
+from aekit.formats.limits import check_allocation
 
-__all__ = [
-    "DEFAULT_MAX_MEMORY",
-    "DEFAULT_MAX_PIXELS",
-    "NpyHeader",
-    "all_finite",
-    "check_allocation",
-    "check_npz",
-    "check_pixels",
-    "format_bytes",
-    "load_npy",
-    "max_memory",
-    "max_pixels",
-    "read_npy_header",
-]
-
-DEFAULT_MAX_MEMORY = 8 << 30
-"""Default of ``AEKIT_MAX_MEMORY``: 8 GiB for one allocation."""
-DEFAULT_MAX_PIXELS = 1 << 27
-"""Default of ``AEKIT_MAX_PIXELS``: 134,217,728 pixels (e.g. 11585 × 11585)."""
-
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
+__all__ = ["NpyHeader", "all_finite", "check_npz", "load_npy", "read_npy_header"]
 
 # What numpy's .npy header parser raises on a damaged header (it evaluates the header text as a literal:
 # a broken one fails in the tokenizer or the parser, a deeply nested one in recursion).
@@ -62,6 +36,7 @@ _HEADER_ERRORS = (
     MemoryError,
 )
 
+
 def all_finite(tensor: Tensor) -> bool:
     """Whether every element of ``tensor`` is finite (no NaN, no ±inf).
 
@@ -74,69 +49,6 @@ def all_finite(tensor: Tensor) -> bool:
     if torch.isfinite(tensor.sum()):
         return True
     return bool(torch.isfinite(tensor).all())
-
-
-def format_bytes(n_bytes: float) -> str:
-    """``3.2 GiB``-style text for a byte count."""
-    value = float(n_bytes)
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024 or unit == "PiB":
-            return f"{value:.0f} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} PiB"  # pragma: no cover - the loop returns
-
-
-def _env_size(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    number, unit = text.rstrip("bBkKmMgGtTiI"), text[len(text.rstrip("bBkKmMgGtTiI")) :]
-    unit = unit.lower().replace("i", "").rstrip("b") or ""
-    try:
-        value = float(number)
-    except ValueError:
-        value = math.nan
-    if unit not in _UNITS or not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"environment variable {name}={text!r} must be a positive size such as 8G or 2e8")
-    return int(value * _UNITS[unit])
-
-
-def max_memory() -> int:
-    """The allocation limit in bytes: ``AEKIT_MAX_MEMORY`` or :data:`DEFAULT_MAX_MEMORY`."""
-    return _env_size("AEKIT_MAX_MEMORY", DEFAULT_MAX_MEMORY)
-
-
-def max_pixels() -> int:
-    """The image size limit in pixels: ``AEKIT_MAX_PIXELS`` or :data:`DEFAULT_MAX_PIXELS`."""
-    return _env_size("AEKIT_MAX_PIXELS", DEFAULT_MAX_PIXELS)
-
-
-def check_allocation(n_bytes: float, what: str, *, limit: int | None = None) -> None:
-    """Refuse to allocate ``n_bytes`` for ``what`` when it exceeds the limit (default :func:`max_memory`).
-
-    Raises:
-        DataError: Naming ``what``, the estimate and how to raise the limit.
-    """
-    limit = max_memory() if limit is None else limit
-    if not math.isfinite(n_bytes) or n_bytes > limit:
-        raise DataError(
-            f"{what} would need about {format_bytes(n_bytes)} of memory, more than the limit of "
-            f"{format_bytes(limit)}; set AEKIT_MAX_MEMORY (e.g. AEKIT_MAX_MEMORY=64G) to allow it"
-        )
-
-
-def check_pixels(height: int, width: int, what: str, *, limit: int | None = None) -> None:
-    """Refuse an image of ``height × width`` pixels above the limit (default :func:`max_pixels`).
-
-    Raises:
-        DataError: Naming ``what``, its size and how to raise the limit.
-    """
-    limit = max_pixels() if limit is None else limit
-    if height * width > limit:
-        raise DataError(
-            f"{what} is {width}×{height} = {height * width:,} pixels, more than the limit of {limit:,}; "
-            "pass --max-pixels or set AEKIT_MAX_PIXELS to allow it"
-        )
 
 
 @dataclass(frozen=True)

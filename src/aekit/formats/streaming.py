@@ -19,8 +19,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aekit.checks import check_allocation, read_npy_header
 from aekit.errors import DataError, ShapeError
+from aekit.formats.arrays import read_npy_header
+from aekit.formats.limits import check_allocation
 
 __all__ = ["STREAMABLE_SUFFIXES", "NpyRows", "NpyStream", "iter_parquet_chunks", "open_chunks"]
 

@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from aekit.checks import check_allocation, check_pixels, read_npy_header
 from aekit.errors import DataError, ShapeError
-from aekit.files import atomic_path, atomic_write_bytes
+from aekit.formats.arrays import read_npy_header
+from aekit.formats.files import atomic_path, atomic_write_bytes
+from aekit.formats.limits import check_allocation, check_pixels
 
 __all__ = [
     "READABLE_SUFFIXES",
@@ -252,7 +253,7 @@ def open_with_pillow(file: Path, max_pixels: int | None = None) -> Iterator[Any]
     """Open ``file`` with Pillow (lazily) after checking the size its header declares.
 
     Pillow's own decompression-bomb guard (a warning above 89 million pixels, an error above twice that)
-    is replaced by :func:`aekit.checks.check_pixels` (``AEKIT_MAX_PIXELS``), which refuses before any
+    is replaced by :func:`aekit.formats.limits.check_pixels` (``AEKIT_MAX_PIXELS``), which refuses before any
     pixel is decoded and names the limit. Reading errors become one-line :class:`DataError`.
     """
     from PIL import Image

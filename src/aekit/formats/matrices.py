@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from aekit.checks import load_npy
 from aekit.errors import DataError
-from aekit.files import atomic_path
+from aekit.formats.arrays import load_npy
+from aekit.formats.files import atomic_path
 
 __all__ = ["MatrixWriter", "read_matrix", "write_array", "write_matrix"]
 
@@ -40,7 +40,7 @@ def write_array(path: str | os.PathLike[str], array: np.ndarray) -> None:
     Raises:
         DataError: The path does not end in ``.npy``, or the array holds NaN or infinite values.
     """
-    from aekit.files import check_output_suffix
+    from aekit.formats.files import check_output_suffix
 
     target = Path(path)
     check_output_suffix(target, (".npy",), "arrays")

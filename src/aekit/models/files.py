@@ -19,10 +19,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from aekit import __version__
-from aekit.checks import all_finite
 from aekit.data.normalization import Normalizer
 from aekit.errors import AekitError, ModelFileError
-from aekit.files import atomic_path, atomic_write_text
+from aekit.formats.arrays import all_finite
+from aekit.formats.files import atomic_path, atomic_write_text
 from aekit.models import registry
 from aekit.models.base import AbstractAutoencoder
 

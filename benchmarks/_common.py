@@ -1,4 +1,4 @@
-"""Shared set-up for benchmarks: MNIST in [0, 1], thread settings, a results printer."""
+"""Shared set-up for benchmarks: MNIST in [0, 1], training photographs, thread settings, a results printer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,31 @@ import torch
 from aekit.data import load_mnist
 
 DEFAULT_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "bsds500-train"
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def photo_split(
+    folder: Path, mode: str, every: int = 20
+) -> tuple[list[torch.Tensor], list[torch.Tensor], list[str]]:
+    """Training and validation photographs (every ``every``-th file by name is held out) as
+    ``(C, H, W)`` float tensors in [0, 1]; ``mode`` is Pillow's ``"L"`` or ``"RGB"``. Returns
+    ``(train, validation, validation file names)``."""
+    import numpy as np
+    from PIL import Image
+
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    train, val, val_names = [], [], []
+    for index, file in enumerate(files):
+        with Image.open(file) as image:
+            pixels = np.asarray(image.convert(mode), dtype=np.float32) / 255.0
+        tensor = torch.from_numpy(pixels.reshape(pixels.shape[0], pixels.shape[1], -1)).permute(2, 0, 1)
+        if index % every == every - 1:
+            val.append(tensor.contiguous())
+            val_names.append(file.name)
+        else:
+            train.append(tensor.contiguous())
+    return train, val, val_names
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,3 +78,27 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def evaluation_holes(size: tuple[int, int], kind: str, seed: int) -> torch.Tensor:
+    """The fixed holes of the photo inpainting benchmarks: boolean ``(H, W)``, True = missing.
+
+    ``rectangles``: three axis-aligned rectangles, each side uniform in 8–20 % of the shorter image side
+    (41–102 pixels on a 768×512 photograph), anywhere inside the image (they may overlap).
+    ``strokes``: aekit's free-form strokes (1–4 polylines, brush up to 5 % of the shorter side).
+    """
+    from aekit.models.inpainting import stroke_masks
+
+    height, width = size
+    generator = torch.Generator().manual_seed(seed)
+    if kind == "strokes":
+        return stroke_masks(1, size, generator, max_strokes=4, max_width_fraction=0.05)[0, 0] > 0.5
+    holes = torch.zeros(height, width, dtype=torch.bool)
+    shorter = min(height, width)
+    for _ in range(3):
+        sides = (0.08 + 0.12 * torch.rand(2, generator=generator)) * shorter
+        rect_h, rect_w = int(sides[0]), int(sides[1])
+        top = int(torch.randint(0, height - rect_h + 1, (1,), generator=generator))
+        left = int(torch.randint(0, width - rect_w + 1, (1,), generator=generator))
+        holes[top : top + rect_h, left : left + rect_w] = True
+    return holes

@@ -10,6 +10,9 @@ Two methods, so they can be compared:
 
 Either way only the holes change: ``out = m · model output + (1 − m) · image``. Images of any size
 are processed tile by tile (:mod:`aekit.apps.tiling`), and only tiles touching a hole are computed.
+Fully convolutional inpainters (:class:`~aekit.models.photo_inpainter.AnySizeInpainter`, such as the
+shipped photo inpainter, :func:`default_inpainter`) see the whole image, or tiles of
+:data:`LARGE_TILE` pixels, so holes larger than the training patches get no tile borders inside them.
 """
 
 from __future__ import annotations
@@ -25,15 +28,45 @@ from torch import Tensor
 from aekit.apps.restoration import FileResult, RestorationResult, as_image, model_image_shape, tile_function
 from aekit.apps.tiling import Window, tile_apply
 from aekit.config import check_choice
-from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
 from aekit.formats.images import read_image, read_mask, write_image
-from aekit.models.files import ModelBundle
+from aekit.models.files import ModelBundle, load
+from aekit.models.photo_inpainter import AnySizeInpainter
 
-__all__ = ["INPAINT_METHODS", "InpaintMethod", "inpaint", "inpaint_file", "rectangle_mask"]
+__all__ = [
+    "INPAINT_METHODS",
+    "SHIPPED_INPAINTER",
+    "InpaintMethod",
+    "default_inpainter",
+    "inpaint",
+    "inpaint_file",
+    "rectangle_mask",
+]
 
 InpaintMethod = Literal["auto", "mask_aware", "reconstruct"]
 INPAINT_METHODS: tuple[str, ...] = ("auto", "mask_aware", "reconstruct")
 InitialFill = Literal["mean", "zero"]
+
+SHIPPED_INPAINTER = Path(__file__).resolve().parents[1] / "assets" / "photo_inpainter"
+"""The model folder of the shipped colour photo inpainter."""
+
+LARGE_TILE = 1024
+"""Side of the tiles an any-size inpainter sees (bounds memory on very large images)."""
+LARGE_TILE_OVERLAP = 128
+
+
+def default_inpainter() -> ModelBundle:
+    """The shipped photo inpainter, loaded from the package.
+
+    Raises:
+        ModelFileError: The package was installed without its model files.
+    """
+    if not (SHIPPED_INPAINTER / "config.json").is_file():
+        raise ModelFileError(
+            f"the shipped photo inpainter is missing from {SHIPPED_INPAINTER}; "
+            "reinstall aekit or pass --model"
+        )
+    return load(SHIPPED_INPAINTER)
 
 
 def rectangle_mask(size: tuple[int, int], x: int, y: int, width: int, height: int) -> Tensor:
@@ -67,7 +100,7 @@ def _as_mask(mask: Tensor | np.ndarray, size: tuple[int, int]) -> Tensor:
 
 
 def inpaint(
-    bundle: ModelBundle,
+    bundle: ModelBundle | None,
     image: Tensor | np.ndarray,
     mask: Tensor | np.ndarray,
     *,
@@ -81,7 +114,8 @@ def inpaint(
     """Fill the pixels of ``image`` where ``mask`` is True.
 
     Args:
-        bundle: A loaded model folder (:func:`aekit.models.files.load`) of an image model.
+        bundle: A loaded model folder (:func:`aekit.load`) of an image model; None: the shipped photo
+            inpainter (:func:`default_inpainter`).
         image: ``(C, H, W)`` or ``(H, W)`` in the unit range [0, 1]; values under the mask are ignored
             but must be finite.
         mask: Boolean (or 0/1) ``(H, W)``: True = missing.
@@ -100,6 +134,7 @@ def inpaint(
         ConfigError: ``mask_aware`` with a model that takes no mask, or a bad option.
         DataError: Every pixel is missing, or the image has NaN/infinite values.
     """
+    bundle = bundle if bundle is not None else default_inpainter()
     channels, tile_h, tile_w = model_image_shape(bundle)
     check_choice("method", method, INPAINT_METHODS)
     check_choice("initial_fill", initial_fill, ("mean", "zero"))
@@ -112,6 +147,9 @@ def inpaint(
             f"method='mask_aware' needs a model trained with hole masks (e.g. 'inpainting'); this "
             f"{type(bundle.model).__name__} takes no mask, so use method='reconstruct'"
         )
+    model = bundle.model
+    if isinstance(model, AnySizeInpainter) and resolved == "mask_aware":
+        return _inpaint_any_size(bundle, model, image, mask, overlap, window)
     x = as_image(image, channels)
     holes = _as_mask(mask, tuple(x.shape[1:]))  # type: ignore[arg-type]
     if holes.all():
@@ -136,8 +174,62 @@ def inpaint(
     return RestorationResult(current, holes, n_tiles, resolved)
 
 
-def inpaint_file(
+def _inpaint_any_size(
     bundle: ModelBundle,
+    model: AnySizeInpainter,
+    image: Tensor | np.ndarray,
+    mask: Tensor | np.ndarray,
+    overlap: int | tuple[int, int] | None,
+    window: Window,
+) -> RestorationResult:
+    """Fill with a fully convolutional inpainter on tiles of up to :data:`LARGE_TILE` pixels.
+
+    A one-channel model fills colour images channel by channel; a colour model fills a grey image
+    repeated in its channels, and the channels' mean is kept.
+    """
+    model_channels = model_image_shape(bundle)[0]
+    tensor = torch.as_tensor(image)
+    image_channels = 1 if tensor.dim() == 2 else int(tensor.shape[0])
+    per_channel = model_channels == 1 or image_channels in (1, model_channels)
+    x = as_image(image, image_channels if per_channel else model_channels)
+    holes = _as_mask(mask, (int(x.shape[1]), int(x.shape[2])))
+    if holes.all():
+        raise DataError("every pixel is missing; inpainting needs some known pixels")
+    if not holes.any():
+        return RestorationResult(x.clone(), holes, 0, "mask_aware")
+    planes = x.expand(model_channels, -1, -1) if x.shape[0] < model_channels else x
+    bundle.model.eval()
+    device = next((p.device for p in bundle.model.parameters()), torch.device("cpu"))
+
+    def run(tiles: Tensor) -> Tensor:  # (B, P + 1, h, w): P planes, then the mask → the same
+        b, planes_and_mask, h, w = tiles.shape
+        per_tile = (planes_and_mask - 1) // model_channels
+        hole_tiles = tiles[:, -1:].to(device)
+        images = tiles[:, :-1].to(device).reshape(b * per_tile, model_channels, h, w)
+        filled = model.fill(images, hole_tiles.repeat_interleave(per_tile, dim=0))
+        return torch.cat([filled.reshape(b, -1, h, w), hole_tiles], dim=1).to(tiles.device)
+
+    height, width = planes.shape[1:]
+    tile = (min(height, LARGE_TILE), min(width, LARGE_TILE))
+    default_overlap = (min(LARGE_TILE_OVERLAP, tile[0] // 2), min(LARGE_TILE_OVERLAP, tile[1] // 2))
+    stacked = torch.cat([planes, holes[None].float()])
+    tiled = tile_apply(
+        stacked,
+        run,
+        tile,
+        overlap=overlap if overlap is not None else default_overlap,
+        window=window,
+        batch_size=1,
+        only=holes,
+    )
+    filled = tiled.image[:-1]
+    if filled.shape[0] != x.shape[0]:
+        filled = filled.mean(dim=0, keepdim=True)
+    return RestorationResult(torch.where(holes, filled, x), holes, tiled.n_tiles, "mask_aware")
+
+
+def inpaint_file(
+    bundle: ModelBundle | None,
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
     *,

@@ -1,14 +1,16 @@
-"""Encoder/decoder networks and label handling shared by the composed families (AAE, multi-decoder).
+"""The one architecture config of the families with an ``mlp``/``conv`` switch, and label handling.
 
-A backbone is an MLP or a strided-conv stack (the same blocks as :mod:`aekit.models.ae`), with an optional
-extra input joined to the decoder's code (a one-hot label for conditional models).
+:class:`ArchitectureConfig` holds the encoder/decoder fields (the VAE, CVAE, AAE, CAAE and multi-decoder
+configs extend it); its :meth:`~ArchitectureConfig.backbone` is the :class:`~aekit.nn.backbone.BackboneSpec`
+that :mod:`aekit.nn.backbone`, the one encoder/decoder builder, takes. The deterministic ``mlp`` and
+``conv`` autoencoders describe their backbones with the same spec.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal, Self
 
 import torch
 import torch.nn.functional as F
@@ -18,30 +20,29 @@ from aekit.config import check_choice, check_positive
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.losses.functional import RECONSTRUCTION_LOSSES, Reconstruction
 from aekit.models.base import ModelConfig
-from aekit.nn.conv import conv_decoder, conv_encoder
-from aekit.nn.layers import ACTIVATIONS, make_activation
-from aekit.nn.mlp import mlp
-from aekit.nn.shapes import plan_conv_stages
+from aekit.nn.backbone import Architecture, BackboneSpec, build_encoder, encoder_input
+from aekit.nn.layers import ACTIVATIONS
 
-__all__ = ["BackboneConfig", "Encoder", "as_one_hot", "build_decoder", "build_encoder", "check_labels"]
-
-Architecture = Literal["mlp", "conv"]
+__all__ = ["ArchitectureConfig", "BackboneConfig", "Encoder", "as_one_hot", "check_labels"]
 
 
 @dataclasses.dataclass(frozen=True)
-class BackboneConfig(ModelConfig):
-    """Encoder/decoder fields shared by the composed families.
+class ArchitectureConfig(ModelConfig):
+    """Encoder/decoder fields of the families with an ``mlp``/``conv`` switch.
 
     Attributes:
         latent_dim: Size of the code.
         architecture: ``mlp`` (any input shape) or ``conv`` (images ``(C, H, W)``).
-        hidden_dims: Hidden widths of the MLP encoder; the decoder mirrors them.
-        channels: Stage channels of the conv encoder (stages that do not fit the image are dropped).
-        kernel_size: Odd kernel size of the strided convolutions.
+        hidden_dims: Hidden widths of the MLP encoder; the decoder mirrors them; ``mlp`` only.
+        channels: Stage channels of the conv encoder (stages that do not fit the image are dropped);
+            ``conv`` only.
+        kernel_size: Odd kernel size of the strided convolutions; ``conv`` only.
         activation: Hidden activation.
         batch_norm: Batch normalisation after hidden layers.
-        reconstruction: ``mse``, ``bce`` (data in [0, 1]) or ``l1``.
-        output_activation: ``sigmoid``, ``identity``, ``tanh``, or ``auto`` (sigmoid for bce, else identity).
+        dense_dims: Widths of fully connected layers between the last feature map and the code, mirrored
+            in the decoder; ``conv`` only. ``()`` is one linear layer; ``None`` (the default) chooses by
+            the squeeze (see :func:`aekit.nn.backbone.bottleneck_dims`). Model folders saved before this
+            field existed load with ``()``, the layout they were trained with.
     """
 
     latent_dim: int = 32
@@ -51,34 +52,77 @@ class BackboneConfig(ModelConfig):
     kernel_size: int = 3
     activation: str = "relu"
     batch_norm: bool = False
-    reconstruction: Reconstruction = "mse"
-    output_activation: Literal["auto", "sigmoid", "identity", "tanh"] = "auto"
+    dense_dims: tuple[int, ...] | None = None
 
     def validate(self) -> None:
         super().validate()
         check_positive("latent_dim", self.latent_dim)
         check_choice("architecture", self.architecture, ("mlp", "conv"))
         check_choice("activation", self.activation, ACTIVATIONS)
-        check_choice("reconstruction", self.reconstruction, RECONSTRUCTION_LOSSES)
-        check_choice("output_activation", self.output_activation, ("auto", "sigmoid", "identity", "tanh"))
         for width in self.hidden_dims:
             check_positive("hidden_dims entries", width)
+        for width in self.dense_dims or ():
+            check_positive("dense_dims entries", width)
         if self.architecture == "conv":
             if len(self.input_shape) != 3:
                 raise ConfigError(
-                    f"architecture 'conv' needs input_shape (C, H, W); got {self.input_shape!r} (use 'mlp')"
+                    f"input_shape must be (C, H, W) for architecture='conv'; got {self.input_shape!r} "
+                    "(architecture 'conv' needs input_shape images; use 'mlp' for vectors)"
                 )
             if not self.channels:
                 raise ConfigError("channels must name at least one stage")
             for width in self.channels:
                 check_positive("channels entries", width)
-            plan_conv_stages(self.input_shape, self.used_channels, self.kernel_size)  # type: ignore[arg-type]
+            self.backbone().stages()
+
+    @classmethod
+    def from_saved(cls, data: Mapping[str, Any]) -> Self:
+        """The config of a saved model folder: one saved before ``dense_dims`` existed gets ``()``."""
+        values = dict(data)
+        values.setdefault("dense_dims", ())
+        return cls.from_dict(values)
+
+    def backbone(self) -> BackboneSpec:
+        """The encoder/decoder the builder makes for this config."""
+        return BackboneSpec(
+            input_shape=self.input_shape,
+            latent_dim=self.latent_dim,
+            architecture=self.architecture,
+            hidden_dims=self.hidden_dims,
+            channels=self.channels,
+            kernel_size=self.kernel_size,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dense_dims=self.dense_dims,
+        )
 
     @property
     def used_channels(self) -> tuple[int, ...]:
         """The conv stages that fit the image: at most ``log2(min(H, W) / 2)``, at least one."""
-        fitting = max(1, math.floor(math.log2(max(min(self.input_shape[1:]), 2) / 2)))
-        return self.channels[:fitting]
+        return self.backbone().used_channels
+
+    @property
+    def used_dense_dims(self) -> tuple[int, ...]:
+        """The dense layers of the conv bottleneck (``dense_dims`` or the choice by the squeeze)."""
+        return self.backbone().code_dims if self.architecture == "conv" else ()
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneConfig(ArchitectureConfig):
+    """:class:`ArchitectureConfig` with a reconstruction loss (the AAE and multi-decoder families).
+
+    Attributes:
+        reconstruction: ``mse``, ``bce`` (data in [0, 1]) or ``l1``.
+        output_activation: ``sigmoid``, ``identity``, ``tanh``, or ``auto`` (sigmoid for bce, else identity).
+    """
+
+    reconstruction: Reconstruction = "mse"
+    output_activation: Literal["auto", "sigmoid", "identity", "tanh"] = "auto"
+
+    def validate(self) -> None:
+        super().validate()
+        check_choice("reconstruction", self.reconstruction, RECONSTRUCTION_LOSSES)
+        check_choice("output_activation", self.output_activation, ("auto", "sigmoid", "identity", "tanh"))
 
     @property
     def resolved_output_activation(self) -> str:
@@ -95,65 +139,19 @@ class Encoder(nn.Module):
     or to a conv input as ``extra_inputs`` constant channels, the usual way to condition a conv net.
     """
 
-    def __init__(self, config: BackboneConfig, extra_inputs: int = 0) -> None:
+    def __init__(self, spec: BackboneSpec, extra_inputs: int = 0) -> None:
         super().__init__()
         self.extra_inputs = extra_inputs
-        self.architecture = config.architecture
-        activation, batch_norm = config.activation, config.batch_norm
-        if config.architecture == "mlp":
-            widths = (math.prod(config.input_shape) + extra_inputs, *config.hidden_dims, config.latent_dim)
-            self.net = mlp(widths, activation=activation, batch_norm=batch_norm)
-            return
-        channels, height, width = config.input_shape
-        stages = plan_conv_stages(
-            (channels + extra_inputs, height, width), config.used_channels, config.kernel_size
-        )
-        last = stages[-1]
-        flat = last.out_channels * last.out_size[0] * last.out_size[1]
-        self.net = nn.Sequential(
-            conv_encoder(stages, activation=activation, batch_norm=batch_norm),
-            nn.Flatten(),
-            nn.Linear(flat, config.latent_dim),
-        )
+        self.architecture = spec.architecture
+        self.net = build_encoder(spec, extra_inputs=extra_inputs, out_features=spec.latent_dim)
 
     def forward(self, x: Tensor, extra: Tensor | None = None) -> Tensor:
         """Codes ``(B, latent_dim)`` of ``x``, with ``extra`` ``(B, extra_inputs)`` when configured."""
         if self.extra_inputs == 0:
-            return self.net(x.flatten(1) if self.architecture == "mlp" else x)  # type: ignore[no-any-return]
-        if extra is None:
+            extra = None
+        elif extra is None:
             raise DataError(f"this encoder needs an extra input of {self.extra_inputs} values per sample")
-        extra = extra.to(x.dtype)
-        if self.architecture == "mlp":
-            return self.net(torch.cat([x.flatten(1), extra], dim=1))  # type: ignore[no-any-return]
-        planes = extra[:, :, None, None].expand(-1, -1, *x.shape[2:])
-        return self.net(torch.cat([x, planes], dim=1))  # type: ignore[no-any-return]
-
-
-def build_encoder(config: BackboneConfig, extra_inputs: int = 0) -> Encoder:
-    """Encoder ``(B, *input_shape) [+ (B, extra_inputs)] → (B, latent_dim)`` as configured."""
-    return Encoder(config, extra_inputs)
-
-
-def build_decoder(config: BackboneConfig, extra_inputs: int = 0) -> nn.Sequential:
-    """Decoder ``(B, latent_dim + extra_inputs) → (B, *input_shape)`` mirroring :func:`build_encoder`."""
-    activation, batch_norm = config.activation, config.batch_norm
-    output = config.resolved_output_activation
-    code_width = config.latent_dim + extra_inputs
-    if config.architecture == "mlp":
-        widths = (code_width, *reversed(config.hidden_dims), math.prod(config.input_shape))
-        return nn.Sequential(
-            mlp(widths, activation=activation, batch_norm=batch_norm, final_activation=output),
-            nn.Unflatten(1, config.input_shape),
-        )
-    stages = plan_conv_stages(config.input_shape, config.used_channels, config.kernel_size)  # type: ignore[arg-type]
-    last = stages[-1]
-    map_shape = (last.out_channels, *last.out_size)
-    return nn.Sequential(
-        nn.Linear(code_width, math.prod(map_shape)),
-        make_activation(config.activation),
-        nn.Unflatten(1, map_shape),
-        conv_decoder(stages, activation=activation, batch_norm=batch_norm, final_activation=output),
-    )
+        return self.net(encoder_input(x, extra, self.architecture))  # type: ignore[no-any-return]
 
 
 def check_labels(labels: Tensor | None, n_classes: int, batch_size: int, *, name: str, model: str) -> Tensor:

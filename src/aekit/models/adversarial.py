@@ -29,7 +29,7 @@ from aekit.config import check_choice, check_positive
 from aekit.errors import ConfigError, ShapeError
 from aekit.losses.adversarial import discriminator_loss, generator_loss, real_gradient_penalty
 from aekit.losses.functional import reconstruction_loss
-from aekit.models._backbone import BackboneConfig, as_one_hot, build_decoder, build_encoder, check_labels
+from aekit.models._backbone import BackboneConfig, Encoder, as_one_hot, check_labels
 from aekit.models.base import (
     AbstractGenerativeAutoencoder,
     AEOutput,
@@ -43,6 +43,7 @@ from aekit.models.base import (
     check_temperature,
 )
 from aekit.models.registry import register_model
+from aekit.nn.backbone import build_decoder
 from aekit.nn.heads import MLPDiscriminator
 
 __all__ = [
@@ -166,8 +167,11 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
     def __init__(self, config: AdversarialAutoencoderConfig, n_classes: int) -> None:
         super().__init__(config)
         self._n_classes = n_classes
-        self.encoder = build_encoder(config, extra_inputs=n_classes)
-        self.decoder = build_decoder(config, extra_inputs=n_classes)
+        spec = config.backbone()
+        self.encoder = Encoder(spec, extra_inputs=n_classes)
+        self.decoder = build_decoder(
+            spec, extra_inputs=n_classes, output_activation=config.resolved_output_activation
+        )
         self.discriminator = MLPDiscriminator(
             config.latent_dim + n_classes, config.discriminator_hidden_dims, config.discriminator_dropout
         )

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, Literal, Self
 
 import torch
 from torch import Tensor, nn
+from typing_extensions import TypeVar
 
 from aekit.config import ConfigBase
 from aekit.errors import ConfigError, DataError, ShapeError
@@ -72,6 +74,19 @@ class ModelConfig(ConfigBase):
         ):
             raise ConfigError(f"input_shape must be a non-empty tuple of positive ints; got {shape!r}")
 
+    @classmethod
+    def from_saved(cls, data: Mapping[str, Any]) -> Self:
+        """The config of a saved model folder (``config.json``'s ``config``).
+
+        Like :meth:`from_dict`; a family whose config gained a field that changes the layers gives
+        documents saved without it the value they were trained with.
+        """
+        return cls.from_dict(data)
+
+
+ConfigT = TypeVar("ConfigT", bound=ModelConfig, default=ModelConfig, covariant=True)
+"""The config class of a model family (the parameter of ``AbstractAutoencoder[ConfigT]``)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class AEOutput:
@@ -98,11 +113,13 @@ class Phase:
     group: str = "all"
 
 
-class AbstractAutoencoder(nn.Module, ABC):
+class AbstractAutoencoder(nn.Module, ABC, Generic[ConfigT]):
     """Base class of all aekit models (encoder → bottleneck → decoder).
 
     Subclasses set ``config_class``, ``loss_terms`` and, for multi-step training, ``phases``; they are
-    final (compose or add a config field instead of subclassing a concrete model).
+    final (compose or add a config field instead of subclassing a concrete model). A family names its
+    config type as the class parameter (``class VAE(AbstractVariationalAutoencoder[VAEConfig])``), so
+    ``self.config`` has the family's fields for the type checker.
     """
 
     config_class: ClassVar[type[ModelConfig]]
@@ -130,7 +147,7 @@ class AbstractAutoencoder(nn.Module, ABC):
     paired_targets: ClassVar[bool] = False
     """Training batches may carry clean targets ``y`` of the inputs' shape: (noisy, clean) pairs."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ConfigT) -> None:
         super().__init__()
         if not isinstance(config, self.config_class):
             raise ConfigError(
@@ -139,7 +156,7 @@ class AbstractAutoencoder(nn.Module, ABC):
         self._config = config
 
     @property
-    def config(self) -> ModelConfig:
+    def config(self) -> ConfigT:
         """The config the model was built from, unchanged."""
         return self._config
 
@@ -282,7 +299,7 @@ class AbstractAutoencoder(nn.Module, ABC):
             raise DataError(f"{name} contains NaN or infinite values")
 
 
-class AbstractGenerativeAutoencoder(AbstractAutoencoder):
+class AbstractGenerativeAutoencoder(AbstractAutoencoder[ConfigT]):
     """An autoencoder with a prior over codes that can be sampled."""
 
     generative: ClassVar[bool] = True

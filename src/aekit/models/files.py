@@ -136,7 +136,7 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
     if _sha256(weights) != document["weights_sha256"]:
         raise ModelFileError(f"{weights} does not match the checksum in {CONFIG_NAME}: the file was altered")
     try:
-        cls, config = registry.resolve(document["model"], document["config"])
+        cls, config = registry.resolve(document["model"], document["config"], saved=True)
         model = registry.from_config(cls, config)
         normalizer = Normalizer.from_dict(document.get("normalization", Normalizer.identity().to_dict()))
     except AekitError as error:

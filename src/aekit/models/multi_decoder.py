@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from aekit.config import check_positive
 from aekit.errors import ShapeError
 from aekit.losses.functional import reconstruction_loss
-from aekit.models._backbone import BackboneConfig, build_decoder, build_encoder, check_labels
+from aekit.models._backbone import BackboneConfig, Encoder, check_labels
 from aekit.models.base import (
     AbstractAutoencoder,
     AEOutput,
@@ -29,6 +29,7 @@ from aekit.models.base import (
     PreparedBatch,
 )
 from aekit.models.registry import register_model
+from aekit.nn.backbone import build_decoder
 
 __all__ = ["MultiDecoderAutoencoder", "MultiDecoderConfig"]
 
@@ -68,8 +69,12 @@ class MultiDecoderAutoencoder(AbstractAutoencoder):
 
     def __init__(self, config: MultiDecoderConfig) -> None:
         super().__init__(config)
-        self.encoder = build_encoder(config)
-        self.decoders = nn.ModuleList(build_decoder(config) for _ in range(config.n_domains))
+        spec = config.backbone()
+        self.encoder = Encoder(spec)
+        self.decoders = nn.ModuleList(
+            build_decoder(spec, output_activation=config.resolved_output_activation)
+            for _ in range(config.n_domains)
+        )
 
     @property
     def latent_dim(self) -> int:

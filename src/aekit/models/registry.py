@@ -57,13 +57,20 @@ def get(name: str) -> type[AbstractAutoencoder]:
     return MODELS.get(name)
 
 
-def resolve(name: str, config_values: Mapping[str, Any]) -> tuple[type[AbstractAutoencoder], ModelConfig]:
-    """Return the class and validated config for ``name`` with the given values over any preset."""
+def resolve(
+    name: str, config_values: Mapping[str, Any], *, saved: bool = False
+) -> tuple[type[AbstractAutoencoder], ModelConfig]:
+    """Return the class and validated config for ``name`` with the given values over any preset.
+
+    ``saved=True`` reads the values as a saved model folder's config (see ``ModelConfig.from_saved``).
+    """
     values = dict(config_values)
     if name in PRESETS:
         name, defaults = PRESETS.get(name)
         values = {**defaults, **values}
     cls = get(name)
+    if saved:
+        return cls, cls.config_class.from_saved(values)
     return cls, cls.config_class.from_dict(values)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,8 @@ from aekit.losses.functional import (
     log_mean_exp,
     standard_normal_log_density,
 )
-from aekit.models.ae import check_code, fitting_channels
+from aekit.models._backbone import ArchitectureConfig
+from aekit.models.ae import check_code
 from aekit.models.base import (
     AbstractGenerativeAutoencoder,
     AEOutput,
@@ -40,16 +41,13 @@ from aekit.models.base import (
     ErrorKind,
     LabelRole,
     LossTerms,
-    ModelConfig,
     PreparedBatch,
     check_count,
     check_temperature,
 )
 from aekit.models.registry import register_model
-from aekit.nn.conv import conv_decoder, conv_encoder
-from aekit.nn.layers import ACTIVATIONS, make_activation
-from aekit.nn.mlp import mlp
-from aekit.nn.shapes import plan_conv_stages
+from aekit.nn.backbone import build_encoder, decoder_parts, encoder_input
+from aekit.nn.heads import GaussianHead
 
 __all__ = [
     "CVAE",
@@ -62,25 +60,23 @@ __all__ = [
     "VariationalConfig",
 ]
 
-Architecture = Literal["mlp", "conv"]
 Likelihood = Literal["bernoulli", "gaussian"]
 
 _MIN_LOG_STD = math.log(1e-3)
 
 
 @dataclasses.dataclass(frozen=True)
-class VariationalConfig(ModelConfig):
+class VariationalConfig(ArchitectureConfig):
     """Fields shared by :class:`VAEConfig` and :class:`CVAEConfig`.
+
+    The encoder/decoder fields (``latent_dim``, ``architecture``, ``hidden_dims``, ``channels``,
+    ``kernel_size``, ``activation``, ``batch_norm``, ``dense_dims``) are those of
+    :class:`~aekit.models._backbone.ArchitectureConfig`: ``conv`` keeps the stages the image fits and
+    chooses its bottleneck by the squeeze, as the conv autoencoder does.
 
     Attributes:
         latent_dim: Size of the code ``z``.
-        architecture: ``mlp`` (fully connected) or ``conv`` (strided convolutions; ``(C, H, W)`` inputs).
         hidden_dims: Widths of the MLP encoder's hidden layers (the decoder mirrors them); ``mlp`` only.
-        channels: Channels of the strided stages; ``conv`` only (stages the image is too small for are
-            dropped, as in :class:`~aekit.models.ae.ConvAutoencoderConfig`).
-        kernel_size: Odd kernel size of the convolutions; ``conv`` only.
-        activation: Hidden activation.
-        batch_norm: Batch normalisation after hidden layers.
         beta: Weight β of the KL term; 1 is the VAE, > 1 the β-VAE (more disentangled, blurrier).
         likelihood: ``bernoulli`` for data in [0, 1] (binary or grey levels; the decoder outputs logits)
             or ``gaussian`` (the decoder outputs means; the scale is ``observation_std``).
@@ -88,42 +84,17 @@ class VariationalConfig(ModelConfig):
     """
 
     latent_dim: int = 16
-    architecture: Architecture = "mlp"
     hidden_dims: tuple[int, ...] = (512, 256)
-    channels: tuple[int, ...] = (32, 64)
-    kernel_size: int = 3
-    activation: str = "relu"
-    batch_norm: bool = False
     beta: float = 1.0
     likelihood: Likelihood = "bernoulli"
     observation_std: float | None = None
 
     def validate(self) -> None:
         super().validate()
-        check_positive("latent_dim", self.latent_dim)
-        check_choice("architecture", self.architecture, ("mlp", "conv"))
-        for width in self.hidden_dims:
-            check_positive("hidden_dims entries", width)
-        check_choice("activation", self.activation, ACTIVATIONS)
         check_positive("beta", self.beta, allow_zero=True)
         check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
         if self.observation_std is not None:
             check_positive("observation_std", self.observation_std)
-        if self.architecture == "conv":
-            if len(self.input_shape) != 3:
-                raise ConfigError(
-                    f"input_shape must be (C, H, W) for architecture='conv'; got {self.input_shape}"
-                )
-            if not self.channels:
-                raise ConfigError("channels must name at least one stage for architecture='conv'")
-            for width in self.channels:
-                check_positive("channels entries", width)
-            plan_conv_stages(self.input_shape, self.used_channels, self.kernel_size)  # type: ignore[arg-type]
-
-    @property
-    def used_channels(self) -> tuple[int, ...]:
-        """The conv stages that fit the image."""
-        return fitting_channels(self.input_shape, self.channels)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +118,9 @@ class CVAEConfig(VariationalConfig):
             raise ConfigError(f"n_classes must be an integer ≥ 2; got {self.n_classes!r}")
 
 
+VariationalConfigT = TypeVar("VariationalConfigT", bound=VariationalConfig)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VAEOutput(AEOutput):
     """What a variational autoencoder's ``forward`` returns.
@@ -163,20 +137,7 @@ class VAEOutput(AEOutput):
     decoder_output: Tensor
 
 
-class GaussianHead(nn.Module):
-    """A linear layer mapping features ``(B, in_features)`` to a diagonal Gaussian ``(μ, log σ²)``."""
-
-    def __init__(self, in_features: int, latent_dim: int) -> None:
-        super().__init__()
-        self.linear = nn.Linear(in_features, 2 * latent_dim)
-
-    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
-        """Return ``(mu, logvar)``, each ``(B, latent_dim)``."""
-        mu, logvar = self.linear(features).chunk(2, dim=1)
-        return mu, logvar
-
-
-class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
+class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalConfigT]):
     """Shared body of :class:`VAE` and :class:`CVAE`: encoder, Gaussian head, decoder, likelihood, bounds.
 
     Subclasses say how a ``condition`` becomes a float vector ``(B, condition_dim)`` (the VAE has none).
@@ -185,42 +146,22 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "kl")
     has_likelihood: ClassVar[bool] = True
 
-    def __init__(self, config: VariationalConfig, condition_dim: int) -> None:
+    def __init__(self, config: VariationalConfigT, condition_dim: int) -> None:
         super().__init__(config)
         self._condition_dim = condition_dim
+        spec = config.backbone()
+        # The condition joins the encoder's input (as constant channels for conv) and the code.
+        self.encoder = build_encoder(spec, extra_inputs=condition_dim)
+        self.head = GaussianHead(spec.feature_width(condition_dim), config.latent_dim)
+        from_code, body = decoder_parts(spec, extra_inputs=condition_dim)
         if config.architecture == "conv":
-            self._build_conv(config, condition_dim)
+            self._map_shape = spec.feature_map_shape
+            self.from_latent = from_code
+            self.decoder: nn.Module = body
         else:
-            self._build_mlp(config, condition_dim)
+            self.decoder = from_code  # outputs (B, n); reshaped in _decoder_output
         if config.likelihood == "gaussian" and config.observation_std is None:
             self.log_observation_std = nn.Parameter(torch.zeros(()))
-
-    def _build_mlp(self, config: VariationalConfig, condition_dim: int) -> None:
-        n_features = math.prod(config.input_shape)
-        options: dict[str, Any] = {"activation": config.activation, "batch_norm": config.batch_norm}
-        encoder_widths = (n_features + condition_dim, *config.hidden_dims)
-        self.encoder = mlp(encoder_widths, **options, final_activation=config.activation)
-        self.head = GaussianHead(encoder_widths[-1], config.latent_dim)
-        self.decoder = mlp(
-            (config.latent_dim + condition_dim, *config.hidden_dims[::-1], n_features), **options
-        )
-
-    def _build_conv(self, config: VariationalConfig, condition_dim: int) -> None:
-        channels, height, width = config.input_shape
-        used = config.used_channels
-        # The condition enters the encoder as constant extra channels; the decoder still outputs C channels.
-        encoder_stages = plan_conv_stages((channels + condition_dim, height, width), used, config.kernel_size)
-        decoder_stages = plan_conv_stages((channels, height, width), used, config.kernel_size)
-        last = decoder_stages[-1]
-        self._map_shape = (last.out_channels, *last.out_size)
-        flat = math.prod(self._map_shape)
-        options: dict[str, Any] = {"activation": config.activation, "batch_norm": config.batch_norm}
-        self.encoder = nn.Sequential(conv_encoder(encoder_stages, **options), nn.Flatten(1))
-        self.head = GaussianHead(flat, config.latent_dim)
-        self.from_latent = nn.Sequential(
-            nn.Linear(config.latent_dim + condition_dim, flat), make_activation(config.activation)
-        )
-        self.decoder = conv_decoder(decoder_stages, **options)
 
     # -- the condition ---------------------------------------------------------------------------
     def _condition_vector(self, condition: Tensor | None, batch_size: int) -> Tensor | None:
@@ -230,40 +171,31 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
     # -- parts -------------------------------------------------------------------------------------
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim  # type: ignore[no-any-return]
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device
 
     def _posterior(self, x: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
-        if self.config.architecture == "conv":  # type: ignore[attr-defined]
-            if condition is not None:
-                maps = condition[:, :, None, None].expand(-1, -1, *x.shape[2:])
-                x = torch.cat([x, maps.to(x.dtype)], dim=1)
-            features = self.encoder(x)
-        else:
-            flat = x.flatten(1)
-            if condition is not None:
-                flat = torch.cat([flat, condition.to(flat.dtype)], dim=1)
-            features = self.encoder(flat)
+        features = self.encoder(encoder_input(x, condition, self.config.architecture))
         return self.head(features)  # type: ignore[no-any-return]
 
     def _decoder_output(self, z: Tensor, condition: Tensor | None) -> Tensor:
         if condition is not None:
             z = torch.cat([z, condition.to(z.dtype)], dim=1)
-        if self.config.architecture == "conv":  # type: ignore[attr-defined]
+        if self.config.architecture == "conv":
             maps = self.from_latent(z).reshape(-1, *self._map_shape)
             return self.decoder(maps)  # type: ignore[no-any-return]
         return self.decoder(z).reshape(-1, *self.input_shape)  # type: ignore[no-any-return]
 
     def _mean(self, decoder_output: Tensor) -> Tensor:
         """Mean of ``p(x | z)``: ``sigmoid(logits)`` (Bernoulli) or the decoded mean (Gaussian)."""
-        if self.config.likelihood == "bernoulli":  # type: ignore[attr-defined]
+        if self.config.likelihood == "bernoulli":
             return torch.sigmoid(decoder_output)
         return decoder_output
 
     def _log_std(self) -> Tensor:
-        config: VariationalConfig = self.config  # type: ignore[assignment]
+        config = self.config
         if config.observation_std is not None:
             return torch.tensor(math.log(config.observation_std), device=self._device())
         return self.log_observation_std.clamp(min=_MIN_LOG_STD)
@@ -274,7 +206,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
         Bernoulli: ``Σ_i [x_i log p_i + (1 − x_i) log(1 − p_i)]``, ``p = sigmoid(logits)``;
         Gaussian: ``−Σ_i [½ ((x_i − x̂_i) / σ)² + log σ + ½ log 2π]``.
         """
-        if self.config.likelihood == "bernoulli":  # type: ignore[attr-defined]
+        if self.config.likelihood == "bernoulli":
             return bernoulli_log_likelihood(decoder_output, target)
         return gaussian_log_likelihood(decoder_output, self._log_std(), target)
 
@@ -324,7 +256,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
             )
         recon = -self.log_likelihood(output.decoder_output, target).mean()
         kl = gaussian_kl(output.mu, output.logvar)
-        return {"loss": recon + self.config.beta * kl, "recon": recon, "kl": kl}  # type: ignore[attr-defined]
+        return {"loss": recon + self.config.beta * kl, "recon": recon, "kl": kl}
 
     def prior_codes(
         self,
@@ -347,7 +279,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
     @property
     def error_kind(self) -> ErrorKind:
         """``bce`` for the Bernoulli likelihood, ``mse`` for the Gaussian one."""
-        return "bce" if self.config.likelihood == "bernoulli" else "mse"  # type: ignore[attr-defined]
+        return "bce" if self.config.likelihood == "bernoulli" else "mse"
 
     def elbo(
         self,
@@ -426,7 +358,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder):
 
 
 @register_model("vae")
-class VAE(AbstractVariationalAutoencoder):
+class VAE(AbstractVariationalAutoencoder[VAEConfig]):
     """Variational autoencoder (Kingma & Welling 2014); β-VAE (Higgins et al. 2017) when ``beta != 1``.
 
     Example:
@@ -440,7 +372,7 @@ class VAE(AbstractVariationalAutoencoder):
 
 
 @register_model("cvae")
-class CVAE(AbstractVariationalAutoencoder):
+class CVAE(AbstractVariationalAutoencoder[CVAEConfig]):
     """Conditional VAE (Sohn et al. 2015): ``q(z | x, y)`` and ``p(x | z, y)`` for a class label ``y``.
 
     The label's one-hot vector is joined to the encoder input (as constant channels for ``conv``) and to
@@ -463,7 +395,7 @@ class CVAE(AbstractVariationalAutoencoder):
     @property
     def n_classes(self) -> int:
         """Number of classes of the condition."""
-        return self.config.n_classes  # type: ignore[attr-defined, no-any-return]
+        return self.config.n_classes  # type: ignore[no-any-return]
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
         """Return ``(inputs, inputs, labels)``: the labels are the condition.

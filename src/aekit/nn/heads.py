@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from aekit.errors import ConfigError, ShapeError
+from aekit.nn.backbone import fitting_channels
 from aekit.nn.shapes import plan_conv_stages
 
 __all__ = ["ConvDiscriminator", "GaussianHead", "MLPDiscriminator", "make_discriminator"]
@@ -29,6 +30,9 @@ def _check_widths(name: str, widths: Sequence[int]) -> None:
 class GaussianHead(nn.Module):
     """Linear map from features to the parameters ``(μ, log σ²)`` of a diagonal Gaussian.
 
+    One linear layer ``linear`` of ``2 · latent_dim`` outputs: the first half is ``μ``, the second
+    ``log σ²`` (the layout of saved VAE weights, ``head.linear.weight`` / ``head.linear.bias``).
+
     Args:
         in_features: Size of the input features.
         latent_dim: Size of ``μ`` and ``log σ²``.
@@ -37,12 +41,13 @@ class GaussianHead(nn.Module):
     def __init__(self, in_features: int, latent_dim: int) -> None:
         super().__init__()
         _check_widths("in_features and latent_dim", (in_features, latent_dim))
-        self.mu = nn.Linear(in_features, latent_dim)
-        self.logvar = nn.Linear(in_features, latent_dim)
+        self.latent_dim = latent_dim
+        self.linear = nn.Linear(in_features, 2 * latent_dim)
 
     def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
         """Map ``(B, in_features)`` to ``μ`` and ``log σ²``, each ``(B, latent_dim)``."""
-        return self.mu(features), self.logvar(features)
+        mu, logvar = self.linear(features).chunk(2, dim=1)
+        return mu, logvar
 
 
 class MLPDiscriminator(nn.Module):
@@ -100,8 +105,7 @@ class ConvDiscriminator(nn.Module):
         if not channels:
             raise ConfigError("channels must name at least one stage")
         self.input_shape = tuple(input_shape)
-        fitting = max(1, math.floor(math.log2(max(min(input_shape[1:]), 2) / 2)))
-        stages = plan_conv_stages(input_shape, tuple(channels[:fitting]))
+        stages = plan_conv_stages(input_shape, fitting_channels(input_shape, tuple(channels)))
         layers: list[nn.Module] = []
         for stage in stages:
             layers += [

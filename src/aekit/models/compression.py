@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -38,9 +37,10 @@ from aekit.models.base import (
     PreparedBatch,
 )
 from aekit.models.registry import register_model
+from aekit.nn.entropy import FactorizedDensity, quantize_pmf
 from aekit.nn.gdn import GDN, lower_bound
 
-__all__ = ["Codec", "CodecConfig", "CodecOutput", "FactorizedDensity"]
+__all__ = ["Codec", "CodecConfig", "CodecOutput", "FactorizedDensity", "quantize_pmf"]
 
 Distortion = Literal["mse", "ms_ssim"]
 
@@ -141,113 +141,6 @@ class CodecOutput(AEOutput):
     y_hat: Tensor = dataclasses.field(default_factory=lambda: torch.empty(0))
     likelihoods: Tensor = dataclasses.field(default_factory=lambda: torch.empty(0))
     levels: Tensor = dataclasses.field(default_factory=lambda: torch.empty(0, dtype=torch.long))
-
-
-class FactorizedDensity(nn.Module):
-    """A learned univariate density per channel, given by its cumulative ``c(x) = sigmoid(f(x))``.
-
-    ``f`` is a small per-channel network of monotone layers (softplus-positive matrices and
-    ``x + tanh(a)·tanh(x)`` gates) so ``c`` is a valid CDF of any shape (Ballé 2018, appendix 6.1).
-    ``quantiles`` (``(C, 1, 3)``: lower tail, median, upper tail) are trained by :meth:`aux_loss` only.
-
-    Args:
-        channels: Number of channels ``C``.
-        filters: Hidden widths of ``f``.
-        init_scale: Initial spread of the densities.
-        tail_mass: Probability mass outside ``[lower, upper]`` targeted by the quantiles.
-    """
-
-    quantile_targets: Tensor
-
-    def __init__(self, channels: int, filters: tuple[int, ...], init_scale: float, tail_mass: float) -> None:
-        super().__init__()
-        self.channels = channels
-        self.tail_mass = tail_mass
-        widths = (1, *filters, 1)
-        scale = init_scale ** (1 / (len(widths) - 1))
-        self.matrices = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        self.factors = nn.ParameterList()
-        for i in range(len(widths) - 1):
-            init = math.log(math.expm1(1 / scale / widths[i + 1]))
-            self.matrices.append(nn.Parameter(torch.full((channels, widths[i + 1], widths[i]), init)))
-            self.biases.append(nn.Parameter(torch.rand(channels, widths[i + 1], 1) - 0.5))
-            if i < len(widths) - 2:
-                self.factors.append(nn.Parameter(torch.zeros(channels, widths[i + 1], 1)))
-        self.quantiles = nn.Parameter(torch.tensor([-init_scale, 0.0, init_scale]).repeat(channels, 1, 1))
-        target = math.log(2 / tail_mass - 1)
-        self.register_buffer("quantile_targets", torch.tensor([-target, 0.0, target]), persistent=False)
-
-    def logits_cumulative(self, x: Tensor) -> Tensor:
-        """Return ``f(x)`` for ``x`` of shape ``(C, 1, n)``, in float64 for float64 input, else float32.
-
-        Mixed-precision autocast is switched off here: tail probabilities (and so the rate) need more
-        than bfloat16's 8 bits of mantissa.
-        """
-        dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            x = x.to(dtype)
-            for i, (matrix, bias) in enumerate(zip(self.matrices, self.biases, strict=True)):
-                x = torch.matmul(F.softplus(matrix.to(dtype)), x) + bias.to(dtype)
-                if i < len(self.factors):
-                    x = x + torch.tanh(self.factors[i].to(dtype)) * torch.tanh(x)
-        return x
-
-    def bin_probability(self, values: Tensor, steps: Tensor) -> Tensor:
-        """Probability ``c(v + Δ/2) − c(v − Δ/2)`` of the bin of width ``Δ`` centred on each value.
-
-        Args:
-            values: ``(C, 1, n)``.
-            steps: Bin widths, broadcastable to ``values``.
-
-        Returns:
-            ``(C, 1, n)`` probabilities (not yet bounded away from 0).
-        """
-        values = values.to(torch.float64 if values.dtype == torch.float64 else torch.float32)
-        lower = self.logits_cumulative(values - steps / 2)
-        upper = self.logits_cumulative(values + steps / 2)
-        # Evaluate on the side of the CDF where sigmoid is not saturated (tails keep their precision).
-        sign = -torch.sign(lower + upper).detach()
-        return torch.abs(torch.sigmoid(sign * upper) - torch.sigmoid(sign * lower))
-
-    def medians(self) -> Tensor:
-        """Learned medians ``(C,)`` (detached): the quantisation grid is centred on them."""
-        return self.quantiles[:, 0, 1].detach()
-
-    def aux_loss(self) -> Tensor:
-        """``Σ |f(quantiles) − targets|``: pulls the quantiles to the tails and median of each density."""
-        logits = self.logits_cumulative(self.quantiles)
-        return torch.abs(logits - self.quantile_targets.view(1, 1, 3)).sum()
-
-    @torch.no_grad()
-    def tail_bounds(self) -> tuple[Tensor, Tensor]:
-        """Float64 ``(lower, upper)`` ``(C,)`` with ``c(lower) = tail/2`` and ``c(upper) = 1 − tail/2``.
-
-        Found by bisection from the learned quantiles, so a short training run (whose quantiles have not
-        converged) still gets exact tails; deterministic for given parameters.
-        """
-        target = float(self.quantile_targets[2])
-        bounds = []
-        for side in (-1.0, 1.0):
-            start = self.quantiles[:, 0, 1 + int(side)].detach().to(torch.float64)
-            median = self.quantiles[:, 0, 1].detach().to(torch.float64)
-            inner = median.clone()
-            outer = torch.where(side * (start - median) > 1e-3, start, median + side)
-            for _ in range(200):  # grow the bracket until it holds the tail quantile
-                logits = self.logits_cumulative(outer.view(-1, 1, 1)).view(-1)
-                beyond = side * logits >= target
-                if bool(beyond.all()):
-                    break
-                step = outer - median
-                outer = torch.where(beyond, outer, median + 2 * step)
-            for _ in range(80):
-                middle = (inner + outer) / 2
-                logits = self.logits_cumulative(middle.view(-1, 1, 1)).view(-1)
-                beyond = side * logits >= target
-                outer = torch.where(beyond, middle, outer)
-                inner = torch.where(beyond, inner, middle)
-            bounds.append(outer)
-        return bounds[0], bounds[1]
 
 
 def _analysis(config: CodecConfig) -> nn.Sequential:
@@ -522,28 +415,13 @@ class Codec(AbstractAutoencoder):
         ``2 ** table_precision``, each at least 1, so every symbol stays codable.
         """
         precision = self.config.table_precision
-        lower, upper = self.density.tail_bounds()
-        medians = self.density.medians().to(torch.float64)
         steps = self.steps().detach().to(torch.float64)
-        max_length = (1 << precision) // 2
         tables, offsets, lengths = [], [], []
         for level in range(self.n_levels):
-            step = steps[level]
-            first = torch.floor((lower - medians) / step).to(torch.int64)
-            last = torch.ceil((upper - medians) / step).to(torch.int64)
-            length = (last - first + 1).clamp(max=min(_MAX_TABLE_SYMBOLS, max_length))
-            centre = (first + last) // 2
-            first = torch.where(last - first + 1 > length, centre - length // 2, first)
-            width = int(length.max())
-            grid = first.view(-1, 1) + torch.arange(width, dtype=torch.int64).view(1, -1)
-            values = medians.view(-1, 1) + grid.to(torch.float64) * step.view(-1, 1)
-            pmf = self.density.bin_probability(values.unsqueeze(1), step.view(-1, 1, 1)).squeeze(1)
-            valid = torch.arange(width).view(1, -1) < length.view(-1, 1)
-            pmf = torch.where(valid, pmf, torch.zeros_like(pmf))
-            escape = (1 - pmf.sum(dim=1)).clamp(min=0).view(-1, 1)
-            pmf = torch.cat([pmf, torch.zeros_like(escape)], dim=1)
-            pmf.scatter_(1, length.view(-1, 1), escape)
-            tables.append(_quantize_pmf(pmf, length + 1, precision))
+            frequencies, first, length = self.density.integer_tables(
+                steps[level], precision, _MAX_TABLE_SYMBOLS
+            )
+            tables.append(frequencies)
             offsets.append(first)
             lengths.append(length)
         width = max(t.shape[1] for t in tables)
@@ -561,26 +439,3 @@ class Codec(AbstractAutoencoder):
             self.cdf_tables = torch.zeros_like(state_dict[key], dtype=torch.int32)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-
-def _quantize_pmf(pmf: Tensor, counts: Tensor, precision: int) -> Tensor:
-    """Round float64 probability rows ``(R, L)`` to integer frequencies summing to ``2 ** precision``.
-
-    Row ``r`` uses its first ``counts[r]`` entries, each of which gets at least 1; the rounding remainder
-    goes to (or comes from) the largest entries, in a fixed order, so the result is deterministic.
-    """
-    total = 1 << precision
-    rows = []
-    for row, count in zip(pmf, counts.tolist(), strict=True):
-        p = row[:count].clamp(min=0)
-        p = p / p.sum()
-        freq = torch.clamp(torch.floor(p * (total - count)).to(torch.int64), min=0) + 1
-        order = torch.argsort(-p, stable=True)
-        remainder = total - int(freq.sum())
-        while remainder > 0:
-            for index in order[:remainder].tolist():
-                freq[index] += 1
-            remainder = total - int(freq.sum())
-        full = torch.zeros(row.shape[0], dtype=torch.int64)
-        full[:count] = freq
-        rows.append(full)
-    return torch.stack(rows)

@@ -1,4 +1,6 @@
-"""Natural photographs bundled with scikit-image and scikit-learn, split for codec training/evaluation.
+"""Photographs for codec training and evaluation: any folder of photographs (:func:`load_photo_folder`,
+:func:`split_photos`, :class:`PhotoCrops`), and the natural photographs bundled with scikit-image and
+scikit-learn.
 
 No downloads: every image ships inside the installed packages. The evaluation set is the five
 photographs the issue's reference JPEG/JPEG 2000 figures are averaged over; the rest (photos, textures
@@ -8,6 +10,9 @@ because it is the same picture as ``chelsea``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -15,7 +20,15 @@ import torch
 
 from aekit.errors import ConfigError, DataError
 
-__all__ = ["HOLDOUT_IMAGES", "TRAIN_IMAGES", "natural_images", "random_crops"]
+__all__ = [
+    "HOLDOUT_IMAGES",
+    "TRAIN_IMAGES",
+    "PhotoCrops",
+    "load_photo_folder",
+    "natural_images",
+    "random_crops",
+    "split_photos",
+]
 
 HOLDOUT_IMAGES = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
 TRAIN_IMAGES = (
@@ -101,3 +114,97 @@ def random_crops(
         crop = torch.from_numpy(image[top : top + size, left : left + size]).permute(2, 0, 1).float() / 255
         crops[i] = crop.flip(-1) if flips[i] else crop
     return crops
+
+
+def load_photo_folder(folder: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Every image in ``folder`` (PNG, JPEG … anything Pillow reads), sorted by name, as ``(H, W, 3)`` uint8.
+
+    Grey images are replicated to RGB and alpha is dropped.
+
+    Raises:
+        DataError: ``folder`` is not a folder or holds no readable image.
+    """
+    from PIL import Image
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise DataError(f"{path} is not a folder of photographs")
+    images: dict[str, np.ndarray] = {}
+    for file in sorted(path.iterdir()):
+        if not file.is_file() or file.name.startswith("."):
+            continue
+        try:
+            with Image.open(file) as opened:
+                images[file.name] = np.array(opened.convert("RGB"), dtype=np.uint8)
+        except (OSError, ValueError, SyntaxError):
+            continue  # not an image (a licence or readme file)
+    if not images:
+        raise DataError(f"{path} holds no readable image")
+    return images
+
+
+def split_photos(
+    images: dict[str, np.ndarray], every: int = 10
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``(train, validation)``: every ``every``-th image by sorted name (starting with the first) is held
+    out for validation, the rest train. Deterministic, so a resumed run sees the same split."""
+    names = sorted(images)
+    validation = {name: images[name] for i, name in enumerate(names) if i % every == 0}
+    train = {name: images[name] for name in names if name not in validation}
+    return train, validation
+
+
+class PhotoCrops:
+    """Random crops of photographs drawn afresh each pass: a :class:`~aekit.data.tensors.BatchSource`.
+
+    Each pass (epoch) yields ``crops_per_pass`` crops of ``size × size`` with random horizontal flips,
+    drawn from the generator the trainer passes, so a seeded run (and a resumed one) sees the same crops;
+    only the uint8 photographs stay in memory.
+
+    Args:
+        images: ``(H, W, 3)`` uint8 photographs, each at least ``size`` pixels per side.
+        size: Crop side.
+        crops_per_pass: Crops per pass.
+    """
+
+    def __init__(self, images: dict[str, np.ndarray] | list[np.ndarray], size: int, crops_per_pass: int):
+        self.pool = list(images.values()) if isinstance(images, dict) else list(images)
+        self.pool = [image for image in self.pool if min(image.shape[:2]) >= size]
+        if not self.pool:
+            raise DataError(f"no photograph is at least {size} pixels on each side")
+        if crops_per_pass < 1:
+            raise ConfigError(f"crops_per_pass must be ≥ 1; got {crops_per_pass}")
+        self.size = size
+        self.crops_per_pass = crops_per_pass
+
+    def __len__(self) -> int:
+        return self.crops_per_pass
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """``(3, size, size)``."""
+        return (3, self.size, self.size)
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        drop_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Yield ``(crops, None)`` batches of fresh random crops (``shuffle`` is implied)."""
+        n = self.n_batches(batch_size, drop_last=drop_last, world_size=world_size)
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        for index in range(n * world_size):
+            count = batch_size if drop_last else min(batch_size, self.crops_per_pass - index * batch_size)
+            crops = random_crops(self.pool, count, self.size, generator=generator)
+            if index % world_size == rank:
+                yield crops, None
+
+    def n_batches(self, batch_size: int, *, drop_last: bool = False, world_size: int = 1) -> int:
+        """Number of batches :meth:`batches` yields with the same arguments."""
+        n = self.crops_per_pass // world_size if world_size > 1 else self.crops_per_pass
+        return n // batch_size if drop_last else -(-n // batch_size)

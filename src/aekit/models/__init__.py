@@ -9,6 +9,7 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     classifier,
     compression,
     ensemble,
+    hyperprior,
     inpainting,
     multi_decoder,
     pca,

@@ -142,8 +142,14 @@ def _mask_for(mask: Path | None, file: Path) -> Path | None:
 
 def inpaint(
     source: InputArgument,
-    model_dir: ModelOption,
     output: OutputOption,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Model folder (config.json + model.safetensors); default: the shipped photo inpainter.",
+        ),
+    ] = None,
     mask: Annotated[
         Path | None,
         typer.Option(help="Mask image (white = missing), or a folder of masks named like the inputs."),
@@ -165,7 +171,11 @@ def inpaint(
 ) -> None:
     """Fill missing pixels (mask, rectangle, or NaN in a .npy array); known pixels stay exactly as they were.
 
+    Without --model the shipped colour photo inpainter fills photographs of any size in one pass.
+
     Examples:
+
+      aekit inpaint photo.png --rect 300,200,80,60 -o filled.png
 
       aekit inpaint photo.png --model runs/inpainter/model --mask holes.png -o filled.png
 
@@ -173,12 +183,12 @@ def inpaint(
 
       aekit inpaint elevation.npy --model runs/inpainter/model -o elevation_filled.npy
     """
-    from aekit.apps.inpaint import inpaint_file
+    from aekit.apps.inpaint import default_inpainter, inpaint_file
     from aekit.apps.restoration import restoration_pairs
     from aekit.models.files import load
 
     rectangle = _parse_rectangle(rect) if rect is not None else None
-    bundle = load(model_dir)
+    bundle = load(model_dir) if model_dir is not None else default_inpainter()
     pairs = restoration_pairs(source, output)
     masks = [_mask_for(mask, file) for file, _ in pairs]  # every mask found before any file is written
     results = [

@@ -29,14 +29,15 @@ from aekit._version import __version__
 from aekit.apps.restoration import REFERENCE_KEY, familiarity_reference
 from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
-from aekit.data.images import IMAGE_SUFFIXES
 from aekit.data.masks import load_mask_folder
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
-from aekit.data.tables import TABLE_SUFFIXES, load_table
+from aekit.data.tables import load_table
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
 from aekit.formats.files import FolderLock, atomic_write_text, remove_stale_temp_files
+from aekit.formats.folders import folder_files
+from aekit.formats.suffixes import kind_of, suffixes
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder
 from aekit.models.files import save_model
@@ -185,9 +186,10 @@ def load_run_data(spec: RunSpec, split: str = "train") -> LoadedDataset:
     """The dataset of ``spec`` with what its family needs beyond inputs: a label column, or masks."""
     if spec.label_column is not None:
         path = Path(spec.dataset)
-        if not path.name.lower().endswith(TABLE_SUFFIXES):
+        if kind_of(path) != "table":
             raise ConfigError(
-                f"--label-column applies to tables ({', '.join(TABLE_SUFFIXES)}); {spec.dataset} is not one "
+                f"--label-column applies to tables ({', '.join(suffixes('table'))}); {spec.dataset} is not "
+                "one "
                 "(image folders take labels from class sub-folders, .npz files from y)"
             )
         return load_table(path, label_column=spec.label_column)
@@ -209,7 +211,7 @@ def _paired_targets(spec: RunSpec, loaded: LoadedDataset) -> torch.Tensor:
             "(an .npz gives clean images as y instead)"
         )
     names = [
-        sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        [p.name for p in folder_files(folder, "image")]
         for folder in (noisy_folder, clean_folder)
     ]
     if names[0] != names[1]:

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.formats.folders import folder_files
 from aekit.formats.images import READABLE_SUFFIXES, WRITABLE_SUFFIXES
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import ModelBundle
@@ -222,7 +223,7 @@ def familiarity_warnings(bundle: ModelBundle, image: Tensor, output: Tensor) -> 
 
 
 def _output_name(file: Path) -> str:
-    return file.name if file.suffix.lower() in WRITABLE_SUFFIXES else file.stem + ".png"
+    return file.name if file.name.lower().endswith(WRITABLE_SUFFIXES) else file.stem + ".png"
 
 
 def restoration_pairs(source: str | Path, target: str | Path) -> list[tuple[Path, Path]]:
@@ -239,11 +240,7 @@ def restoration_pairs(source: str | Path, target: str | Path) -> list[tuple[Path
         raise DataError(f"input {source} does not exist")
     if target.is_file():
         raise DataError(f"input {source} is a folder, so the output must be a folder too; {target} is a file")
-    files = sorted(
-        p
-        for p in source.iterdir()
-        if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith(".")
-    )
+    files = folder_files(source, "image", "npy")
     if not files:
         raise DataError(f"folder {source} holds no images ({', '.join(READABLE_SUFFIXES)})")
     return [(file, target / _output_name(file)) for file in files]

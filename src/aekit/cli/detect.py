@@ -140,13 +140,14 @@ def fit_detector(
 
     from aekit.cli.options import parse_size
     from aekit.data.datasets import load_dataset
-    from aekit.data.tables import TABLE_SUFFIXES, load_table
+    from aekit.data.tables import load_table
     from aekit.errors import ConfigError
     from aekit.estimators import AutoencoderOutlierDetector
+    from aekit.formats.suffixes import kind_of
 
     share = _parse_contamination(contamination)
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    is_table = input_path.name.lower().endswith(TABLE_SUFFIXES)
+    is_table = kind_of(input_path) == "table"
     if names is not None and not is_table:
         raise ConfigError(f"--columns applies to tables; {input_path} is not a table")
     size = parse_size(image_size)

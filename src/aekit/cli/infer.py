@@ -48,7 +48,7 @@ def encode(
     check_positive_option("chunk_rows", chunk_rows)
     bundle = load(model_dir)
     path = Path(source)
-    streamable = path.suffix.lower() in STREAMABLE_SUFFIXES and path.is_file()
+    streamable = path.name.lower().endswith(STREAMABLE_SUFFIXES) and path.is_file()
     if streamable and not needs_condition(bundle.model):
         # Stream: memory stays bounded whatever the file size.
         n_rows, chunks = open_chunks(path, rows_per_chunk=chunk_rows)

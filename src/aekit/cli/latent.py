@@ -69,26 +69,28 @@ def _load_inputs(
 
     check_positive_option("max_samples", max_samples)
 
-    from aekit.data.audio import audio_files, load_audio_folder
+    from aekit.data.audio import load_audio_folder
     from aekit.data.datasets import load_dataset
-    from aekit.data.images import _find_images  # the same file order the loader uses
-    from aekit.data.tables import TABLE_SUFFIXES, load_table
+    from aekit.data.tables import load_table
     from aekit.errors import ConfigError
+    from aekit.formats.folders import labelled_files  # the file order the loaders use
+    from aekit.formats.suffixes import kind_of, suffixes
 
     path = Path(source)
     image_size = tuple(input_shape[1:]) if len(input_shape) == 3 else None
     names: list[str]
     image_folder = None
-    if path.is_dir() and audio_files(path)[0]:
+    if path.is_dir() and labelled_files(path, "audio")[0]:
         loaded = load_audio_folder(path, image_size=image_size)  # type: ignore[arg-type]
-        names = [str(p.relative_to(path)) for p in audio_files(path)[0]]
+        names = [str(p.relative_to(path)) for p in labelled_files(path, "audio")[0]]
     elif path.is_dir():
         loaded = load_dataset(source, image_size=image_size)  # type: ignore[arg-type]
-        names = [str(p.relative_to(path)) for p in _find_images(path)[0]]
+        names = [str(p.relative_to(path)) for p in labelled_files(path, "image")[0]]
         image_folder = path.resolve()
     elif label_column is not None:
-        if not path.name.lower().endswith(TABLE_SUFFIXES):
-            raise ConfigError(f"--label-column applies to tables ({', '.join(TABLE_SUFFIXES)}); got {source}")
+        if kind_of(path) != "table":
+            tables = ", ".join(suffixes("table"))
+            raise ConfigError(f"--label-column applies to tables ({tables}); got {source}")
         loaded = load_table(path, label_column=label_column)
         names = [f"{path.name}:{i}" for i in range(len(loaded.data))]
     else:

@@ -22,10 +22,10 @@ import torch
 from aekit.data.loaded import LoadedDataset, check_size
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
+from aekit.formats.folders import labelled_files
+from aekit.formats.suffixes import suffixes
 
-__all__ = ["AUDIO_SUFFIXES", "audio_files", "load_audio_folder", "log_spectrogram"]
-
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+__all__ = ["load_audio_folder", "log_spectrogram"]
 
 
 def _soundfile():  # type: ignore[no-untyped-def]
@@ -36,41 +36,6 @@ def _soundfile():  # type: ignore[no-untyped-def]
             "reading audio needs the optional soundfile package: pip install 'aekit[audio]'"
         ) from None
     return soundfile
-
-
-def audio_files(
-    folder: str | os.PathLike[str],
-) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:
-    """The audio files of ``folder`` (sorted) with labels from class sub-folders, if it has them.
-
-    Raises:
-        DataError: The folder mixes top-level files with class sub-folders.
-    """
-    root = Path(folder)
-
-    def is_audio(path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() in AUDIO_SUFFIXES and not path.name.startswith(".")
-
-    top = sorted(p for p in root.iterdir() if is_audio(p))
-    classes = sorted(
-        p.name
-        for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and any(is_audio(q) for q in p.rglob("*"))
-    )
-    if not classes:
-        return top, None, None
-    if top:
-        raise DataError(
-            f"{root} mixes audio files at its top level (e.g. {top[0].name}) with class sub-folders "
-            f"({', '.join(classes[:3])}); move every file into a class sub-folder"
-        )
-    files: list[Path] = []
-    labels: list[int] = []
-    for index, name in enumerate(classes):
-        members = sorted(p for p in (root / name).rglob("*") if is_audio(p))
-        files += members
-        labels += [index] * len(members)
-    return files, labels, tuple(classes)
 
 
 def log_spectrogram(
@@ -168,9 +133,9 @@ def load_audio_folder(
     if duration is not None and not duration > 0:
         raise ConfigError(f"duration must be > 0 seconds; got {duration!r}")
     size = None if image_size is None else check_size(image_size, "image_size")
-    files, labels, class_names = audio_files(folder)
+    files, labels, class_names = labelled_files(folder, "audio", what="audio files")
     if not files:
-        raise DataError(f"audio folder {folder} has no {'/'.join(AUDIO_SUFFIXES)} files")
+        raise DataError(f"audio folder {folder} has no {'/'.join(suffixes('audio'))} files")
     clips = [_read(file, sample_rate) for file in files]
     rates = {rate for _, rate in clips}
     if len(rates) > 1:

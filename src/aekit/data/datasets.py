@@ -28,11 +28,12 @@ from aekit.data.download import ensure_files
 from aekit.data.idx import read_idx
 from aekit.data.images import load_image_folder
 from aekit.data.loaded import LoadedDataset, check_finite, check_size, labels_tensor
-from aekit.data.tables import TABLE_SUFFIXES, load_table
+from aekit.data.tables import load_table
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.formats.arrays import check_npz, read_npy_header
 from aekit.formats.limits import check_allocation
+from aekit.formats.suffixes import format_of, kind_of, suffixes
 
 # LoadedDataset, load_table and load_image_folder live in their own modules; re-exported here so that
 # this module offers every loader.
@@ -50,8 +51,6 @@ __all__ = [
 
 Split = Literal["train", "test"]
 DataDir = str | os.PathLike[str] | None
-
-ARRAY_SUFFIXES = (".npy", ".npz")
 
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
 FASHION_MNIST_CLASSES = (
@@ -198,7 +197,7 @@ def load_array(path: str | os.PathLike[str]) -> LoadedDataset:
     y: np.ndarray | None = None
     if not path.is_file():
         raise DataError(f"array file {path} does not exist")
-    if path.suffix.lower() == ".npy":
+    if format_of(path) == "npy":
         read_npy_header(path)  # shape, dtype and size checked before anything is allocated
     try:
         with open(path, "rb") as handle:  # closed here even when numpy gives up on a damaged archive
@@ -267,8 +266,8 @@ _NAMED: Mapping[str, Callable[[Split, DataDir, tuple[int, int] | None], LoadedDa
 DATASET_NAMES: tuple[str, ...] = tuple(_NAMED)
 """Names :func:`load_dataset` accepts besides paths."""
 
-_BY_SUFFIX: Mapping[str, Callable[[Path], LoadedDataset]] = MappingProxyType(
-    {suffix: load_array for suffix in ARRAY_SUFFIXES} | {suffix: load_table for suffix in TABLE_SUFFIXES}
+_BY_KIND: Mapping[str, Callable[[Path], LoadedDataset]] = MappingProxyType(
+    {"array": load_array, "table": load_table}
 )
 
 
@@ -304,18 +303,18 @@ def load_dataset(
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise DataError(
             f"{str(name_or_path)!r} is neither a dataset name nor an existing path; {hint}"
-            f"names: {', '.join(DATASET_NAMES)}; files: {', '.join(ARRAY_SUFFIXES + TABLE_SUFFIXES)} "
+            f"names: {', '.join(DATASET_NAMES)}; files: {', '.join(suffixes(*_BY_KIND))} "
             "or a folder of images"
         )
     if split != "train":
         raise DataError(f"{path} has no {split!r} split, only 'train' (the whole file or folder)")
     if path.is_dir():
         return load_image_folder(path, size=image_size)
-    loader = next((load for suffix, load in _BY_SUFFIX.items() if path.name.lower().endswith(suffix)), None)
+    loader = _BY_KIND.get(kind_of(path) or "")
     if loader is None:
         raise DataError(
             f"cannot load {path}: unsupported file type; expected one of "
-            f"{', '.join(ARRAY_SUFFIXES + TABLE_SUFFIXES)} or a folder of images"
+            f"{', '.join(suffixes(*_BY_KIND))} or a folder of images"
         )
     if image_size is not None:
         raise ConfigError(f"image_size applies to images only; {path} is not an image folder")

@@ -1,4 +1,4 @@
-"""Load folders of PNG/JPEG images, labelled by class sub-folder (Pillow is imported on use)."""
+"""Load folders of PNG/JPEG/TIFF/BMP images, labelled by class sub-folder (Pillow is imported on use)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ import torch
 from aekit.data.loaded import LoadedDataset, check_size
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
+from aekit.formats.folders import labelled_files
 from aekit.formats.limits import check_allocation
+from aekit.formats.suffixes import suffixes
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-__all__ = ["IMAGE_SUFFIXES", "ImageMode", "load_image_folder"]
+__all__ = ["ImageMode", "load_image_folder"]
 
 ImageMode = Literal["auto", "L", "RGB"]
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def _open_image(path: Path) -> PILImage.Image:
@@ -66,38 +67,12 @@ def _resize(image: PILImage.Image, size: tuple[int, int]) -> PILImage.Image:
     return image.resize((width, height), Image.Resampling.BILINEAR)
 
 
-def _find_images(folder: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:
-    def is_image(p: Path) -> bool:
-        return p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-
-    top = sorted(p for p in folder.iterdir() if is_image(p))
-    classes = sorted(
-        p.name
-        for p in folder.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and any(is_image(q) for q in p.rglob("*"))
-    )
-    if not classes:
-        return top, None, None
-    if top:
-        raise DataError(
-            f"{folder} mixes images at its top level (e.g. {top[0].name}) with class sub-folders "
-            f"({', '.join(classes[:3])}); move every image into a class sub-folder"
-        )
-    files: list[Path] = []
-    labels: list[int] = []
-    for index, name in enumerate(classes):
-        members = sorted(p for p in (folder / name).rglob("*") if is_image(p))
-        files += members
-        labels += [index] * len(members)
-    return files, labels, tuple(classes)
-
-
 def load_image_folder(
     path: str | os.PathLike[str],
     size: tuple[int, int] | None = None,
     mode: ImageMode = "auto",
 ) -> LoadedDataset:
-    """Load a folder of PNG/JPEG images, labelled by sub-folder if it has class sub-folders.
+    """Load a folder of PNG/JPEG/TIFF/BMP images, labelled by sub-folder if it has class sub-folders.
 
     With sub-folders (``cats/``, ``dogs/``...) each image's label is the index of its sub-folder in
     sorted order and ``class_names`` lists them; otherwise the images are the folder's own files,
@@ -124,9 +99,9 @@ def load_image_folder(
         size = check_size(size, "size")
     if not folder.is_dir():
         raise DataError(f"image folder {folder} does not exist or is not a folder")
-    files, labels, class_names = _find_images(folder)
+    files, labels, class_names = labelled_files(folder, "image", what="images")
     if not files:
-        raise DataError(f"image folder {folder} is empty (no {'/'.join(IMAGE_SUFFIXES)} files)")
+        raise DataError(f"image folder {folder} is empty (no {'/'.join(suffixes('image'))} files)")
     if size is not None:
         check_allocation(
             4 * 3 * len(files) * size[0] * size[1], f"{len(files)} images of {size[1]}×{size[0]}"

@@ -1,4 +1,4 @@
-"""Load CSV/TSV and Parquet tables of numeric features (pandas and pyarrow are imported on use)."""
+"""Datasets from CSV/TSV and Parquet tables of numeric features (read by :mod:`aekit.formats.tables`)."""
 
 from __future__ import annotations
 
@@ -13,33 +13,9 @@ import torch
 from aekit.data.loaded import LoadedDataset, labels_tensor
 from aekit.data.tensors import TensorData
 from aekit.errors import DataError
+from aekit.formats.tables import read_frame
 
-__all__ = ["TABLE_SUFFIXES", "load_table"]
-
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".pq")
-
-
-def _read_frame(path: Path) -> Any:
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ImportError(
-            f"reading {path.name} needs pandas (and pyarrow for Parquet); install them with "
-            "pip install 'aekit[tabular]'"
-        ) from None
-    name = path.name.lower()
-    if not path.is_file():
-        raise DataError(f"table file {path} does not exist")
-    try:
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if name.endswith((".tsv", ".tsv.gz")) else ",")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"table {path} is empty (no header and no rows)") from None
-    except ImportError as error:
-        raise ImportError(f"reading {path.name} needs pyarrow: {error}") from None
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise DataError(f"cannot read table {path}: {str(error).strip().splitlines()[0]}") from None
+__all__ = ["load_table"]
 
 
 def load_table(
@@ -65,7 +41,7 @@ def load_table(
         ImportError: pandas (or pyarrow, for Parquet) is not installed.
     """
     path = Path(path)
-    frame = _read_frame(path)
+    frame = read_frame(path)
     import pandas as pd
 
     frame.columns = [str(c) for c in frame.columns]

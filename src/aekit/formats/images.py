@@ -29,6 +29,7 @@ from aekit.errors import DataError, ShapeError
 from aekit.formats.arrays import read_npy_header
 from aekit.formats.files import atomic_path, atomic_write_bytes
 from aekit.formats.limits import check_allocation, check_pixels
+from aekit.formats.suffixes import format_of, suffixes
 
 __all__ = [
     "READABLE_SUFFIXES",
@@ -41,8 +42,10 @@ __all__ = [
     "write_image",
 ]
 
-READABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".npy")
-WRITABLE_SUFFIXES = (".png", ".npy")
+READABLE_SUFFIXES = suffixes("image", "npy")
+"""What :func:`read_image` reads: the image formats of :mod:`~aekit.formats.suffixes` and ``.npy``."""
+WRITABLE_SUFFIXES = suffixes("png", "npy")
+"""What :func:`write_image` writes."""
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # PNG colour type → samples per pixel
 _PNG_COLOUR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # samples per pixel → PNG colour type
@@ -161,16 +164,17 @@ def read_image(path: str | os.PathLike[str]) -> RasterImage:
         ShapeError: A ``.npy`` array that is not 2-D or ``(C, H, W)``.
     """
     file = Path(path)
-    suffix = file.suffix.lower()
-    if suffix not in READABLE_SUFFIXES:
+    fmt = format_of(file)
+    if fmt is None or not file.name.lower().endswith(READABLE_SUFFIXES):
         raise DataError(
-            f"cannot read {file}: unknown file type {suffix!r} (known: {', '.join(READABLE_SUFFIXES)})"
+            f"cannot read {file}: unknown file type {file.suffix.lower()!r} "
+            f"(known: {', '.join(READABLE_SUFFIXES)})"
         )
     if not file.is_file():
         raise DataError(f"image file {file} does not exist")
-    if suffix == ".npy":
+    if fmt == "npy":
         image = _read_npy(file)
-    elif suffix == ".png" and _is_deep_colour_png(file):
+    elif fmt == "png" and _is_deep_colour_png(file):
         image = _read_png_codec(file)
     else:
         image = _read_with_pillow(file)
@@ -186,10 +190,10 @@ def write_image(path: str | os.PathLike[str], image: RasterImage) -> Path:
         DataError: An unknown suffix, or missing (NaN) values that a PNG cannot hold.
     """
     file = Path(path)
-    suffix = file.suffix.lower()
-    if suffix not in WRITABLE_SUFFIXES:
+    fmt = format_of(file)
+    if fmt not in ("png", "npy"):
         raise DataError(f"cannot write {file}: use one of {', '.join(WRITABLE_SUFFIXES)}")
-    if suffix == ".npy":
+    if fmt == "npy":
         with atomic_path(file) as temp, open(temp, "wb") as handle:
             np.save(handle, image.raw[0] if image.channels == 1 and image.alpha is None else image.raw)
         return file

@@ -1,4 +1,8 @@
-"""Read and write 2-D numeric matrices (codes, scores) as ``.npy``, ``.csv`` or ``.parquet``, atomically."""
+"""Read and write 2-D numeric matrices (codes, scores) as ``.npy`` or a table (CSV, TSV, Parquet), atomically.
+
+Reads take ``.npy`` and every table suffix of :mod:`aekit.formats.suffixes` (gzipped CSV/TSV too); writes
+take ``.npy``, ``.csv``, ``.tsv``, ``.parquet`` and ``.pq``.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,17 @@ import numpy as np
 from aekit.errors import DataError
 from aekit.formats.arrays import load_npy
 from aekit.formats.files import atomic_path
+from aekit.formats.suffixes import require_format
+from aekit.formats.tables import read_frame
 
 __all__ = ["MatrixWriter", "read_matrix", "write_array", "write_matrix"]
 
-SUFFIXES = (".npy", ".csv", ".parquet")
 
 
-def _suffix(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise DataError(
-            f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}"
-        )
-    return suffix
+def _format(path: Path, *, writing: bool = False) -> str:
+    if writing and path.name.lower().endswith(".gz"):
+        raise DataError(f"{path}: matrices are written uncompressed (.npy, .csv, .tsv, .parquet)")
+    return require_format(path, "npy", "table", what="a matrix file")
 
 
 def _check_finite(matrix: np.ndarray, target: Path) -> None:
@@ -52,10 +54,10 @@ def write_array(path: str | os.PathLike[str], array: np.ndarray) -> None:
 def write_matrix(path: str | os.PathLike[str], matrix: np.ndarray, *, prefix: str = "c") -> None:
     """Write ``matrix`` ``(N, D)``; table formats get columns ``prefix0 … prefix{D-1}``."""
     target = Path(path)
-    suffix = _suffix(target)
+    fmt = _format(target, writing=True)
     _check_finite(matrix, target)
     with atomic_path(target) as temp:
-        if suffix == ".npy":
+        if fmt == "npy":
             with open(temp, "wb") as handle:
                 np.save(handle, matrix)
             return
@@ -64,8 +66,8 @@ def write_matrix(path: str | os.PathLike[str], matrix: np.ndarray, *, prefix: st
         frame = pd.DataFrame(
             matrix.reshape(len(matrix), -1), columns=[f"{prefix}{i}" for i in range(matrix[0].size)]
         )
-        if suffix == ".csv":
-            frame.to_csv(temp, index=False)
+        if fmt in ("csv", "tsv"):
+            frame.to_csv(temp, sep="\t" if fmt == "tsv" else ",", index=False)
         else:
             frame.to_parquet(temp, index=False)
 
@@ -77,22 +79,15 @@ def read_matrix(path: str | os.PathLike[str]) -> np.ndarray:
         DataError: Missing file, unsupported type, non-numeric columns, NaN, or no rows.
     """
     source = Path(path)
-    suffix = _suffix(source)
+    fmt = _format(source)
     if not source.is_file():
         raise DataError(f"{source} does not exist")
-    if suffix == ".npy":
+    if fmt == "npy":
         matrix = load_npy(source)
     else:
         import pandas as pd
 
-        try:
-            frame = pd.read_csv(source) if suffix == ".csv" else pd.read_parquet(source)
-        except pd.errors.EmptyDataError:
-            raise DataError(f"{source} is empty (no header and no rows)") from None
-        except (OSError, ValueError, KeyError, pd.errors.ParserError) as error:
-            text = str(error).strip()
-            detail = text.splitlines()[0] if text else type(error).__name__
-            raise DataError(f"cannot read {source}: {detail}") from None
+        frame = read_frame(source, what="matrix")
         bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
         if bad:
             raise DataError(f"{source}: non-numeric columns {', '.join(map(str, bad))}")
@@ -115,17 +110,18 @@ class MatrixWriter:
         self, path: str | os.PathLike[str], n_rows: int, n_columns: int, *, prefix: str = "c"
     ) -> None:
         self.path = Path(path)
-        self.suffix = _suffix(self.path)
+        self.format = _format(self.path, writing=True)
         self.n_rows, self.n_columns = n_rows, n_columns
         self.columns = [f"{prefix}{i}" for i in range(n_columns)]
         self.written = 0
+        self._sep = "\t" if self.format == "tsv" else ","
 
     def __enter__(self) -> MatrixWriter:
         self._atomic = atomic_path(self.path)
         self._temp = self._atomic.__enter__()
         self._parquet: Any = None
         self._handle: Any = None
-        if self.suffix == ".npy":
+        if self.format == "npy":
             self._handle = open(self._temp, "wb")
             header = {
                 "descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
@@ -133,9 +129,9 @@ class MatrixWriter:
                 "shape": (self.n_rows, self.n_columns),
             }
             np.lib.format.write_array_header_2_0(self._handle, header)
-        elif self.suffix == ".csv":
+        elif self.format in ("csv", "tsv"):
             self._handle = open(self._temp, "w", encoding="utf-8")
-            self._handle.write(",".join(self.columns) + "\n")
+            self._handle.write(self._sep.join(self.columns) + "\n")
         return self
 
     def write(self, chunk: np.ndarray) -> None:
@@ -145,10 +141,10 @@ class MatrixWriter:
         if rows.shape[1] != self.n_columns:
             raise DataError(f"chunk has {rows.shape[1]} columns; the file has {self.n_columns}")
         self.written += len(rows)
-        if self.suffix == ".npy":
+        if self.format == "npy":
             rows.tofile(self._handle)
-        elif self.suffix == ".csv":
-            np.savetxt(self._handle, rows, delimiter=",", fmt="%.9g")
+        elif self.format in ("csv", "tsv"):
+            np.savetxt(self._handle, rows, delimiter=self._sep, fmt="%.9g")
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -163,7 +159,7 @@ class MatrixWriter:
             self._handle.close()
         if self._parquet is not None:
             self._parquet.close()
-        if error is None and self.suffix == ".npy" and self.written != self.n_rows:
+        if error is None and self.format == "npy" and self.written != self.n_rows:
             error = DataError(f"wrote {self.written} rows to {self.path}; the header promised {self.n_rows}")
             self._atomic.__exit__(DataError, error, None)
             raise error

@@ -22,10 +22,12 @@ from torch import Tensor
 from aekit.errors import DataError, ShapeError
 from aekit.formats.arrays import read_npy_header
 from aekit.formats.limits import check_allocation
+from aekit.formats.suffixes import format_of, suffixes
 
 __all__ = ["STREAMABLE_SUFFIXES", "NpyRows", "NpyStream", "iter_parquet_chunks", "open_chunks"]
 
-STREAMABLE_SUFFIXES = (".npy", ".parquet", ".pq")
+STREAMABLE_SUFFIXES = suffixes("npy", "parquet")
+"""What :func:`open_chunks` streams."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,13 +133,13 @@ def open_chunks(path: str | os.PathLike[str], rows_per_chunk: int = 8192) -> tup
         DataError: Another file type, or any reading error of the formats.
     """
     file = Path(path)
-    suffix = file.suffix.lower()
+    fmt = format_of(file)
     if rows_per_chunk < 1:
         raise DataError(f"rows per chunk must be ≥ 1; got {rows_per_chunk}")
-    if suffix == ".npy":
+    if fmt == "npy":
         rows = NpyRows.open(file)
         return len(rows), rows.chunks(rows_per_chunk)
-    if suffix in (".parquet", ".pq"):
+    if fmt == "parquet":
         if not file.is_file():
             raise DataError(f"table file {file} does not exist")
         n_rows = _parquet_file(file).metadata.num_rows

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aekit.errors import DataError
+from aekit.formats.suffixes import suffixes
 
 __all__ = [
     "FIXED_FILES",
@@ -36,7 +37,7 @@ __all__ = [
     "title_from_name",
 ]
 
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+PICTURE_SUFFIXES = suffixes("png", "jpeg")
 FIXED_FILES = frozenset(
     {
         "settings.json",

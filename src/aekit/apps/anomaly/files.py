@@ -1,13 +1,12 @@
-"""Scoring CSV/Parquet tables batch by batch with a saved model (what ``aekit detect`` runs)."""
+"""Scoring tables (CSV, TSV, Parquet) batch by batch with a saved model (what ``aekit detect`` runs)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import heapq
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from aekit.apps.anomaly.scoring import (
     stored_settings,
 )
 from aekit.errors import ConfigError, DataError
+from aekit.formats.tables import TableWriter, iter_frames, writable_format
 from aekit.models.files import ModelBundle
 
 __all__ = ["DetectionSummary", "RowExplanation", "detect_file", "detect_images"]
@@ -61,44 +61,6 @@ class DetectionSummary:
     top_rows: tuple[RowExplanation, ...] = ()
 
 
-TABLE_READ_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
-TABLE_WRITE_SUFFIXES = (".parquet", ".pq", ".csv")
-
-
-def _table_kind(path: Path, allowed: tuple[str, ...], role: str) -> str:
-    name = path.name.lower()
-    if not name.endswith(allowed):
-        raise DataError(f"{role} file {path} must end with one of {', '.join(allowed)}")
-    return "parquet" if name.endswith((".parquet", ".pq")) else "csv"
-
-
-def _read_chunks(path: Path, batch_size: int) -> Iterator[Any]:
-    """Yield pandas DataFrames of at most ``batch_size`` rows without reading the whole file."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise DataError(f"input file {path} does not exist")
-    if path.stat().st_size == 0:
-        raise DataError(f"input file {path} is empty (no header and no rows)")
-    if _table_kind(path, TABLE_READ_SUFFIXES, "input") == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            reader = pq.ParquetFile(path)
-        except Exception as error:  # pyarrow raises ArrowInvalid and OSError subclasses
-            raise DataError(f"cannot read Parquet file {path}: {error}") from None
-        for record_batch in reader.iter_batches(batch_size=batch_size):
-            yield record_batch.to_pandas()
-        return
-    try:
-        with pd.read_csv(path, chunksize=batch_size) as reader:
-            yield from reader
-    except pd.errors.EmptyDataError:
-        raise DataError(f"input file {path} is empty (no header and no rows)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DataError(f"cannot read CSV file {path}: {str(error).strip().splitlines()[0]}") from None
-
-
 def _feature_values(frame: Any, columns: list[str], first_row: int, path: Path) -> np.ndarray:
     import pandas as pd
 
@@ -132,7 +94,7 @@ def detect_file(
     explain: int = 5,
     explain_features: int = 3,
 ) -> DetectionSummary:
-    """Score a CSV or Parquet table batch by batch, writing it out with a score and a flag column.
+    """Score a CSV, TSV or Parquet table batch by batch, writing it out with a score and a flag column.
 
     Rows are read (``ParquetFile.iter_batches`` or CSV chunks), scored and written one batch at a time,
     so memory stays bounded by ``batch_size`` whatever the file size. The output is written to a
@@ -140,8 +102,8 @@ def detect_file(
 
     Args:
         model: A loaded model folder; its normaliser and stored detection settings are used.
-        input_path: ``.parquet``/``.pq`` or ``.csv``/``.csv.gz`` file.
-        output_path: ``.parquet``/``.pq`` or ``.csv`` file: the input columns plus the two new ones.
+        input_path: A table: ``.csv``/``.tsv`` (optionally ``.gz``) or ``.parquet``/``.pq``.
+        output_path: ``.csv``, ``.tsv``, ``.parquet`` or ``.pq``: the input columns plus the two new ones.
         threshold: Overrides the threshold stored in the model folder.
         columns: Feature columns in model order; default the names stored at fit time, else every
             column of the input.
@@ -161,7 +123,7 @@ def detect_file(
         raise TypeError(f"model must be a ModelBundle from aekit.load; got {type(model).__name__}")
     settings, threshold = _settings_and_threshold(model, threshold)
     source, target = Path(input_path), Path(output_path)
-    output_kind = _table_kind(target, TABLE_WRITE_SUFFIXES, "output")
+    writable_format(target)  # refuse an output it cannot write before any work
     stored_columns = model.metadata.get("feature_names")
     feature_columns = (
         list(columns) if columns is not None else (list(stored_columns) if stored_columns else None)
@@ -169,8 +131,8 @@ def detect_file(
     n_rows = n_anomalies = n_batches = 0
     n_inputs = math.prod(model.model.input_shape)
     top: list[tuple[float, int, tuple[tuple[str, float], ...]]] = []  # a min-heap of the best rows
-    with atomic_path(target) as temp, _ChunkWriter(temp, output_kind) as writer:
-        for frame in _read_chunks(source, batch_size):
+    with atomic_path(target) as temp, TableWriter(temp, name=target) as writer:
+        for frame in iter_frames(source, batch_size):
             if len(frame) == 0:
                 continue
             frame.columns = [str(c) for c in frame.columns]
@@ -259,17 +221,18 @@ def detect_images(
     """
     import pandas as pd
 
-    from aekit.data.images import _find_images, load_image_folder
+    from aekit.data.images import load_image_folder
     from aekit.formats.files import atomic_path
+    from aekit.formats.folders import labelled_files
 
     source, target = Path(folder), Path(output_path)
-    output_kind = _table_kind(target, TABLE_WRITE_SUFFIXES, "output")
+    writable_format(target)  # refuse an output it cannot write before any work
     shape = tuple(model.model.input_shape)
     if len(shape) != 3:
         raise DataError(f"{model.path} takes rows of {math.prod(shape)} features, not images; pass a table")
     settings, threshold = _settings_and_threshold(model, threshold)
     loaded = load_image_folder(source, size=(shape[1], shape[2]), mode="L" if shape[0] == 1 else "RGB")
-    files, _, _ = _find_images(source)  # the order load_image_folder reads them in
+    files, _, _ = labelled_files(source, "image")  # the order load_image_folder reads them in
     scores = anomaly_scores(
         model,
         loaded.data.x,
@@ -282,7 +245,7 @@ def detect_images(
     )
     frame = pd.DataFrame({"file": [str(p.relative_to(source)) for p in files], score_column: scores})
     frame[flag_column] = scores > threshold
-    with atomic_path(target) as temp, _ChunkWriter(temp, output_kind) as writer:
+    with atomic_path(target) as temp, TableWriter(temp, name=target) as writer:
         writer.write(frame)
     return DetectionSummary(len(frame), int(frame[flag_column].sum()), float(threshold), 1, target)
 
@@ -297,37 +260,3 @@ def _settings_and_threshold(model: ModelBundle, threshold: float | None) -> tupl
             "aekit.apps.anomaly.save_threshold) and none was given (--threshold)"
         )
     return settings, float(threshold)
-
-
-class _ChunkWriter:
-    """Appends scored batches to a CSV or Parquet file (the Parquet schema comes from the first batch)."""
-
-    def __init__(self, path: Path, kind: str) -> None:
-        self.path, self.kind = path, kind
-        self._parquet: Any = None
-        self._stack = contextlib.ExitStack()
-        self._text: Any = None
-
-    def __enter__(self) -> _ChunkWriter:
-        if self.kind == "csv":
-            self._text = self._stack.enter_context(open(self.path, "w", encoding="utf-8", newline=""))
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-        self._stack.close()
-
-    def write(self, frame: Any) -> None:
-        if self._text is not None:
-            frame.to_csv(self._text, header=self._text.tell() == 0, index=False)
-            return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.path, table.schema)
-        elif table.schema != self._parquet.schema:
-            table = table.cast(self._parquet.schema)
-        self._parquet.write_table(table)

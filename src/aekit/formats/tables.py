@@ -1,0 +1,151 @@
+"""Tables of user data: CSV and TSV (optionally gzipped) and Parquet, whole or in chunks, and chunked writes.
+
+pandas (and pyarrow, for Parquet) are imported on use. Every function takes the suffixes of the
+``"table"`` kind of :mod:`aekit.formats.suffixes`; errors are one-line :class:`~aekit.errors.DataError`
+naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from aekit.errors import DataError
+from aekit.formats.suffixes import require_format
+
+__all__ = ["TableWriter", "iter_frames", "read_frame", "writable_format"]
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _pandas(path: Path) -> Any:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            f"reading {path.name} needs pandas (and pyarrow for Parquet); install them with "
+            "pip install 'aekit[tabular]'"
+        ) from None
+    return pd
+
+
+def _sep(fmt: str) -> str:
+    return "\t" if fmt == "tsv" else ","
+
+
+def read_frame(path: str | os.PathLike[str], *, what: str = "table") -> Any:
+    """Read a whole table into a pandas DataFrame.
+
+    Raises:
+        DataError: Another suffix, a missing, empty or unreadable file.
+        ImportError: pandas (or pyarrow, for Parquet) is not installed.
+    """
+    file = Path(path)
+    fmt = require_format(file, "table", what=what)
+    pd = _pandas(file)
+    if not file.is_file():
+        raise DataError(f"{what} file {file} does not exist")
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(file)
+        return pd.read_csv(file, sep=_sep(fmt))
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{what} {file} is empty (no header and no rows)") from None
+    except ImportError as error:
+        raise ImportError(f"reading {file.name} needs pyarrow: {error}") from None
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise DataError(f"cannot read {what} {file}: {_first_line(error)}") from None
+
+
+def iter_frames(path: str | os.PathLike[str], batch_size: int, *, what: str = "input") -> Iterator[Any]:
+    """Yield DataFrames of at most ``batch_size`` rows without reading the whole table.
+
+    Raises:
+        DataError: Another suffix, a missing, empty or unreadable file.
+    """
+    file = Path(path)
+    fmt = require_format(file, "table", what=f"{what} file")
+    pd = _pandas(file)
+    if not file.is_file():
+        raise DataError(f"{what} file {file} does not exist")
+    if file.stat().st_size == 0:
+        raise DataError(f"{what} file {file} is empty (no header and no rows)")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            reader = pq.ParquetFile(file)
+        except Exception as error:  # pyarrow raises ArrowInvalid and OSError subclasses
+            raise DataError(f"cannot read Parquet file {file}: {error}") from None
+        for record_batch in reader.iter_batches(batch_size=batch_size):
+            yield record_batch.to_pandas()
+        return
+    try:
+        with pd.read_csv(file, sep=_sep(fmt), chunksize=batch_size) as reader:
+            yield from reader
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{what} file {file} is empty (no header and no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"cannot read {fmt.upper()} file {file}: {_first_line(error)}") from None
+
+
+def writable_format(path: str | os.PathLike[str]) -> str:
+    """The table format ``path`` is written in: ``csv``, ``tsv`` or ``parquet`` (gzip is read, not written).
+
+    Raises:
+        DataError: Another suffix.
+    """
+    target = Path(path)
+    if target.name.lower().endswith(".gz"):
+        raise DataError(f"cannot write {target}: tables are written uncompressed (.csv, .tsv, .parquet)")
+    return require_format(target, "table", what="the output table")
+
+
+class TableWriter:
+    """Append DataFrames to a CSV, TSV or Parquet file (the Parquet schema comes from the first frame).
+
+    The format follows the suffix of ``name`` (default: ``path``'s), so a temporary file of an atomic
+    write can be written in the target's format. Use as a context manager.
+
+    Raises:
+        DataError: On creation, when the suffix is not a writable table (``.csv``, ``.tsv``,
+            ``.parquet``, ``.pq``; gzip is read but not written).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, name: str | os.PathLike[str] | None = None) -> None:
+        self.format = writable_format(name if name is not None else path)
+        self.path = Path(path)
+        self._parquet: Any = None
+        self._stack = contextlib.ExitStack()
+        self._text: Any = None
+
+    def __enter__(self) -> TableWriter:
+        if self.format != "parquet":
+            self._text = self._stack.enter_context(open(self.path, "w", encoding="utf-8", newline=""))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        self._stack.close()
+
+    def write(self, frame: Any) -> None:
+        """Append ``frame``'s rows (the header is written with the first)."""
+        if self._text is not None:
+            frame.to_csv(self._text, sep=_sep(self.format), header=self._text.tell() == 0, index=False)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.path, table.schema)
+        elif table.schema != self._parquet.schema:
+            table = table.cast(self._parquet.schema)
+        self._parquet.write_table(table)

@@ -171,22 +171,22 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
     # -- parts -------------------------------------------------------------------------------------
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[no-any-return]
+        return self.config.latent_dim
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device
 
     def _posterior(self, x: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
         features = self.encoder(encoder_input(x, condition, self.config.architecture))
-        return self.head(features)  # type: ignore[no-any-return]
+        return self.head(features)
 
     def _decoder_output(self, z: Tensor, condition: Tensor | None) -> Tensor:
         if condition is not None:
             z = torch.cat([z, condition.to(z.dtype)], dim=1)
         if self.config.architecture == "conv":
             maps = self.from_latent(z).reshape(-1, *self._map_shape)
-            return self.decoder(maps)  # type: ignore[no-any-return]
-        return self.decoder(z).reshape(-1, *self.input_shape)  # type: ignore[no-any-return]
+            return self.decoder(maps)
+        return self.decoder(z).reshape(-1, *self.input_shape)
 
     def _mean(self, decoder_output: Tensor) -> Tensor:
         """Mean of ``p(x | z)``: ``sigmoid(logits)`` (Bernoulli) or the decoded mean (Gaussian)."""
@@ -395,7 +395,7 @@ class CVAE(AbstractVariationalAutoencoder[CVAEConfig]):
     @property
     def n_classes(self) -> int:
         """Number of classes of the condition."""
-        return self.config.n_classes  # type: ignore[no-any-return]
+        return self.config.n_classes
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
         """Return ``(inputs, inputs, labels)``: the labels are the condition.

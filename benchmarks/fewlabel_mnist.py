@@ -9,7 +9,7 @@ the same run scores on the 10 000 test images:
 * label spreading over the k-NN graph of all 60 000 PCA features / codes (transductive, then k-NN to test);
 * the encoder fine-tuned with a linear head on the labelled images only (augmented, via the Trainer);
 * self-training: label spreading on codes, then rounds of fine-tuning encoder + head on the most
-  confident pseudo-labels plus the true ones (:func:`aekit.apps.fewlabel.self_train`).
+  confident pseudo-labels plus the true ones (:func:`aekit.workflows.fewlabel.self_train`).
 
 ``--backbone conv`` fine-tunes (and self-trains) the encoder of a small convolutional autoencoder
 pretrained on the same unlabelled images instead of the MLP's; codes, spreading, logistic regression and
@@ -36,7 +36,13 @@ import numpy as np
 import torch
 from _common import add_common_arguments, apply_settings, mnist, table
 
-from aekit.apps.fewlabel import (
+from aekit.data.augment import Augmentation
+from aekit.data.normalization import Normalizer
+from aekit.models import create
+from aekit.models.files import load, save_model
+from aekit.training.config import TrainConfig
+from aekit.training.fit import fit
+from aekit.workflows.fewlabel import (
     draw_labelled,
     encode,
     feature_classifier,
@@ -45,12 +51,6 @@ from aekit.apps.fewlabel import (
     self_train,
     spread_labels,
 )
-from aekit.data.augment import Augmentation
-from aekit.data.normalization import Normalizer
-from aekit.models import create
-from aekit.models.files import load, save_model
-from aekit.training.config import TrainConfig
-from aekit.training.fit import fit
 
 # A cache outside the checkout (it is an artefact, not a result): the three latent benchmarks share it.
 DEFAULT_MODEL_DIR = Path(tempfile.gettempdir()) / "aekit-benchmarks" / "mnist-mlp32"

@@ -20,8 +20,8 @@ from pathlib import Path
 from _common import add_common_arguments, apply_settings, mnist, table
 from fewlabel_mnist import DEFAULT_MODEL_DIR, pretrained_model
 
-from aekit.apps.fewlabel import encode
 from aekit.apps.retrieval import ExactIndex, IVFIndex, evaluate_retrieval, recall_at_k
+from aekit.workflows.fewlabel import encode
 
 
 def main() -> None:

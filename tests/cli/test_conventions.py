@@ -117,13 +117,13 @@ def test_bad_input_exits_2_and_a_failed_task_exits_1(
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr and result.stdout == ""
 
-    import aekit.experiment
+    import aekit.workflows.run
     from aekit.errors import TrainingError
 
     def diverge(spec: object) -> None:
         raise TrainingError("loss term 'loss' became nan at epoch 1, batch 3")
 
-    monkeypatch.setattr(aekit.experiment, "run_training", diverge)
+    monkeypatch.setattr(aekit.workflows.run, "run_training", diverge)
     result = runner.invoke(app, ["train", "--epochs", "1"])
     assert result.exit_code == 1
     assert "error: loss term 'loss' became nan" in result.stderr

@@ -9,20 +9,41 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "aekit"
 
+_ABOVE_DATA = (
+    "aekit.models",
+    "aekit.training",
+    "aekit.apps",
+    "aekit.estimators",
+    "aekit.cli",
+    "aekit.workflows",
+)
+
 FORBIDDEN = {
     "models": (
         "aekit.training",
         "aekit.apps",
         "aekit.estimators",
         "aekit.cli",
-        "aekit.experiment",
+        "aekit.workflows",
         "aekit.report",
     ),
-    "nn": ("aekit.models", "aekit.training", "aekit.apps", "aekit.estimators", "aekit.cli"),
-    "losses": ("aekit.models", "aekit.training", "aekit.apps", "aekit.estimators", "aekit.cli"),
-    "data": ("aekit.models", "aekit.training", "aekit.apps", "aekit.estimators", "aekit.cli"),
-    "training": ("aekit.apps", "aekit.estimators", "aekit.cli", "aekit.experiment"),
-    "apps": ("aekit.cli", "aekit.estimators"),
+    "nn": _ABOVE_DATA,
+    "losses": _ABOVE_DATA,
+    "formats": (
+        "aekit.data",
+        "aekit.models",
+        "aekit.training",
+        "aekit.apps",
+        "aekit.estimators",
+        "aekit.cli",
+        "aekit.workflows",
+        "aekit.report",
+    ),
+    "data": _ABOVE_DATA,
+    "training": ("aekit.apps", "aekit.estimators", "aekit.cli", "aekit.workflows"),
+    "apps": ("aekit.cli", "aekit.estimators", "aekit.workflows", "aekit.training"),
+    "estimators": ("aekit.cli", "aekit.workflows"),
+    "workflows": ("aekit.cli",),
 }
 
 

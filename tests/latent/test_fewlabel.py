@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.apps.fewlabel import (
+from aekit.data.augment import Augmentation
+from aekit.errors import ConfigError, DataError
+from aekit.models import create
+from aekit.models.classifier import EncoderClassifier
+from aekit.models.files import load_model, save_model
+from aekit.training.config import TrainConfig
+from aekit.workflows.fewlabel import (
     compare_few_label,
     draw_labelled,
     finetune_classifier,
@@ -15,12 +21,6 @@ from aekit.apps.fewlabel import (
     pseudo_labels,
     spread_labels,
 )
-from aekit.data.augment import Augmentation
-from aekit.errors import ConfigError, DataError
-from aekit.models import create
-from aekit.models.classifier import EncoderClassifier
-from aekit.models.files import load_model, save_model
-from aekit.training.config import TrainConfig
 
 
 def test_draw_labelled_is_balanced_seeded_and_checked() -> None:
@@ -91,7 +91,7 @@ def test_finetuning_goes_through_the_trainer_and_learns_the_labelled_set(mlp_bun
 
 
 def test_label_spreading_uses_the_unlabelled_codes(mlp_bundle, raw_digits) -> None:
-    from aekit.apps.fewlabel import encode
+    from aekit.workflows.fewlabel import encode
 
     codes = encode(mlp_bundle, raw_digits.x)
     labelled = draw_labelled(raw_digits.y.numpy(), 3, random_state=0)

@@ -7,11 +7,11 @@ import json
 import pytest
 import torch
 
-from aekit.apps.sweep import load_sweep_data, save_sweep, sweep_latent_dims
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError
 from aekit.models.files import load
 from aekit.training.config import TrainConfig
+from aekit.workflows.sweep import load_sweep_data, save_sweep, sweep_latent_dims
 
 
 def test_reconstruction_error_falls_with_latent_size_on_digits(digits: TensorData, tmp_path) -> None:

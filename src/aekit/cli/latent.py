@@ -662,11 +662,11 @@ def sweep(
 
       aekit sweep mnist --model conv --latent-dims 4,16,64 --epochs 5 --max-samples 20000
     """
-    from aekit.apps.sweep import load_sweep_data, save_sweep, sweep_latent_dims
     from aekit.cli.options import parse_assignments
     from aekit.errors import ConfigError
     from aekit.report.latent_plots import sweep_figure
     from aekit.training.config import TrainConfig
+    from aekit.workflows.sweep import load_sweep_data, save_sweep, sweep_latent_dims
 
     try:
         dims = [int(d) for d in latent_dims.split(",") if d.strip()]

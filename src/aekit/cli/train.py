@@ -164,8 +164,8 @@ def train(
 
       aekit train --dataset digits --model cvae --epochs 10 -o runs/cvae
     """
-    from aekit.experiment import RunSpec, run_training
     from aekit.training.config import TrainConfig
+    from aekit.workflows.run import RunSpec, run_training
 
     settings = _read_toml(config) if config else {}
     model_options = {**settings.get("model_options", {}), **parse_assignments(set_option)}
@@ -225,8 +225,8 @@ def demo(
 
       aekit demo -o runs/demo
     """
-    from aekit.experiment import RunSpec, run_training
     from aekit.training.config import TrainConfig
+    from aekit.workflows.run import RunSpec, run_training
 
     spec = RunSpec(
         dataset="digits",
@@ -267,8 +267,8 @@ def evaluate(
       aekit evaluate --model runs/demo/model --dataset digits
     """
     from aekit.data.tensors import TensorData
-    from aekit.experiment import RunSpec, evaluation_metrics, load_run_data, options_from_labels
     from aekit.models.files import load
+    from aekit.workflows.run import RunSpec, evaluation_metrics, load_run_data, options_from_labels
 
     bundle = load(model_dir)
     spec = RunSpec(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import abstractmethod
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -49,12 +49,12 @@ from aekit.models.base import (
     PreparedBatch,
 )
 from aekit.models.registry import register_model
-from aekit.nn.conv import conv_decoder, conv_encoder
+from aekit.nn.backbone import DENSE_SQUEEZE, BackboneSpec, decoder_parts, encoder_parts, fitting_channels
 from aekit.nn.layers import ACTIVATIONS, make_activation
-from aekit.nn.mlp import mlp
-from aekit.nn.shapes import ConvStage, plan_conv_stages
+from aekit.nn.shapes import ConvStage
 
 __all__ = [
+    "DENSE_SQUEEZE",
     "AbstractDeterministicAutoencoder",
     "AutoencoderConfig",
     "ConvAutoencoder",
@@ -75,8 +75,6 @@ LATENT_ACTIVATIONS: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu")
 SPARSITY_KINDS: tuple[str, ...] = ("none", "l1", "kl")
 CONTRACTIVE_METHODS: tuple[str, ...] = ("exact", "autograd", "projection")
 CORRUPTION_KINDS: tuple[str, ...] = ("none", "gaussian", "mask", "salt_pepper", "occlusion")
-DENSE_SQUEEZE = 256
-"""A conv bottleneck squeezing its feature map this many times or more gets dense layers by default."""
 
 
 def check_code(z: Tensor, latent_dim: int, name: str = "z") -> None:
@@ -91,16 +89,6 @@ def check_code(z: Tensor, latent_dim: int, name: str = "z") -> None:
         raise TypeError(f"{name} must be a floating-point tensor; got {described}")
     if z.dim() != 2 or z.shape[1] != latent_dim:
         raise ShapeError(f"{name} must have shape (B, {latent_dim}); got {tuple(z.shape)}")
-
-
-def fitting_channels(input_shape: tuple[int, ...], channels: tuple[int, ...]) -> tuple[int, ...]:
-    """The stride-2 stages of ``channels`` that fit an image ``(C, H, W)``.
-
-    At most ``log2(min(H, W) / 2)`` stages (the smallest map keeps at least 2 pixels a side), at least one.
-    """
-    smallest = min(input_shape[1:])
-    fitting = max(1, math.floor(math.log2(max(smallest, 2) / 2)))
-    return channels[:fitting]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,7 +204,10 @@ class AutoencoderConfig(ModelConfig):
         return "sigmoid" if self.reconstruction == "bce" else "identity"
 
 
-class AbstractDeterministicAutoencoder(AbstractAutoencoder):
+AutoencoderConfigT = TypeVar("AutoencoderConfigT", bound=AutoencoderConfig)
+
+
+class AbstractDeterministicAutoencoder(AbstractAutoencoder[AutoencoderConfigT]):
     """Shared forward, loss, regularisers and input corruption of deterministic autoencoders.
 
     Subclasses build the layers and implement :meth:`_pre_code` (input → code pre-activation ``a``)
@@ -225,17 +216,17 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
 
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "sparsity", "contractive", "ssim")
 
-    def __init__(self, config: AutoencoderConfig) -> None:
+    def __init__(self, config: AutoencoderConfigT) -> None:
         super().__init__(config)
         self.code_activation = make_activation(config.latent_activation)
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     @property
     def error_kind(self) -> ErrorKind:
-        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
+        return self.config.reconstruction
 
     @abstractmethod
     def _pre_code(self, x: Tensor) -> Tensor:
@@ -267,7 +258,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
         only when ``contractive_weight > 0``); otherwise it is reported as 0.
         """
         self.check_input(x)
-        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         if self.training and config.contractive_weight > 0:
             with torch.enable_grad():
                 inputs = x if x.requires_grad else x.detach().requires_grad_(True)
@@ -287,7 +278,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
         ``recon`` is the configured reconstruction loss averaged over all elements; the penalties are
         the unweighted values :meth:`forward` computed; ``ssim = 1 − SSIM(x̂, x)`` (0 when switched off).
         """
-        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         recon = reconstruction_loss(output.x_hat, target, config.reconstruction)
         sparsity = output.penalties.get("sparsity", recon.new_zeros(()))
         contractive = output.penalties.get("contractive", recon.new_zeros(()))
@@ -315,7 +306,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
             TypeError: A corruption is configured but ``generator`` is not a ``torch.Generator``.
         """
         inputs, _labels = batch
-        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         if config.corruption == "none":
             return inputs, inputs, None
         if not isinstance(generator, torch.Generator):
@@ -347,7 +338,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
             return self._contractive(inputs, self._encode(inputs), generator)
 
     def _sparsity(self, z: Tensor, pre_code: Tensor) -> Tensor:
-        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         if config.sparsity == "l1":
             return l1_sparsity(z)
         if config.sparsity == "kl":
@@ -357,7 +348,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder):
         return z.new_zeros(())
 
     def _contractive(self, inputs: Tensor, z: Tensor, generator: torch.Generator | None) -> Tensor:
-        config: AutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         if config.contractive_method == "exact":
             return contractive_exact(z, self._single_layer_weight())
         if config.contractive_method == "projection":
@@ -396,24 +387,30 @@ class MLPAutoencoderConfig(AutoencoderConfig):
         activation = self.latent_activation
         return f"an 'mlp' with hidden_dims={self.hidden_dims} and latent_activation={activation!r}"
 
+    def backbone(self) -> BackboneSpec:
+        """The encoder/decoder the builder makes for this config (:mod:`aekit.nn.backbone`)."""
+        return BackboneSpec(
+            input_shape=self.input_shape,
+            latent_dim=self.latent_dim,
+            architecture="mlp",
+            hidden_dims=self.hidden_dims,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )
+
 
 @register_model("mlp")
-class MLPAutoencoder(AbstractDeterministicAutoencoder):
+class MLPAutoencoder(AbstractDeterministicAutoencoder[MLPAutoencoderConfig]):
     """Undercomplete fully connected autoencoder: ``n → hidden_dims → latent → reversed(hidden_dims) → n``."""
 
     config_class = MLPAutoencoderConfig
 
     def __init__(self, config: MLPAutoencoderConfig) -> None:
         super().__init__(config)
-        n_features = math.prod(config.input_shape)
-        widths = (n_features, *config.hidden_dims, config.latent_dim)
-        options: dict[str, Any] = {
-            "activation": config.activation,
-            "batch_norm": config.batch_norm,
-            "dropout": config.dropout,
-        }
-        self.encoder = mlp(widths, **options)
-        self.decoder = mlp(widths[::-1], **options, final_activation=config.resolved_output_activation)
+        spec = config.backbone()
+        _features, self.encoder = encoder_parts(spec, out_features=config.latent_dim)
+        self.decoder, _unflatten = decoder_parts(spec, output_activation=config.resolved_output_activation)
 
     def _pre_code(self, x: Tensor) -> Tensor:
         return self.encoder(x.flatten(1))  # type: ignore[no-any-return]
@@ -466,10 +463,24 @@ class ConvAutoencoderConfig(AutoencoderConfig):
         check_positive("blocks_per_stage", self.blocks_per_stage, allow_zero=True)
         for width in self.dense_dims or ():
             check_positive("dense_dims entries", width)
-        plan_conv_stages(self.input_shape, self.used_channels, self.kernel_size)  # type: ignore[arg-type]
+        self.backbone().stages()
 
     def describe_encoder(self) -> str:
         return "a 'conv' encoder"
+
+    def backbone(self) -> BackboneSpec:
+        """The encoder/decoder the builder makes for this config (:mod:`aekit.nn.backbone`)."""
+        return BackboneSpec(
+            input_shape=self.input_shape,
+            latent_dim=self.latent_dim,
+            architecture="conv",
+            channels=self.channels,
+            kernel_size=self.kernel_size,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            blocks_per_stage=self.blocks_per_stage,
+            dense_dims=self.dense_dims,
+        )
 
     @property
     def used_channels(self) -> tuple[int, ...]:
@@ -479,29 +490,22 @@ class ConvAutoencoderConfig(AutoencoderConfig):
     @property
     def feature_map_shape(self) -> tuple[int, ...]:
         """``(C, H, W)`` of the last encoder stage's output, the map the bottleneck flattens."""
-        last = plan_conv_stages(self.input_shape, self.used_channels, self.kernel_size)[-1]  # type: ignore[arg-type]
-        return (last.out_channels, *last.out_size)
+        return self.backbone().feature_map_shape
 
     @property
     def used_dense_dims(self) -> tuple[int, ...]:
         """The dense layers of the bottleneck: ``dense_dims``, or when ``None`` a choice by the squeeze.
 
-        One linear layer from the last feature map (``F`` values) to the code is best while the squeeze
-        ``F / latent_dim`` is moderate; a squeeze of at least :data:`DENSE_SQUEEZE` steps down through
-        ``F / 4`` and ``F / 8`` first. Measured on MNIST (``F`` = 2048, ``benchmarks/reconstruction.py``,
-        15 epochs): the dense steps give 0.61× / 0.30× PCA's error at k = 2 / 8 against 0.67× / 0.34×
-        for one layer, but 0.24× against 0.17× at k = 32 (squeeze 64).
+        One linear layer from the last feature map (``F`` values) to the code while the squeeze
+        ``F / latent_dim`` is below :data:`DENSE_SQUEEZE`, steps through ``F / 4`` and ``F / 8`` beyond
+        (:func:`aekit.nn.backbone.bottleneck_dims`, where the measurement is). The conv VAE, AAE and
+        multi-decoder models follow the same rule.
         """
-        if self.dense_dims is not None:
-            return self.dense_dims
-        flat = math.prod(self.feature_map_shape)
-        if flat < DENSE_SQUEEZE * self.latent_dim:
-            return ()
-        return (flat // 4, flat // 8)
+        return self.backbone().code_dims
 
 
 @register_model("conv")
-class ConvAutoencoder(AbstractDeterministicAutoencoder):
+class ConvAutoencoder(AbstractDeterministicAutoencoder[ConvAutoencoderConfig]):
     """Convolutional autoencoder: strided convolutions down, a linear bottleneck, transposed convolutions up.
 
     The layer plan (``aekit plan``) guarantees the output has exactly the input's size, odd sizes included.
@@ -511,26 +515,13 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder):
 
     def __init__(self, config: ConvAutoencoderConfig) -> None:
         super().__init__(config)
-        self.stages: list[ConvStage] = plan_conv_stages(
-            config.input_shape,  # type: ignore[arg-type]
-            config.used_channels,
-            config.kernel_size,
-        )
-        self._map_shape = config.feature_map_shape
-        flat = math.prod(self._map_shape)
-        options: dict[str, Any] = {
-            "activation": config.activation,
-            "batch_norm": config.batch_norm,
-            "blocks_per_stage": config.blocks_per_stage,
-        }
-        self.encoder = conv_encoder(self.stages, **options)
-        dense: dict[str, Any] = {"activation": config.activation, "batch_norm": config.batch_norm}
-        self.dense_dims = config.used_dense_dims
-        self.to_latent = mlp((flat, *self.dense_dims, config.latent_dim), **dense)
-        widths = (config.latent_dim, *reversed(self.dense_dims), flat)
-        self.from_latent = mlp(widths, **dense, final_activation=config.activation)
-        self.decoder = conv_decoder(
-            self.stages, **options, final_activation=config.resolved_output_activation
+        spec = config.backbone()
+        self.stages: list[ConvStage] = spec.stages()
+        self._map_shape = spec.feature_map_shape
+        self.dense_dims = spec.code_dims
+        self.encoder, self.to_latent = encoder_parts(spec, out_features=config.latent_dim)
+        self.from_latent, self.decoder = decoder_parts(
+            spec, output_activation=config.resolved_output_activation
         )
 
     def _pre_code(self, x: Tensor) -> Tensor:

@@ -25,6 +25,7 @@ def register_model(name: str) -> Callable[[M], M]:
     """Class decorator: register a model class under ``name`` (snake_case)."""
 
     def decorator(cls: M) -> M:
+        _check_free(name)
         MODELS.add(name, cls)
         cls.registry_name = name
         return cls
@@ -33,8 +34,27 @@ def register_model(name: str) -> Callable[[M], M]:
 
 
 def register_preset(name: str, model: str, **defaults: Any) -> None:
-    """Register ``name`` as ``model`` with preset config values (e.g. ``"beta_vae"`` = VAE with β = 4)."""
+    """Register ``name`` as ``model`` with preset config values (e.g. ``"beta_vae"`` = VAE with β = 4).
+
+    Raises:
+        ValueError: ``name`` is taken (by a model class or a preset), or ``model`` is not a registered
+            model class.
+    """
+    _check_free(name)
+    if model not in MODELS:
+        raise ValueError(
+            f"preset {name!r} targets {model!r}, which is not a registered model class "
+            f"(classes: {', '.join(MODELS.names())})"
+        )
     PRESETS.add(name, (model, defaults))
+
+
+def _check_free(name: str) -> None:
+    """Models and presets share one namespace: ``create(name)`` must mean one thing."""
+    if name in MODELS:
+        raise ValueError(f"model name {name!r} is already registered as a model class")
+    if name in PRESETS:
+        raise ValueError(f"model name {name!r} is already registered as a preset of {PRESETS.get(name)[0]!r}")
 
 
 def names() -> list[str]:

@@ -1,70 +1,21 @@
-"""Parsing helpers shared by commands: ``--set key=value`` options, size strings, TOML run settings and
-checks of common option values (batch sizes, thresholds, devices)."""
+"""Parsing helpers shared by commands: ``--set key=value`` options, size strings and checks of common
+option values (batch sizes, thresholds, devices)."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
-from pathlib import Path
 from typing import Any
 
+from aekit.data.loaded import MAX_IMAGE_SIDE
 from aekit.errors import ConfigError
 
 __all__ = [
-    "MAX_IMAGE_SIDE",
     "check_finite_option",
     "check_positive_option",
-    "check_run_settings",
     "parse_assignments",
     "parse_size",
 ]
-
-MAX_IMAGE_SIDE = 16384
-"""Largest side ``--image-size`` accepts (memory is checked as well, from the number of images)."""
-
-_RUN_SETTINGS: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "dataset": (str, "a dataset name or path"),
-    "model": (str, "a registered model name"),
-    "run_dir": (str, "a folder path"),
-    "data_dir": (str, "a folder path"),
-    "image_size": ((int, list), "a size such as 28 or [32, 48]"),
-    "max_samples": (int, "a positive integer"),
-    "model_options": (dict, "a table of model config fields"),
-    "train": (dict, "a table of training config fields"),
-    "augmentation": (dict, "a table of augmentation fields"),
-    "tensorboard_dir": (str, "a folder path"),
-    "label_column": (str, "a column name"),
-    "masks": (str, "a folder or file path"),
-}
-"""Keys a ``--config`` TOML file may hold at its top level, their types and what they mean."""
-
-
-def check_run_settings(settings: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Check a ``--config`` TOML file's top level: known keys (unknown ones get a suggestion) of the
-    right types; the tables' fields are checked by their configs.
-
-    Raises:
-        ConfigError: Naming the file, the key, what was expected and what it holds.
-    """
-    for key, value in settings.items():
-        if key not in _RUN_SETTINGS:
-            close = difflib.get_close_matches(key, list(_RUN_SETTINGS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{path}: unknown setting {key!r}{hint} (known: {', '.join(_RUN_SETTINGS)})")
-        kind, description = _RUN_SETTINGS[key]
-        if isinstance(value, bool) or not isinstance(value, kind):
-            raise ConfigError(f"{path}: {key} must be {description}; got {value!r}")
-    if "image_size" in settings:
-        size = settings["image_size"]
-        sizes = [size] if isinstance(size, int) else size
-        if len(sizes) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, int) for v in sizes):
-            raise ConfigError(f"{path}: image_size must be a size such as 28 or [32, 48]; got {size!r}")
-        settings = {**settings, "image_size": parse_size("x".join(str(v) for v in sizes))}
-    if "max_samples" in settings:
-        check_positive_option("max_samples", settings["max_samples"])
-    return settings
-
 
 def check_positive_option(name: str, value: float | None, *, allow_zero: bool = False) -> None:
     """Refuse a count or size option below 1 (or below 0), NaN or infinite: ``--batch-size 0``.

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from aekit.cli._console import STATE, data_out, guarded, message
-from aekit.cli.options import check_run_settings, parse_assignments, parse_size
+from aekit.cli.options import parse_assignments, parse_size
 
 __all__ = ["register"]
 
 DEMO_MODEL_OPTIONS: dict[str, Any] = {"latent_dim": 8, "channels": [32, 64], "activation": "gelu"}
 DEMO_EPOCHS = 30
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    from aekit.errors import ConfigError
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from None
-    return check_run_settings(settings, path)
 
 
 def _print_result(result: Any, report: bool = True) -> None:
@@ -164,11 +149,9 @@ def train(
 
       aekit train --dataset digits --model cvae --epochs 10 -o runs/cvae
     """
-    from aekit.training.config import TrainConfig
-    from aekit.workflows.run import RunSpec, run_training
+    from aekit.workflows.run import RunSpec, read_run_settings, run_training
 
-    settings = _read_toml(config) if config else {}
-    model_options = {**settings.get("model_options", {}), **parse_assignments(set_option)}
+    model_options = parse_assignments(set_option)
     if latent_dim is not None:
         model_options["latent_dim"] = latent_dim
     flags = {
@@ -179,30 +162,26 @@ def train(
         "device": device,
         "precision": precision,
     }
-    train_values = {
-        **settings.get("train", {}),
-        **parse_assignments(train_option),
-        **{k: v for k, v in flags.items() if v is not None},
-    }
+    train_values = {**parse_assignments(train_option), **{k: v for k, v in flags.items() if v is not None}}
     train_values.update(progress=not STATE.quiet)
     if resume:
         train_values["resume"] = True
-    spec = RunSpec(
-        dataset=dataset or settings.get("dataset", "digits"),
-        model=model or settings.get("model", "conv"),
-        run_dir=str(run_dir or settings.get("run_dir", "runs/latest")),
+    spec = RunSpec.from_settings(
+        read_run_settings(config) if config else {},
         model_options=model_options,
-        train=TrainConfig.from_dict(train_values),
-        data_dir=str(data_dir) if data_dir else settings.get("data_dir"),
-        image_size=parse_size(image_size)
-        or (tuple(settings["image_size"]) if "image_size" in settings else None),
-        max_samples=max_samples if max_samples is not None else settings.get("max_samples"),
-        augmentation={**settings.get("augmentation", {}), **parse_assignments(augment)},
-        tensorboard_dir=str(tensorboard) if tensorboard else settings.get("tensorboard_dir"),
-        label_column=label_column or settings.get("label_column"),
-        masks=str(masks) if masks else settings.get("masks"),
-        targets=str(targets) if targets else settings.get("targets"),
-        overwrite=overwrite,
+        train=train_values,
+        augmentation=parse_assignments(augment),
+        dataset=dataset,
+        model=model,
+        run_dir=str(run_dir) if run_dir else None,
+        data_dir=str(data_dir) if data_dir else None,
+        image_size=parse_size(image_size),
+        max_samples=max_samples,
+        tensorboard_dir=str(tensorboard) if tensorboard else None,
+        label_column=label_column,
+        masks=str(masks) if masks else None,
+        targets=str(targets) if targets else None,
+        overwrite=overwrite or None,
     )
     message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
     _print_result(run_training(spec), report=report)

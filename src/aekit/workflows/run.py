@@ -15,10 +15,12 @@ Used by ``aekit train`` and ``aekit demo``; callable from Python too. The run fo
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from aekit._version import __version__
 from aekit.apps.restoration import REFERENCE_KEY, familiarity_reference
 from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
+from aekit.data.loaded import MAX_IMAGE_SIDE
 from aekit.data.masks import load_mask_folder
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
@@ -63,11 +66,13 @@ DATASETS_WITH_TEST_SPLIT = ("mnist", "fashion-mnist")
 """Named datasets with an official test split; other sources get a seeded hold-out."""
 
 __all__ = [
+    "RUN_SETTINGS",
     "RunResult",
     "RunSpec",
     "encode_data",
     "evaluation_metrics",
     "normalizer_for",
+    "read_run_settings",
     "reconstruct_data",
     "run_settings",
     "run_training",
@@ -136,6 +141,113 @@ class RunSpec:
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(f"{name} must be a table of fields and values; got {getattr(self, name)!r}")
         resolve_device(self.train.device)  # refuses unknown devices and ones this machine lacks, early
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: dict[str, Any],
+        *,
+        model_options: dict[str, Any] | None = None,
+        train: dict[str, Any] | None = None,
+        augmentation: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> RunSpec:
+        """A run from checked settings (see :func:`read_run_settings`) and overrides that win over them.
+
+        Args:
+            settings: Top-level settings: ``dataset``, ``model``, ``run_dir``, ``train`` (a table of
+                :class:`~aekit.training.config.TrainConfig` fields), ``model_options``, ...
+            model_options, train, augmentation: Fields merged over the settings' tables of that name.
+            fields: Other :class:`RunSpec` fields; a None value keeps the setting (or the default).
+
+        Raises:
+            ConfigError: An unknown field, or a value the configs refuse.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ConfigError(f"unknown run field(s) {unknown}; known: {', '.join(sorted(known))}")
+        tables = ("model_options", "train", "augmentation")
+        values = {k: v for k, v in settings.items() if k not in tables}
+        values.update({k: v for k, v in fields.items() if v is not None})
+        if isinstance(values.get("image_size"), list):
+            values["image_size"] = tuple(values["image_size"])
+        return cls(
+            **values,
+            model_options={**settings.get("model_options", {}), **(model_options or {})},
+            train=TrainConfig.from_dict({**settings.get("train", {}), **(train or {})}),
+            augmentation={**settings.get("augmentation", {}), **(augmentation or {})},
+        )
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> RunSpec:
+        """A run from a TOML settings file (what ``aekit train --config`` reads); ``overrides`` are
+        :meth:`from_settings` keywords that win over the file, e.g. ``train={"epochs": 3}``.
+
+        Raises:
+            ConfigError: Invalid TOML, an unknown or mistyped setting (naming the file and key).
+            DataError: The file does not exist.
+        """
+        return cls.from_settings(read_run_settings(path), **overrides)
+
+
+RUN_SETTINGS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "dataset": (str, "a dataset name or path"),
+    "model": (str, "a registered model name"),
+    "run_dir": (str, "a folder path"),
+    "data_dir": (str, "a folder path"),
+    "image_size": ((int, list), "a size such as 28 or [32, 48]"),
+    "max_samples": (int, "a positive integer"),
+    "model_options": (dict, "a table of model config fields"),
+    "train": (dict, "a table of training config fields"),
+    "augmentation": (dict, "a table of augmentation fields"),
+    "tensorboard_dir": (str, "a folder path"),
+    "label_column": (str, "a column name"),
+    "masks": (str, "a folder or file path"),
+    "targets": (str, "a folder path"),
+}
+"""Keys a TOML settings file may hold at its top level, their types and what they mean."""
+
+
+def read_run_settings(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a TOML settings file and check its top level: known keys (unknown ones get a suggestion) of
+    the right types, ``image_size`` as ``(H, W)``; the tables' fields are checked by their configs.
+
+    Raises:
+        ConfigError: Not UTF-8 TOML, or naming the file, the key, what was expected and what it holds.
+        DataError: The file does not exist.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"settings file {file} does not exist")
+    try:
+        settings = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{file} is not valid TOML: {error}") from None
+    for key, value in settings.items():
+        if key not in RUN_SETTINGS:
+            close = difflib.get_close_matches(key, list(RUN_SETTINGS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{file}: unknown setting {key!r}{hint} (known: {', '.join(RUN_SETTINGS)})")
+        kind, description = RUN_SETTINGS[key]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise ConfigError(f"{file}: {key} must be {description}; got {value!r}")
+    if "image_size" in settings:
+        size = settings["image_size"]
+        sizes = [size] if isinstance(size, int) else list(size)
+        bad = [v for v in sizes if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+        if len(sizes) not in (1, 2) or bad:
+            raise ConfigError(f"{file}: image_size must be a size such as 28 or [32, 48]; got {size!r}")
+        if max(sizes) > MAX_IMAGE_SIDE:
+            raise ConfigError(
+                f"{file}: image_size {size!r} is too large: each side must be at most {MAX_IMAGE_SIDE}"
+            )
+        settings["image_size"] = (sizes[0], sizes[-1])
+    return settings
 
 
 @dataclasses.dataclass(frozen=True)

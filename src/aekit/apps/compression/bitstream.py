@@ -24,6 +24,13 @@ positions, row-major, and holds one stream per tile, each preceded by its length
 little-endian), so a decoder needs only a few tiles' symbols at a time: memory stays bounded by the tile,
 not the image.
 
+Format version 3 (the mean-scale hyperprior codec, ``codec_hyperprior``) has the same header and the
+tiled layout of version 2, always, even for one tile; each tile's stream holds two segments (see
+:func:`aekit.apps.compression.coder.encode_segments`): the tile's hyper-latent symbols, channel by
+channel, then its latent symbols grouped by the scale table the exact integer hyper-synthesis assigns
+them. Files of formats 1 and 2 are made by the factorized codec (``codec``) and decode with it; the
+model name in the header says which codec a file needs.
+
 The version is checked right after the magic (a newer layout may move every later field), then the
 length, then the CRC, then the field values, and only then does decoding start; each failure is a
 :class:`CodecFileError` naming what is wrong.
@@ -50,7 +57,7 @@ __all__ = [
 ]
 
 MAGIC = b"AEKC"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 TILE = 64
 """Side of a format-2 tile in latent positions (1024 pixels with a codec that downsamples 16×)."""
 MAX_PIXELS = 1 << 28
@@ -74,7 +81,8 @@ class CodecHeader:
         level: Quality level the image was coded at.
         model_name: Registry name of the model (``"codec"``).
         fingerprint: SHA-256 of the model's state, 32 bytes.
-        format_version: 1 (one stream) or 2 (one stream per tile).
+        format_version: 1 (one stream) or 2 (one stream per tile), factorized codec; 3 (one stream per
+            tile, hyperprior codec).
     """
 
     height: int
@@ -86,8 +94,8 @@ class CodecHeader:
     format_version: int = 1
 
     def __post_init__(self) -> None:
-        if self.format_version not in (1, 2):
-            raise DataError(f"format_version must be 1 or 2; got {self.format_version}")
+        if self.format_version not in (1, 2, 3):
+            raise DataError(f"format_version must be 1, 2 or 3; got {self.format_version}")
         if not 0 < self.height < 1 << 32 or not 0 < self.width < 1 << 32:
             raise DataError(f"height and width must be in [1, 2**32); got {self.height}×{self.width}")
         if self.height * self.width > MAX_PIXELS:

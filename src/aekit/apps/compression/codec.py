@@ -37,18 +37,23 @@ from aekit.apps.compression.bitstream import (
 from aekit.apps.compression.coder import (
     EntropyTables,
     PayloadError,
+    SegmentDecoder,
     decode_symbols,
+    encode_segments,
     encode_symbols,
+    hyperprior_tables,
     ideal_code_length,
     tables_for_level,
 )
 from aekit.errors import AekitError, DataError, ShapeError
 from aekit.formats.limits import check_allocation, check_pixels
 from aekit.models.compression import Codec
+from aekit.models.hyperprior import HyperpriorCodec
 
 __all__ = [
     "DEFAULT_CODEC_PATH",
     "SHIPPED_CODECS",
+    "AnyCodec",
     "CodecStateError",
     "CompressionReport",
     "ModelOrLoader",
@@ -74,7 +79,12 @@ SHIPPED_CODECS: dict[str, Path] = {
 """The codecs shipped with aekit by the distortion they were trained for: ``mse`` (the default, best
 PSNR) and ``ms_ssim`` (fine-tuned from it for MS-SSIM: sharper textures, fewer bits for the same MS-SSIM)."""
 
-ModelOrLoader = Codec | Callable[[CodecHeader], Codec] | str | os.PathLike | None
+AnyCodec = Codec | HyperpriorCodec
+"""A learned image codec: the factorized :class:`~aekit.models.compression.Codec` (registry name
+``codec``, files of format 1 and 2) or the mean-scale :class:`~aekit.models.hyperprior.HyperpriorCodec`
+(``codec_hyperprior``, files of format 3)."""
+
+ModelOrLoader = AnyCodec | Callable[[CodecHeader], AnyCodec] | str | os.PathLike | None
 """A codec; a function from a file's header to the codec; a model folder; or ``None`` (the shipped codec
 that made the file, found by fingerprint; see :func:`shipped_codec_for`)."""
 
@@ -119,7 +129,7 @@ def model_fingerprint(model: torch.nn.Module) -> bytes:
     return digest.digest()
 
 
-def load_default_codec(distortion: str = "mse") -> Codec:
+def load_default_codec(distortion: str = "mse") -> AnyCodec:
     """Load a codec shipped with aekit: ``mse`` (the default) or ``ms_ssim`` (see ``docs/compression.md``).
 
     Raises:
@@ -133,12 +143,12 @@ def load_default_codec(distortion: str = "mse") -> Codec:
         raise DataError(f"no shipped codec for distortion {distortion!r}; choose one of {choices}")
     folder = SHIPPED_CODECS[distortion]
     model = load_model(folder)
-    if not isinstance(model, Codec):  # pragma: no cover - the asset is a codec
+    if not isinstance(model, Codec | HyperpriorCodec):  # pragma: no cover - the asset is a codec
         raise CodecStateError(f"{folder} does not hold a codec")
     return model
 
 
-def shipped_codec_for(header: CodecHeader) -> Codec:
+def shipped_codec_for(header: CodecHeader) -> AnyCodec:
     """The shipped codec that made a file (matched by its weights fingerprint), else the default codec
     (whose decoder then refuses the file, naming the fingerprint it holds)."""
     codecs = (load_default_codec(distortion) for distortion in SHIPPED_CODECS)  # the default comes first
@@ -149,9 +159,12 @@ def shipped_codec_for(header: CodecHeader) -> Codec:
     return next(matching, default)
 
 
-def _check_codec(model: object) -> Codec:
-    if not isinstance(model, Codec):
-        raise TypeError(f"model must be an aekit Codec (registry name 'codec'); got {type(model).__name__}")
+def _check_codec(model: object) -> AnyCodec:
+    if not isinstance(model, Codec | HyperpriorCodec):
+        raise TypeError(
+            "model must be an aekit image codec (registry name 'codec' or 'codec_hyperprior'); "
+            f"got {type(model).__name__}"
+        )
     if not model.tables_ready:
         raise CodecStateError(
             "the codec's probability tables are missing or out of date; call model.update_tables() after "
@@ -253,7 +266,7 @@ class _TileGrid:
         )
 
 
-def _check_tile_memory(grid: _TileGrid, factor: int, codec: Codec, what: str) -> None:
+def _check_tile_memory(grid: _TileGrid, factor: int, codec: AnyCodec, what: str) -> None:
     """Refuse a tile whose transforms would need more than :data:`TILE_MEMORY` (a codec with huge
     channel counts); the estimate is the widest activation (hidden channels at half resolution, float32)
     times 8 live copies."""
@@ -262,7 +275,7 @@ def _check_tile_memory(grid: _TileGrid, factor: int, codec: Codec, what: str) ->
     check_allocation(side * side * per_pixel, what, limit=TILE_MEMORY)
 
 
-def compress_image(model: Codec, image: np.ndarray, *, level: int | None = None) -> bytes:
+def compress_image(model: AnyCodec, image: np.ndarray, *, level: int | None = None) -> bytes:
     """Compress one image into ``.aek`` bytes.
 
     Args:
@@ -287,6 +300,8 @@ def compress_image(model: Codec, image: np.ndarray, *, level: int | None = None)
     factor = codec.config.downsampling
     grid = _TileGrid(-(-height // factor), -(-width // factor))
     _check_tile_memory(grid, factor, codec, f"compressing a {width}×{height} image")
+    if isinstance(codec, HyperpriorCodec):
+        return _compress_hyperprior(codec, image, channels, level, grid)
     tables = tables_for_level(codec, level)
     device = codec.log_steps.device
     was_training = codec.training
@@ -348,11 +363,11 @@ def bits_per_pixel(data: bytes) -> float:
     return 8 * len(data) / (header.height * header.width)
 
 
-def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> Codec:
+def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> AnyCodec:
     model: object
     if model_or_loader is None:
         model = shipped_codec_for(header)
-    elif isinstance(model_or_loader, Codec):
+    elif isinstance(model_or_loader, Codec | HyperpriorCodec):
         model = model_or_loader
     elif isinstance(model_or_loader, str | os.PathLike):
         from aekit.models.files import load_model
@@ -404,6 +419,12 @@ def decompress_image(
             f"{header.fingerprint_hex[:16]}…, but the given model is {model.registry_name!r} "
             f"{fingerprint.hex()[:16]}…; decode it with the model that made it"
         )
+    hyperprior = isinstance(model, HyperpriorCodec)
+    if hyperprior != (header.format_version == 3):
+        raise CodecFileError(
+            f"the file (format {header.format_version}, made by {header.model_name!r}) cannot be decoded "
+            f"by a {model.registry_name!r} model"
+        )
     if header.level >= model.n_levels:
         raise CodecFileError(f"the file uses quality level {header.level}; the model has {model.n_levels}")
     if header.channels == 3 and model.input_shape[0] != 3:
@@ -414,18 +435,29 @@ def decompress_image(
         _check_tile_memory(grid, factor, model, "decoding a tile")
     except DataError as error:
         raise CodecFileError(str(error)) from None
-    symbols_of = _SymbolSource(header, payload, grid, tables_for_level(model, header.level))
+    device = model.log_steps.device
+    source: _SymbolSource | _HyperLatentSource
+    if isinstance(model, HyperpriorCodec):
+        source = _HyperLatentSource(model, header, payload, grid)
+        latent_window = source.window
+    else:
+        source = _SymbolSource(header, payload, grid, tables_for_level(model, header.level))
+        codec = model
+
+        def latent_window(rows: slice, cols: slice) -> torch.Tensor:
+            q = torch.from_numpy(np.ascontiguousarray(source.window(rows, cols))).unsqueeze(0).to(device)
+            return codec.dequantize_symbols(q, header.level)
+
     pixels = np.empty(
         (header.height, header.width) if header.channels == 1 else (header.height, header.width, 3), np.uint8
     )
-    device = model.log_steps.device
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             for row in range(grid.rows):
                 for col in range(grid.cols):
-                    _decode_tile(model, header, grid, symbols_of, row, col, pixels, device)
+                    _decode_tile(model, header, grid, latent_window, row, col, pixels)
     finally:
         model.train(was_training)
     return pixels
@@ -514,20 +546,18 @@ class _SymbolSource:
 
 
 def _decode_tile(
-    model: Codec,
+    model: AnyCodec,
     header: CodecHeader,
     grid: _TileGrid,
-    source: _SymbolSource,
+    latent_window: Callable[[slice, slice], torch.Tensor],
     row: int,
     col: int,
     pixels: np.ndarray,
-    device: torch.device,
 ) -> None:
     """Decode tile ``(row, col)`` with its margin; write its pixels (cropped to the image) into ``pixels``."""
     factor = model.config.downsampling
     (core_rows, core_cols), (rows, cols) = grid.core(row, col), grid.window(row, col)
-    q = torch.from_numpy(np.ascontiguousarray(source.window(rows, cols))).unsqueeze(0).to(device)
-    x_hat = model.decode_latent(model.dequantize_symbols(q, header.level))
+    x_hat = model.decode_latent(latent_window(rows, cols))
     top, left = (core_rows.start - rows.start) * factor, (core_cols.start - cols.start) * factor
     y0, x0 = core_rows.start * factor, core_cols.start * factor
     y1, x1 = min(core_rows.stop * factor, header.height), min(core_cols.stop * factor, header.width)
@@ -557,7 +587,7 @@ def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
 
 
 def compress_file(
-    model: Codec,
+    model: AnyCodec,
     source: str | os.PathLike[str],
     destination: str | os.PathLike[str],
     *,
@@ -657,3 +687,138 @@ def flat_image_file(codec: Codec, height: int, width: int) -> bytes:
         payload, version = b"".join(struct.pack("<I", len(s)) + s for s in streams), 2
     header = CodecHeader(height, width, 3, 0, codec.registry_name, model_fingerprint(codec), version)
     return pack(header, payload)
+
+
+def _hyperprior_segments(
+    codec: HyperpriorCodec, latent: torch.Tensor, level: int
+) -> tuple[list[list[tuple[int, np.ndarray]]], torch.Tensor]:
+    """The two segments of one tile (hyper-latent symbols per channel; latent symbols grouped by scale
+    table) and the tile's latent ``ŷ`` as the decoder will see it."""
+    height, width = latent.shape[-2:]
+    u, z_symbols = codec.hyper_encode(latent, level)
+    means, indices = codec.hyper_decode(z_symbols, height, width)
+    symbols = codec.quantize_latent(u, means)
+    z_flat = z_symbols[0].reshape(z_symbols.shape[1], -1).cpu().numpy()
+    first = [(channel, z_flat[channel]) for channel in range(z_flat.shape[0])]
+    flat_symbols = symbols[0].cpu().numpy()
+    flat_indices = indices[0].cpu().numpy()
+    rows = codec.config.hyper_channels
+    second = []
+    for table in range(codec.config.n_scales):
+        selected = flat_symbols[flat_indices == table]
+        if selected.size:
+            second.append((rows + table, selected))
+    return [first, second], codec.dequantize_latent(symbols, means, level)
+
+
+def _compress_hyperprior(
+    codec: HyperpriorCodec, image: np.ndarray, channels: int, level: int, grid: _TileGrid
+) -> bytes:
+    """Format 3: one length-prefixed stream per tile, each holding the tile's hyper-latent and latent."""
+    tables = hyperprior_tables(codec)
+    factor = codec.config.downsampling
+    device = codec.log_steps.device
+    was_training = codec.training
+    codec.eval()
+    streams = []
+    try:
+        with torch.no_grad():
+            for row in range(grid.rows):
+                for col in range(grid.cols):
+                    (core_rows, core_cols), (rows, cols) = grid.core(row, col), grid.window(row, col)
+                    x = _window_tensor(
+                        image,
+                        slice(rows.start * factor, rows.stop * factor),
+                        slice(cols.start * factor, cols.stop * factor),
+                        codec.input_shape[0],
+                    )
+                    latent = codec.encode_latent(x.to(device))[
+                        :,
+                        :,
+                        core_rows.start - rows.start : core_rows.stop - rows.start,
+                        core_cols.start - cols.start : core_cols.stop - cols.start,
+                    ]
+                    segments, _ = _hyperprior_segments(codec, latent, level)
+                    streams.append(encode_segments(segments, tables))
+    finally:
+        codec.train(was_training)
+    payload = b"".join(struct.pack("<I", len(stream)) + stream for stream in streams)
+    header = CodecHeader(
+        height=image.shape[0],
+        width=image.shape[1],
+        channels=channels,
+        level=level,
+        model_name=codec.registry_name,
+        fingerprint=model_fingerprint(codec),
+        format_version=3,
+    )
+    return pack(header, payload)
+
+
+class _HyperLatentSource:
+    """Decoded latents ``ŷ`` of any window of a format-3 file, tile by tile with a small cache.
+
+    Each tile's stream holds its hyper-latent, from which the exact integer hyper-synthesis gives the
+    means and scale tables of its latent symbols (see :mod:`aekit.models.hyperprior`).
+    """
+
+    CACHE = 12
+
+    def __init__(self, model: HyperpriorCodec, header: CodecHeader, payload: bytes, grid: _TileGrid):
+        self.model, self.header, self.grid, self.payload = model, header, grid, payload
+        self.tables = hyperprior_tables(model)
+        self.ranges = split_tiles(payload, grid.rows * grid.cols)
+        self.cache: dict[tuple[int, int], torch.Tensor] = {}
+        self.device = model.log_steps.device
+
+    def _decode(self, row: int, col: int) -> torch.Tensor:
+        model, config = self.model, self.model.config
+        rows, cols = self.grid.core(row, col)
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        z_height, z_width = -(-height // 4), -(-width // 4)
+        start, stop = self.ranges[row * self.grid.cols + col]
+        try:
+            decoder = SegmentDecoder(self.payload[start:stop], self.tables)
+            z_parts = decoder.segment([(c, z_height * z_width) for c in range(config.hyper_channels)])
+            z_symbols = torch.from_numpy(np.stack(z_parts)).view(1, config.hyper_channels, z_height, z_width)
+            means, indices = model.hyper_decode(z_symbols.to(self.device), height, width)
+            flat_indices = indices[0].cpu().numpy()
+            counts = np.bincount(flat_indices.reshape(-1), minlength=config.n_scales)
+            plan = [(config.hyper_channels + t, int(n)) for t, n in enumerate(counts.tolist()) if n]
+            parts = decoder.segment(plan)
+            decoder.finish()
+        except PayloadError as error:
+            raise CodecFileError(f"the payload of tile {row},{col} cannot be decoded: {error}") from None
+        symbols = np.empty(flat_indices.shape, np.int64)
+        for (table_row, _), values in zip(plan, parts, strict=True):
+            symbols[flat_indices == table_row - config.hyper_channels] = values
+        q = torch.from_numpy(symbols).unsqueeze(0).to(self.device)
+        return model.dequantize_latent(q, means, self.header.level)[0]
+
+    def tile(self, row: int, col: int) -> torch.Tensor:
+        """Latent ``ŷ`` ``(M, h, w)`` of tile ``(row, col)``."""
+        key = (row, col)
+        if key not in self.cache:
+            if len(self.cache) >= self.CACHE:
+                self.cache.pop(next(iter(self.cache)))
+            self.cache[key] = self._decode(row, col)
+        return self.cache[key]
+
+    def window(self, rows: slice, cols: slice) -> torch.Tensor:
+        """Latent ``ŷ`` ``(1, M, len(rows), len(cols))`` of a latent window."""
+        out = torch.empty(
+            (self.model.latent_channels, rows.stop - rows.start, cols.stop - cols.start), device=self.device
+        )
+        for row in range(rows.start // TILE, (rows.stop - 1) // TILE + 1):
+            for col in range(cols.start // TILE, (cols.stop - 1) // TILE + 1):
+                tile_rows, tile_cols = self.grid.core(row, col)
+                top, bottom = max(rows.start, tile_rows.start), min(rows.stop, tile_rows.stop)
+                left, right = max(cols.start, tile_cols.start), min(cols.stop, tile_cols.stop)
+                out[:, top - rows.start : bottom - rows.start, left - cols.start : right - cols.start] = (
+                    self.tile(row, col)[
+                        :,
+                        top - tile_rows.start : bottom - tile_rows.start,
+                        left - tile_cols.start : right - tile_cols.start,
+                    ]
+                )
+        return out.unsqueeze(0)

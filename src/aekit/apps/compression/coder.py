@@ -20,8 +20,18 @@ import torch
 
 from aekit.errors import DataError, ShapeError
 from aekit.models.compression import Codec
+from aekit.models.hyperprior import HyperpriorCodec
 
-__all__ = ["EntropyTables", "decode_symbols", "encode_symbols", "ideal_code_length", "tables_for_level"]
+__all__ = [
+    "EntropyTables",
+    "SegmentDecoder",
+    "decode_symbols",
+    "encode_segments",
+    "encode_symbols",
+    "hyperprior_tables",
+    "ideal_code_length",
+    "tables_for_level",
+]
 
 _ESCAPE_LIMIT = 1 << 31
 _HALF = 1 << 16
@@ -153,3 +163,134 @@ def ideal_code_length(symbols: np.ndarray, tables: EntropyTables) -> float:
     rows = np.arange(tables.channels).reshape(-1, 1)
     frequencies = tables.frequencies[rows, index].astype(np.float64)
     return float(-np.log2(frequencies / (1 << tables.precision)).sum() + 32 * zigzag.size)
+
+
+def hyperprior_tables(model: HyperpriorCodec) -> EntropyTables:
+    """The integer tables of a :class:`~aekit.models.hyperprior.HyperpriorCodec` as one set of rows:
+    rows ``0 … Mz−1`` code the hyper-latent channels, rows ``Mz + j`` the latent elements whose scale
+    index is ``j``."""
+    z_tables = model.z_tables.to(torch.int64).cpu()
+    scale_tables = model.scale_tables.to(torch.int64).cpu()
+    width = max(z_tables.shape[1], scale_tables.shape[1])
+    frequencies = torch.cat(
+        [
+            torch.nn.functional.pad(z_tables, (0, width - z_tables.shape[1])),
+            torch.nn.functional.pad(scale_tables, (0, width - scale_tables.shape[1])),
+        ]
+    )
+    return EntropyTables(
+        frequencies=frequencies.numpy(),
+        offsets=torch.cat([model.z_offsets, model.scale_offsets]).to(torch.int64).cpu().numpy(),
+        lengths=torch.cat([model.z_lengths, model.scale_lengths]).to(torch.int64).cpu().numpy(),
+        precision=int(model.config.table_precision),
+    )
+
+
+Segment = list[tuple[int, np.ndarray]]
+"""Rows and 1-D symbol arrays coded one after the other, then the segment's escaped values."""
+
+
+def encode_segments(segments: list[Segment], tables: EntropyTables) -> bytes:
+    """Entropy-code segments in decode order: each segment's ``(row, symbols)`` parts with table ``row``,
+    then the segment's escapes (zig-zag distance beyond the table, two uniform 16-bit halves each).
+
+    A decoder can act on one segment before reading the next (the hyperprior decodes ``z``, computes the
+    scales of ``y``, then decodes ``y``).
+
+    Raises:
+        DataError: A symbol lies more than ``2 ** 30`` steps outside its table (non-finite latents).
+    """
+    coder = constriction.stream.stack.AnsCoder()
+    for segment in reversed(segments):
+        parts = []
+        escapes = []
+        for row, symbols in segment:
+            symbols = np.asarray(symbols, dtype=np.int64).reshape(-1)
+            index = symbols - tables.offsets[row]
+            below, above = index < 0, index >= tables.lengths[row]
+            escaped = below | above
+            distance = np.where(below, -index - 1, index - tables.lengths[row])
+            escapes.append((2 * distance + above)[escaped])
+            parts.append((row, np.where(escaped, tables.lengths[row], index).astype(np.int32)))
+        zigzag = np.concatenate(escapes) if escapes else np.zeros(0, np.int64)
+        if zigzag.size and int(zigzag.max()) >= _ESCAPE_LIMIT:
+            raise DataError(
+                "a latent value is too far outside the entropy model's range to code (|q| > 2**30)"
+            )
+        if zigzag.size:
+            halves = np.stack([zigzag & (_HALF - 1), zigzag >> 16], axis=1).reshape(-1).astype(np.int32)
+            coder.encode_reverse(halves, constriction.stream.model.Uniform(_HALF))
+        for row, index in reversed(parts):
+            if index.size:
+                coder.encode_reverse(index, tables.model(row))
+    return coder.get_compressed().astype("<u4").tobytes()
+
+
+class SegmentDecoder:
+    """Decodes what :func:`encode_segments` wrote, one segment at a time.
+
+    Raises (from every method):
+        PayloadError: The coder rejects the payload, or (:meth:`finish`) words are left over, or the
+            symbols need more bits than the payload holds (truncated or crafted file).
+    """
+
+    def __init__(self, payload: bytes, tables: EntropyTables) -> None:
+        if len(payload) % 4:
+            raise PayloadError(f"payload length {len(payload)} is not a multiple of 4 bytes")
+        self.tables = tables
+        self.available_bits = 8 * len(payload)
+        self.used_bits = 0.0
+        words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
+        try:
+            self.coder = constriction.stream.stack.AnsCoder(words)
+        except (ValueError, RuntimeError, OverflowError, AssertionError) as error:
+            raise PayloadError(f"the entropy coder rejected the payload ({error})") from None
+
+    def segment(self, parts: list[tuple[int, int]]) -> list[np.ndarray]:
+        """Decode one segment: ``count`` symbols with table ``row`` for each ``(row, count)``."""
+        tables = self.tables
+        try:
+            indices = [
+                self.coder.decode(tables.model(row), count).astype(np.int64)
+                if count
+                else np.zeros(0, np.int64)
+                for row, count in parts
+            ]
+            escaped = [index == tables.lengths[row] for (row, _), index in zip(parts, indices, strict=True)]
+            n_escaped = int(sum(int(e.sum()) for e in escaped))
+            zigzag = np.zeros(0, dtype=np.int64)
+            if n_escaped:
+                halves = self.coder.decode(constriction.stream.model.Uniform(_HALF), 2 * n_escaped)
+                halves = halves.astype(np.int64)
+                zigzag = halves[0::2] | (halves[1::2] << 16)
+        except (ValueError, RuntimeError, OverflowError, AssertionError) as error:
+            raise PayloadError(f"the entropy coder rejected the payload ({error})") from None
+        symbols = []
+        position = 0
+        for (row, _), index, escape in zip(parts, indices, escaped, strict=True):
+            frequencies = tables.frequencies[row, index].astype(np.float64)
+            self.used_bits += float(-np.log2(frequencies / (1 << tables.precision)).sum())
+            values = index + tables.offsets[row]
+            n = int(escape.sum())
+            if n:
+                code = zigzag[position : position + n]
+                position += n
+                distance, above = code >> 1, (code & 1).astype(bool)
+                offset, length = tables.offsets[row], tables.lengths[row]
+                values[escape] = np.where(above, offset + length + distance, offset - 1 - distance)
+            symbols.append(values)
+        self.used_bits += 32 * n_escaped
+        # constriction re-quantises the tables slightly differently from these integers, so the ideal
+        # length may exceed the real one a little; a stream that ran out needs far more.
+        if self.used_bits > 1.05 * self.available_bits + 1024:
+            raise PayloadError(
+                "the entropy-coded stream runs out before the image does (truncated or crafted)"
+            )
+        return symbols
+
+    def finish(self) -> None:
+        """Check that every word of the payload was used."""
+        if not self.coder.is_empty():
+            raise PayloadError(
+                "the payload holds more data than the image needs (wrong model or corrupt file)"
+            )

@@ -48,7 +48,7 @@ def test_declared_values_are_of_the_declared_kinds(name: str) -> None:
     assert model.generative == isinstance(model, AbstractGenerativeAutoencoder)
     assert set(get(name).capabilities()) == {
         "fitting", "labels", "conditional", "likelihood", "takes_mask", "reconstructs", "sampling",
-        "paired_targets",
+        "paired_targets", "warmup",
     }  # fmt: skip
     # the contract cases feed labels exactly to the families that declare they need them
     assert (case.labels is not None) == (model.label_role is not None)

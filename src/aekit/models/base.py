@@ -146,6 +146,9 @@ class AbstractAutoencoder(nn.Module, ABC, Generic[ConfigT]):
     """The family has a prior to sample (see :class:`AbstractGenerativeAutoencoder`)."""
     paired_targets: ClassVar[bool] = False
     """Training batches may carry clean targets ``y`` of the inputs' shape: (noisy, clean) pairs."""
+    warms_up: ClassVar[bool] = False
+    """The loss has a weight that ``TrainConfig.warmup_fraction`` ramps from 0 to 1 through
+    :meth:`set_warmup` (the VAE family's KL weight)."""
 
     def __init__(self, config: ConfigT) -> None:
         super().__init__()
@@ -154,6 +157,35 @@ class AbstractAutoencoder(nn.Module, ABC, Generic[ConfigT]):
                 f"{type(self).__name__} needs a {self.config_class.__name__}; got {type(config).__name__}"
             )
         self._config = config
+        if self.legacy_state_names:
+            self._register_load_state_dict_pre_hook(self._rename_legacy_state)
+
+    legacy_state_names: ClassVar[dict[str, str]] = {}
+    """Old → new prefixes of weight names the family renamed; weights saved under the old names load
+    (through :meth:`upgrade_state_dict`, which model folders and ``load_state_dict`` apply)."""
+
+    def upgrade_state_dict(self, state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """``state`` with weight names of earlier versions of the family renamed to the current ones."""
+        if not self.legacy_state_names:
+            return dict(state)
+        current = set(self.state_dict())
+        upgraded = {}
+        for key, value in state.items():
+            if key not in current:
+                for old, new in self.legacy_state_names.items():
+                    if key.startswith(old):
+                        key = new + key[len(old) :]
+                        break
+            upgraded[key] = value
+        return upgraded
+
+    def _rename_legacy_state(self, state: dict[str, Any], prefix: str, *args: Any) -> None:
+        own = {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
+        upgraded = self.upgrade_state_dict(own)
+        if list(upgraded) != list(own):
+            for key in own:
+                del state[prefix + key]
+            state.update({prefix + key: value for key, value in upgraded.items()})
 
     @property
     def config(self) -> ConfigT:
@@ -198,6 +230,7 @@ class AbstractAutoencoder(nn.Module, ABC, Generic[ConfigT]):
             "reconstructs": cls.reconstructs,
             "sampling": cls.generative,
             "paired_targets": cls.paired_targets,
+            "warmup": cls.warms_up,
         }
 
     @classmethod
@@ -253,6 +286,14 @@ class AbstractAutoencoder(nn.Module, ABC, Generic[ConfigT]):
             ConfigError: The family has no likelihood.
         """
         raise ConfigError(f"{self.registry_name or type(self).__name__} has no likelihood; use a VAE or CVAE")
+
+    def set_warmup(self, weight: float) -> None:
+        """Set the warm-up weight in ``[0, 1]`` used by later training-mode losses (``warms_up`` models).
+
+        Raises:
+            ConfigError: The family has no warm-up weight.
+        """
+        raise ConfigError(f"{self.registry_name or type(self).__name__} has no warm-up weight")
 
     def describe_plan(self) -> list[str]:
         """Lines describing the planned architecture beyond ``repr`` (empty by default)."""

@@ -47,6 +47,14 @@ class TrainConfig(ConfigBase):
             validation loss, time), ``auto`` a bar when stderr is a terminal and lines otherwise.
         pretrain_epochs: Epochs of each layer's greedy pretraining for layer-wise families (stacked);
             None means ``epochs``.
+        time_budget: Seconds of training (wall clock of the loop, checked before every batch; a resumed
+            run counts the seconds already spent). Training stops when they are spent, even within an
+            epoch (``epochs`` is then an upper bound), and a ``cosine`` schedule runs over the budget,
+            reaching 0 at its end, updated every batch. Resuming with another budget continues the cosine
+            from the rate reached, so the rate never rises.
+        warmup_fraction: Share of the schedule (of ``time_budget``, else of ``epochs``) over which the
+            model's warm-up weight rises linearly from 0 to 1 (the VAE family's KL weight); 0 disables
+            it. Only for models that declare ``warms_up``.
     """
 
     epochs: int = 10
@@ -70,6 +78,8 @@ class TrainConfig(ConfigBase):
     progress: bool = False
     verbose: Verbosity = 0
     pretrain_epochs: int | None = None
+    time_budget: float | None = None
+    warmup_fraction: float = 0.0
 
     def validate(self) -> None:
         check_positive("epochs", self.epochs)
@@ -84,6 +94,10 @@ class TrainConfig(ConfigBase):
             raise ConfigError(f"verbose must be one of 'auto', 0, 1, 2; got {self.verbose!r}")
         if self.pretrain_epochs is not None:
             check_positive("pretrain_epochs", self.pretrain_epochs)
+        if self.time_budget is not None:
+            check_positive("time_budget", self.time_budget)
+        if not 0.0 <= self.warmup_fraction <= 1.0:
+            raise ConfigError(f"warmup_fraction must be in [0, 1]; got {self.warmup_fraction!r}")
         if self.gradient_clip is not None:
             check_positive("gradient_clip", self.gradient_clip)
         if self.early_stopping_patience is not None:

@@ -17,6 +17,7 @@ from aekit.data.tensors import BatchSource, TensorData
 from aekit.errors import CheckpointError, ConfigError, DataError, ShapeError, TrainingError
 from aekit.formats.arrays import all_finite
 from aekit.models.base import AbstractAutoencoder, Batch
+from aekit.training.budget import BudgetSchedule, warmup_weight
 from aekit.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from aekit.training.config import TrainConfig
 from aekit.training.devices import autocast_factory, resolve_device
@@ -149,6 +150,11 @@ class Trainer:
             raise ConfigError(
                 "gradient_accumulation > 1 needs a single-phase model; this model has several phases"
             )
+        if self.config.warmup_fraction > 0 and not model.warms_up:
+            raise ConfigError(
+                f"warmup_fraction needs a model with a warm-up weight (the VAE family); "
+                f"{model.registry_name or type(model).__name__} has none"
+            )
         flush_before = self.config.flush_denormal and torch.set_flush_denormal(True)
         try:
             with torch.random.fork_rng(devices=_rng_devices()):
@@ -215,6 +221,10 @@ class _Run:
         self.best_loss = math.inf
         self.best_state: dict[str, Tensor] | None = None
         self.epochs_without_improvement = 0
+        self.budget = BudgetSchedule(config.time_budget) if config.time_budget is not None else None
+        self.spent_before = 0.0  # seconds of training in earlier (resumed) runs
+        self.loop_started = time.perf_counter()
+        self.out_of_time = False
         self.checkpoint_path = (
             Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir else None
         )
@@ -237,6 +247,8 @@ class _Run:
         return optimizers
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
+        if self.config.lr_schedule == "cosine" and self.config.time_budget is not None:
+            return None  # the cosine follows the time budget, set before every batch
         if self.config.lr_schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.config.epochs)
         if self.config.lr_schedule == "plateau":
@@ -248,11 +260,14 @@ class _Run:
         config = self.config
         n_batches = self.train.n_batches(config.batch_size, world_size=self.dist.world_size)
         mode = feedback_mode(config.verbose, progress=config.progress) if self.dist.is_main else "off"
+        self.loop_started = time.perf_counter()
         with ProgressReporter(mode=mode, total_epochs=config.epochs) as progress:
             for epoch in range(self.start_epoch, config.epochs):
+                if self.budget is not None and self._spent() >= self.budget.budget:
+                    break
                 started = time.perf_counter()
                 progress.start_epoch(epoch, n_batches)
-                train_terms, n_samples = self._train_epoch(epoch, progress)
+                train_terms, n_samples = self._train_epoch(epoch, progress, n_batches)
                 seconds = time.perf_counter() - started
                 row: dict[str, float] = {"epoch": float(epoch + 1)}
                 row.update({f"train_{k}": v for k, v in train_terms.items()})
@@ -275,11 +290,16 @@ class _Run:
                 if stop:
                     logger.info("early stopping after epoch %d", epoch + 1)
                     break
+                if self.out_of_time:
+                    logger.info("time budget of %s s spent during epoch %d", config.time_budget, epoch + 1)
+                    break
         if config.keep_best and self.val is not None and self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         return self.history
 
-    def _train_epoch(self, epoch: int, progress: ProgressReporter) -> tuple[dict[str, float], int]:
+    def _train_epoch(
+        self, epoch: int, progress: ProgressReporter, n_batches: int
+    ) -> tuple[dict[str, float], int]:
         self.model.train()
         keys: list[str] = []
         sums: Tensor | None = None  # sample-weighted sums of the first phase's terms, in ``keys`` order
@@ -293,6 +313,9 @@ class _Run:
             world_size=self.dist.world_size,
         )
         for index, batch in enumerate(batches):
+            if not self._follow_schedule(epoch, index, n_batches):
+                self.out_of_time = True
+                break
             batch = self._to_device(batch)
             if self.augment is not None:
                 batch = (self.augment(batch[0], self.generator), batch[1])
@@ -346,6 +369,35 @@ class _Run:
             self.device, non_blocking=True
         )
 
+    def _spent(self, *, synchronise: bool = True) -> float:
+        """Seconds of training so far, earlier runs included (the same on every process under DDP)."""
+        spent = self.spent_before + time.perf_counter() - self.loop_started
+        if synchronise and self.dist.enabled:
+            total = self.dist.all_reduce_sum(torch.tensor(spent, dtype=torch.float64, device=self.device))
+            spent = float(total) / self.dist.world_size
+        return spent
+
+    def _follow_schedule(self, epoch: int, index: int, n_batches: int) -> bool:
+        """Set the budget's learning rate and the model's warm-up weight; False once the budget is spent."""
+        config = self.config
+        if self.budget is None and config.warmup_fraction == 0:
+            return True
+        if self.budget is not None:
+            spent = self._spent()
+            if spent >= self.budget.budget:
+                return False
+            fraction = self.budget.fraction(spent)
+            if config.lr_schedule == "cosine":
+                rate = config.learning_rate * self.budget.lr_factor(spent)
+                for optimizer in self.optimizers.values():
+                    for group in optimizer.param_groups:
+                        group["lr"] = rate
+        else:
+            fraction = (epoch + index / max(n_batches, 1)) / config.epochs
+        if config.warmup_fraction > 0:
+            self.model.set_warmup(warmup_weight(fraction, config.warmup_fraction))
+        return True
+
     def _current_lr(self) -> float:
         first = next(iter(self.optimizers.values()), None)
         return float(first.param_groups[0]["lr"]) if first is not None else 0.0
@@ -389,6 +441,8 @@ class _Run:
                 "best_loss": self.best_loss,
                 "best_state": self.best_state,
                 "epochs_without_improvement": self.epochs_without_improvement,
+                "seconds_spent": self._spent(synchronise=False),
+                "budget": None if self.budget is None else self.budget.to_dict(),
             },
         )
         self.history.to_csv(self.checkpoint_path.parent / "losses.csv")
@@ -417,10 +471,20 @@ class _Run:
         self.best_loss = float(state["best_loss"])
         self.best_state = state["best_state"]
         self.epochs_without_improvement = int(state["epochs_without_improvement"])
+        self.spent_before = float(state.get("seconds_spent") or 0.0)
+        saved_budget = state.get("budget")
+        if self.budget is not None and saved_budget is not None:
+            saved = BudgetSchedule.from_dict(saved_budget)
+            self.budget = saved.resumed(self.budget.budget, self.spent_before)
+        elif self.budget is not None and self.config.lr_schedule == "cosine" and self.history.rows:
+            # the earlier run had no budget: anneal from the rate it reached
+            last = float(self.history.rows[-1].get("lr", self.config.learning_rate))
+            start_factor = min(last / self.config.learning_rate, 1.0)
+            self.budget = BudgetSchedule(self.budget.budget, self.spent_before, start_factor)
         saved_cosine = [s.get("T_max") for s in state["schedulers"].values() if isinstance(s, dict)]
         # checkpoints older than "planned_epochs" kept the plan only in the cosine's T_max
         planned = int(state.get("planned_epochs") or next(iter(saved_cosine), None) or self.start_epoch)
-        if self.config.lr_schedule == "cosine" and self.config.epochs > planned:
+        if self.config.lr_schedule == "cosine" and self.budget is None and self.config.epochs > planned:
             self._extend_cosine()
         logger.info("resumed from %s after epoch %d", path, self.start_epoch)
 

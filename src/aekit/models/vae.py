@@ -4,12 +4,16 @@ Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014; β-VAE: Higgins 
 basic visual concepts with a constrained variational framework", ICLR 2017; conditional VAE: Sohn, Lee
 & Yan, "Learning structured output representation using deep conditional generative models", NeurIPS
 2015; importance-weighted bound: Burda, Grosse & Salakhutdinov, "Importance weighted autoencoders",
-ICLR 2016.
+ICLR 2016; PIWAE: Rainforth et al., "Tighter variational bounds are not necessarily better", ICML 2018;
+VampPrior: Tomczak & Welling, "VAE with a VampPrior", AISTATS 2018.
 
-The encoder outputs a diagonal Gaussian posterior ``q(z | x) = N(μ, diag σ²)``, the prior is
-``p(z) = N(0, I)`` and the decoder a Bernoulli (logits) or Gaussian (mean, one shared scale)
-likelihood ``p(x | z)``. Training minimises the negative ELBO per sample,
-``−log p(x | z) + β · KL(q(z | x) ‖ p(z))`` with one reparameterised ``z = μ + σ ⊙ ε``.
+The encoder outputs a diagonal Gaussian posterior ``q(z | x) = N(μ, diag σ²)``, the prior ``p(z)`` is
+``N(0, I)`` (``prior="standard"``), a VampPrior or a learned Gaussian mixture (:mod:`aekit.nn.priors`),
+and the decoder a Bernoulli (logits) or Gaussian (mean, one shared scale) likelihood ``p(x | z)``. By
+default training minimises the negative ELBO per sample, ``−log p(x | z) + β · KL(q(z | x) ‖ p(z))``
+with one reparameterised ``z = μ + σ ⊙ ε``; ``objective="iwae"`` or ``"piwae"`` with
+``importance_samples = K`` minimises the negative importance-weighted bound of ``K`` draws instead
+(:mod:`aekit.losses.bounds`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from torch import Tensor, nn
 
 from aekit.config import check_choice, check_positive
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.losses.bounds import OBJECTIVES, Objective, elbo_bound, iwae_bound, piwae_surrogate
 from aekit.losses.functional import (
     bernoulli_log_likelihood,
     diagonal_gaussian_log_density,
@@ -48,6 +53,16 @@ from aekit.models.base import (
 from aekit.models.registry import register_model
 from aekit.nn.backbone import build_encoder, decoder_parts, encoder_input
 from aekit.nn.heads import GaussianHead
+from aekit.nn.priors import (
+    PRIORS,
+    GaussianMixturePrior,
+    MixtureComponents,
+    PriorKind,
+    PseudoInputs,
+    mixture_log_density,
+    sample_mixture,
+    standard_components,
+)
 
 __all__ = [
     "CVAE",
@@ -81,6 +96,19 @@ class VariationalConfig(ArchitectureConfig):
         likelihood: ``bernoulli`` for data in [0, 1] (binary or grey levels; the decoder outputs logits)
             or ``gaussian`` (the decoder outputs means; the scale is ``observation_std``).
         observation_std: Standard deviation σ of the Gaussian likelihood; None learns one shared σ.
+        objective: The training bound: ``elbo`` (the ELBO, averaged over ``importance_samples`` draws),
+            ``iwae`` (the importance-weighted bound ``IWAE_K``; Burda et al. 2016) or ``piwae`` (decoder
+            and prior climb ``IWAE_K``, the encoder the ELBO of the same draws; Rainforth et al. 2018).
+            The training ``loss`` is the negative bound in nats either way, so runs compare.
+        importance_samples: Draws ``K`` of ``z`` per input in training; the decoder runs on ``K · B`` codes,
+            so a step costs about ``K`` times the decoder's share (PIWAE decodes them twice).
+        prior: ``standard`` (``N(0, I)``), ``vamp`` (the VampPrior: the encoder's posteriors of
+            ``prior_components`` learned pseudo-inputs, equally weighted; not for the conditional VAE) or
+            ``mixture`` (a learned mixture of ``prior_components`` diagonal Gaussians). Sampling,
+            :meth:`~AbstractVariationalAutoencoder.elbo` and
+            :meth:`~AbstractVariationalAutoencoder.iwae_nll` use it.
+        prior_components: Components of the ``vamp`` or ``mixture`` prior (pseudo-inputs for ``vamp``;
+            each training step encodes all of them, so keep it near the batch size on a CPU).
     """
 
     latent_dim: int = 16
@@ -88,6 +116,10 @@ class VariationalConfig(ArchitectureConfig):
     beta: float = 1.0
     likelihood: Likelihood = "bernoulli"
     observation_std: float | None = None
+    objective: Objective = "elbo"
+    importance_samples: int = 1
+    prior: PriorKind = "standard"
+    prior_components: int = 50
 
     def validate(self) -> None:
         super().validate()
@@ -95,6 +127,10 @@ class VariationalConfig(ArchitectureConfig):
         check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
         if self.observation_std is not None:
             check_positive("observation_std", self.observation_std)
+        check_choice("objective", self.objective, OBJECTIVES)
+        check_choice("prior", self.prior, PRIORS)
+        _check_count("importance_samples", self.importance_samples)
+        _check_count("prior_components", self.prior_components)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +152,10 @@ class CVAEConfig(VariationalConfig):
         super().validate()
         if isinstance(self.n_classes, bool) or not isinstance(self.n_classes, int) or self.n_classes < 2:
             raise ConfigError(f"n_classes must be an integer ≥ 2; got {self.n_classes!r}")
+        if self.prior == "vamp":
+            raise ConfigError(
+                "prior='vamp' needs an encoder without a condition; the cvae takes 'standard' or 'mixture'"
+            )
 
 
 VariationalConfigT = TypeVar("VariationalConfigT", bound=VariationalConfig)
@@ -130,11 +170,19 @@ class VAEOutput(AEOutput):
         z: The code decoded: a posterior sample in training mode, the posterior mean ``μ`` in eval mode.
         mu, logvar: Posterior parameters ``(B, latent_dim)``.
         decoder_output: What the likelihood is computed from: logits (Bernoulli) or means (Gaussian).
+        samples: Training mode only: the ``K`` draws ``(K, B, latent_dim)`` (``z`` is the first).
+        sample_outputs: Training mode only: the decoder outputs of all draws ``(K · B, *input_shape)``,
+            draw-major (PIWAE: decoded from the draws with their gradient stopped).
+        frozen_outputs: PIWAE in training mode only: the draws decoded with the decoder's parameters
+            detached, so the encoder's bound reaches the encoder alone.
     """
 
     mu: Tensor
     logvar: Tensor
     decoder_output: Tensor
+    samples: Tensor | None = None
+    sample_outputs: Tensor | None = None
+    frozen_outputs: Tensor | None = None
 
 
 class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalConfigT]):
@@ -145,6 +193,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
 
     loss_terms: ClassVar[tuple[str, ...]] = ("loss", "recon", "kl")
     has_likelihood: ClassVar[bool] = True
+    warms_up: ClassVar[bool] = True
 
     def __init__(self, config: VariationalConfigT, condition_dim: int) -> None:
         super().__init__(config)
@@ -162,6 +211,11 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
             self.decoder = from_code  # outputs (B, n); reshaped in _decoder_output
         if config.likelihood == "gaussian" and config.observation_std is None:
             self.log_observation_std = nn.Parameter(torch.zeros(()))
+        if config.prior == "mixture":
+            self.mixture_prior = GaussianMixturePrior(config.latent_dim, config.prior_components)
+        elif config.prior == "vamp":
+            self.pseudo_inputs = PseudoInputs(config.input_shape, config.prior_components)
+        self._warmup = 1.0
 
     # -- the condition ---------------------------------------------------------------------------
     def _condition_vector(self, condition: Tensor | None, batch_size: int) -> Tensor | None:
@@ -180,13 +234,14 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         features = self.encoder(encoder_input(x, condition, self.config.architecture))
         return self.head(features)
 
-    def _decoder_output(self, z: Tensor, condition: Tensor | None) -> Tensor:
+    def _decoder_output(self, z: Tensor, condition: Tensor | None, *, frozen: bool = False) -> Tensor:
+        """Logits or means ``(B, *input_shape)``; ``frozen`` detaches the decoder's parameters."""
         if condition is not None:
             z = torch.cat([z, condition.to(z.dtype)], dim=1)
         if self.config.architecture == "conv":
-            maps = self.from_latent(z).reshape(-1, *self._map_shape)
-            return self.decoder(maps)
-        return self.decoder(z).reshape(-1, *self.input_shape)
+            maps = _run(self.from_latent, z, frozen).reshape(-1, *self._map_shape)
+            return _run(self.decoder, maps, frozen)
+        return _run(self.decoder, z, frozen).reshape(-1, *self.input_shape)
 
     def _mean(self, decoder_output: Tensor) -> Tensor:
         """Mean of ``p(x | z)``: ``sigmoid(logits)`` (Bernoulli) or the decoded mean (Gaussian)."""
@@ -200,15 +255,58 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
             return torch.tensor(math.log(config.observation_std), device=self._device())
         return self.log_observation_std.clamp(min=_MIN_LOG_STD)
 
-    def log_likelihood(self, decoder_output: Tensor, target: Tensor) -> Tensor:
+    def log_likelihood(self, decoder_output: Tensor, target: Tensor, *, frozen: bool = False) -> Tensor:
         """``log p(x | z)`` of each sample, summed over its elements, shape ``(B,)``.
 
         Bernoulli: ``Σ_i [x_i log p_i + (1 − x_i) log(1 − p_i)]``, ``p = sigmoid(logits)``;
-        Gaussian: ``−Σ_i [½ ((x_i − x̂_i) / σ)² + log σ + ½ log 2π]``.
+        Gaussian: ``−Σ_i [½ ((x_i − x̂_i) / σ)² + log σ + ½ log 2π]`` (``frozen`` detaches a learned σ).
         """
         if self.config.likelihood == "bernoulli":
             return bernoulli_log_likelihood(decoder_output, target)
-        return gaussian_log_likelihood(decoder_output, self._log_std(), target)
+        log_std = self._log_std()
+        return gaussian_log_likelihood(decoder_output, log_std.detach() if frozen else log_std, target)
+
+    # -- the prior -------------------------------------------------------------------------------
+    def prior_mixture(self) -> MixtureComponents:
+        """The prior ``p(z)`` as a mixture of diagonal Gaussians.
+
+        ``standard``: one component ``N(0, I)``; ``mixture``: the learned components; ``vamp``: the
+        encoder's posteriors ``q(z | u_k)`` of the pseudo-inputs, each with weight ``1/K`` (computed by
+        the encoder in its current mode, with gradients).
+        """
+        config = self.config
+        if config.prior == "mixture":
+            return self.mixture_prior.components()  # type: ignore[no-any-return]
+        if config.prior == "vamp":
+            mu, logvar = self._posterior(self.pseudo_inputs(), None)
+            count = len(mu)
+            return MixtureComponents(mu, logvar, torch.full((count,), -math.log(count), device=mu.device))
+        return standard_components(self.latent_dim, self._device())
+
+    def log_prior(self, z: Tensor, components: MixtureComponents | None = None) -> Tensor:
+        """``log p(z)`` of codes ``(..., latent_dim)``, shape ``(...)`` (``components``: a reused
+        :meth:`prior_mixture`)."""
+        if self.config.prior == "standard":
+            return standard_normal_log_density(z)
+        return mixture_log_density(z, components if components is not None else self.prior_mixture())
+
+    def _kl(self, mu: Tensor, logvar: Tensor) -> Tensor:
+        """``mean_b KL(q(z | x_b) ‖ p(z))``: exact for ``N(0, I)``; else from one draw per sample of a
+        generator seeded with 0 (repeatable, so evaluation stays deterministic)."""
+        if self.config.prior == "standard":
+            return gaussian_kl(mu, logvar)
+        generator = torch.Generator(device=mu.device).manual_seed(0)
+        noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + torch.exp(0.5 * logvar) * noise
+        return (diagonal_gaussian_log_density(z, mu, logvar) - self.log_prior(z)).mean()
+
+    def set_warmup(self, weight: float) -> None:
+        """Scale the KL part of training-mode losses by ``weight`` in ``[0, 1]`` (a KL warm-up; Bowman et
+        al. 2016, Sønderby et al. 2016): ``log w = log p(x | z) + weight · β · (log p(z) − log q(z | x))``.
+        Evaluation-mode losses and the bounds always use the full β."""
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+            raise ConfigError(f"the warm-up weight must be in [0, 1]; got {weight!r}")
+        self._warmup = float(weight)
 
     def _standard_normal(self, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
         device = self._device()
@@ -231,32 +329,89 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
     def forward(self, x: Tensor, condition: Tensor | None = None) -> VAEOutput:
         """Encode, reparameterise and decode ``x`` ``(B, *input_shape)``.
 
-        In training mode ``z = μ + σ ⊙ ε`` with ``ε ~ N(0, I)`` from the global RNG (the trainer seeds
-        it); in eval mode ``z = μ``, so evaluation is deterministic (the reported ``recon`` is then the
+        In training mode ``K = importance_samples`` draws ``z_k = μ + σ ⊙ ε_k`` with ``ε_k ~ N(0, I)``
+        from the global RNG (the trainer seeds it) are decoded; ``z`` and ``x_hat`` are the first draw's.
+        In eval mode ``z = μ``, so evaluation is deterministic (the reported ``recon`` is then the
         reconstruction term at the posterior mean; use :meth:`elbo` or :meth:`iwae_nll` for bounds).
         """
         self.check_input(x)
         condition_vector = self._condition_vector(condition, x.shape[0])
         mu, logvar = self._posterior(x, condition_vector)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
-        decoder_output = self._decoder_output(z, condition_vector)
+        if not self.training:
+            decoder_output = self._decoder_output(mu, condition_vector)
+            return VAEOutput(
+                x_hat=self._mean(decoder_output), z=mu, mu=mu, logvar=logvar, decoder_output=decoder_output
+            )
+        config = self.config
+        count = config.importance_samples
+        noise = torch.randn((count, *mu.shape), device=mu.device, dtype=mu.dtype)
+        samples = mu + torch.exp(0.5 * logvar) * noise
+        flat = samples.reshape(count * len(x), -1)
+        repeated = None if condition_vector is None else condition_vector.repeat(count, 1)
+        frozen_outputs = None
+        if config.objective == "piwae":
+            outputs = self._decoder_output(flat.detach(), repeated)
+            frozen_outputs = self._decoder_output(flat, repeated, frozen=True)
+        else:
+            outputs = self._decoder_output(flat, repeated)
+        decoder_output = outputs[: len(x)]
         return VAEOutput(
-            x_hat=self._mean(decoder_output), z=z, mu=mu, logvar=logvar, decoder_output=decoder_output
+            x_hat=self._mean(decoder_output),
+            z=samples[0],
+            mu=mu,
+            logvar=logvar,
+            decoder_output=decoder_output,
+            samples=samples,
+            sample_outputs=outputs,
+            frozen_outputs=frozen_outputs,
         )
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
-        """``loss = recon + β · kl``: the negative ELBO (β = 1), averaged over the batch.
+        """``loss``: the negative training bound in nats, averaged over the batch (β = 1: ``−ELBO``).
 
-        ``recon = −mean_b log p(x_b | z_b)`` (summed over pixels: a log-likelihood in nats) and
-        ``kl = mean_b KL(N(μ_b, σ_b²) ‖ N(0, I)) = mean_b ½ Σ_j (μ² + σ² − log σ² − 1)``.
+        ``recon = −mean log p(x | z)`` over the draws (summed over pixels: a log-likelihood in nats) and
+        ``kl = mean_b KL(q(z | x_b) ‖ p(z))``: exact for ``N(0, I)``
+        (``½ Σ_j (μ² + σ² − log σ² − 1)``), else the mean of ``log q(z | x) − log p(z)`` over the draws.
+        With the ``elbo`` objective ``loss = recon + β · kl``; with ``iwae``/``piwae`` ``loss`` is
+        ``−mean_b IWAE_K(x_b)`` with log-weights ``log p(x | z_k) + β (log p(z_k) − log q(z_k | x))``,
+        at most ``recon + β · kl``. In training mode a warm-up (:meth:`set_warmup`) scales β.
         """
         if not isinstance(output, VAEOutput):
             raise TypeError(
                 f"output must be the VAEOutput of this model's forward; got {type(output).__name__}"
             )
-        recon = -self.log_likelihood(output.decoder_output, target).mean()
-        kl = gaussian_kl(output.mu, output.logvar)
-        return {"loss": recon + self.config.beta * kl, "recon": recon, "kl": kl}
+        config = self.config
+        if output.samples is None or output.sample_outputs is None:  # eval mode: z = μ
+            recon = -self.log_likelihood(output.decoder_output, target).mean()
+            kl = self._kl(output.mu, output.logvar)
+            return {"loss": recon + config.beta * kl, "recon": recon, "kl": kl}
+        weight = config.beta * self._warmup
+        samples, mu, logvar = output.samples, output.mu, output.logvar
+        count, batch = samples.shape[:2]
+        targets = target.unsqueeze(0).expand(count, *target.shape).reshape(count * batch, *target.shape[1:])
+        log_likelihood = self.log_likelihood(output.sample_outputs, targets).reshape(count, batch)
+        recon = -log_likelihood.mean()
+        if config.prior == "standard" and config.objective == "elbo":
+            kl = gaussian_kl(mu, logvar)
+            return {"loss": recon + weight * kl, "recon": recon, "kl": kl}
+        components = self.prior_mixture()
+        if config.objective == "piwae" and output.frozen_outputs is not None:
+            fixed = samples.detach()
+            log_ratio = self.log_prior(fixed, components) - diagonal_gaussian_log_density(
+                fixed, mu.detach(), logvar.detach()
+            )
+            encoder_ratio = self.log_prior(samples, components.detach()) - diagonal_gaussian_log_density(
+                samples, mu, logvar
+            )
+            frozen = self.log_likelihood(output.frozen_outputs, targets, frozen=True).reshape(count, batch)
+            bound = piwae_surrogate(log_likelihood + weight * log_ratio, frozen + weight * encoder_ratio)
+        else:
+            log_posterior = diagonal_gaussian_log_density(samples, mu, logvar)
+            log_ratio = self.log_prior(samples, components) - log_posterior
+            log_weights = log_likelihood + weight * log_ratio
+            bound = iwae_bound(log_weights) if config.objective == "iwae" else elbo_bound(log_weights)
+        kl = gaussian_kl(mu, logvar) if config.prior == "standard" else -log_ratio.mean()
+        return {"loss": -bound.mean(), "recon": recon, "kl": kl}
 
     def prior_codes(
         self,
@@ -266,15 +421,31 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         labels: Tensor | None = None,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Codes ``T · ε``, ``ε ~ N(0, I)``, ``(n_samples, latent_dim)`` (the prior ignores labels)."""
+        """Prior codes ``(n_samples, latent_dim)`` (the prior ignores labels).
+
+        ``standard``: ``T · ε``, ``ε ~ N(0, I)``; ``vamp``/``mixture``: a component ``k`` by its weight,
+        then ``m_k + T · s_k ⊙ ε`` (:func:`aekit.nn.priors.sample_mixture`).
+        """
         check_count("n_samples", n_samples)
-        return check_temperature(temperature) * self._standard_normal((n_samples, self.latent_dim), generator)
+        temperature = check_temperature(temperature)
+        if self.config.prior == "standard":
+            return temperature * self._standard_normal((n_samples, self.latent_dim), generator)
+        with torch.no_grad():
+            components = self.prior_mixture()
+            return sample_mixture(components, n_samples, temperature=temperature, generator=generator)
 
     def negative_log_likelihood(
         self, x: Tensor, condition: Tensor | None = None, *, generator: torch.Generator | None = None
     ) -> Tensor:
-        """``−ELBO`` of each sample ``(B,)`` in nats, an upper bound on ``−log p(x)`` (one draw of ``z``)."""
-        return -self.elbo(x, condition, generator=generator)
+        """An upper bound on ``−log p(x)`` of each sample ``(B,)`` in nats, under the model's prior.
+
+        The bound the model trains on: ``−ELBO`` from one draw of ``z`` for the ``elbo`` objective, the
+        negative IWAE bound of ``importance_samples`` draws for ``iwae`` and ``piwae`` (tighter). For a
+        close estimate of ``−log p(x)`` use :meth:`iwae_nll` with a large ``k``.
+        """
+        if self.config.objective == "elbo" or self.config.importance_samples == 1:
+            return -self.elbo(x, condition, generator=generator)
+        return self.iwae_nll(x, condition, k=self.config.importance_samples, generator=generator)
 
     @property
     def error_kind(self) -> ErrorKind:
@@ -292,7 +463,8 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         """Evidence lower bound of each sample, ``(B,)`` in nats (β is not applied).
 
         ``ELBO(x) = E_{q(z|x)}[log p(x | z)] − KL(q(z | x) ‖ p(z)) ≤ log p(x)``; the expectation is the
-        mean over ``n_samples`` reparameterised draws, the KL is exact. Call it in eval mode when the
+        mean over ``n_samples`` reparameterised draws, the KL is exact for ``N(0, I)`` and estimated from
+        the same draws (``log q(z | x) − log p(z)``) for the other priors. Call it in eval mode when the
         model has batch norm (training-mode statistics would couple the samples).
 
         Args:
@@ -306,13 +478,16 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         condition_vector = self._condition_vector(condition, x.shape[0])
         mu, logvar = self._posterior(x, condition_vector)
         std = torch.exp(0.5 * logvar)
-        log_likelihood = x.new_zeros(len(x))
+        components = None if self.config.prior == "standard" else self.prior_mixture()
+        total = x.new_zeros(len(x))
         for _ in range(n_samples):
             z = mu + std * self._standard_normal(tuple(mu.shape), generator)
-            log_likelihood = log_likelihood + self.log_likelihood(
-                self._decoder_output(z, condition_vector), x
-            )
-        return log_likelihood / n_samples - gaussian_kl(mu, logvar, reduction="none")
+            total = total + self.log_likelihood(self._decoder_output(z, condition_vector), x)
+            if components is not None:
+                total = total + self.log_prior(z, components) - diagonal_gaussian_log_density(z, mu, logvar)
+        if components is not None:
+            return total / n_samples
+        return total / n_samples - gaussian_kl(mu, logvar, reduction="none")
 
     @torch.no_grad()
     def iwae_nll(
@@ -343,6 +518,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         condition_vector = self._condition_vector(condition, x.shape[0])
         mu, logvar = self._posterior(x, condition_vector)
         std = torch.exp(0.5 * logvar)
+        components = None if self.config.prior == "standard" else self.prior_mixture()
         log_weights = []
         for start in range(0, k, batch_size):
             chunk = min(batch_size, k - start)
@@ -351,7 +527,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
             repeated = None if condition_vector is None else condition_vector.repeat(chunk, 1)
             targets = x.unsqueeze(0).expand(chunk, *x.shape).reshape(chunk * len(x), *x.shape[1:])
             log_likelihood = self.log_likelihood(self._decoder_output(flat_z, repeated), targets)
-            log_prior = standard_normal_log_density(z)
+            log_prior = self.log_prior(z, components)
             log_posterior = diagonal_gaussian_log_density(z, mu, logvar)
             log_weights.append(log_likelihood.reshape(chunk, len(x)) + log_prior - log_posterior)
         return -log_mean_exp(torch.cat(log_weights, dim=0), dim=0)
@@ -436,6 +612,14 @@ class CVAE(AbstractVariationalAutoencoder[CVAEConfig]):
             f"condition must be integer labels ({batch_size},) or floats ({batch_size}, {self.n_classes}); "
             f"got shape {tuple(condition.shape)}, dtype {condition.dtype}"
         )
+
+
+def _run(module: nn.Module, x: Tensor, frozen: bool) -> Tensor:
+    """``module(x)``; ``frozen`` detaches the module's parameters, so gradients reach ``x`` alone."""
+    if not frozen:
+        return module(x)  # type: ignore[no-any-return]
+    parameters = {name: parameter.detach() for name, parameter in module.named_parameters()}
+    return torch.func.functional_call(module, parameters, (x,))  # type: ignore[no-any-return]
 
 
 def _check_count(name: str, value: int) -> None:

@@ -149,6 +149,7 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
         state = load_file(str(weights), device=str(map_location))
     except (SafetensorError, RuntimeError, OSError) as error:
         raise ModelFileError(f"{weights} is not a readable safetensors file: {error}") from None
+    state = model.upgrade_state_dict(state)  # weight names a family renamed since the folder was saved
     _check_state(model, state, weights, document["model"])
     try:
         model.load_state_dict(state, strict=True)

@@ -27,8 +27,10 @@ from aekit.losses.perceptual import OUTPUT, PerceptualLoss
 from aekit.losses.ssim import ssim
 from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
 from aekit.models.registry import register_model
-from aekit.nn.layers import ACTIVATIONS, make_activation
+from aekit.nn.backbone import fitting_channels
+from aekit.nn.layers import ACTIVATIONS
 from aekit.nn.shapes import ConvStage, plan_conv_stages
+from aekit.nn.unet import UNet
 
 __all__ = [
     "HOLE_KINDS",
@@ -247,9 +249,8 @@ class InpaintingConfig(ModelConfig):
     @property
     def stages(self) -> list[ConvStage]:
         """The strided stages that fit the image (at most ``log2(min(H, W) / 2)``, at least one)."""
-        fitting = max(1, math.floor(math.log2(max(min(self.input_shape[1:]), 2) / 2)))
-        stem_shape = (self.channels[0], *self.input_shape[1:])
-        return plan_conv_stages(stem_shape, self.channels[1 : 1 + fitting])  # type: ignore[arg-type]
+        stem_shape = (self.channels[0], self.input_shape[1], self.input_shape[2])
+        return plan_conv_stages(stem_shape, fitting_channels(stem_shape, self.channels[1:]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,16 +260,8 @@ class InpaintingOutput(AEOutput):
     mask: Tensor | None = None
 
 
-def _conv_block(n_in: int, n_out: int, config: InpaintingConfig, stride: int = 1) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1)]
-    if config.batch_norm:
-        layers.append(nn.BatchNorm2d(n_out))
-    layers.append(make_activation(config.activation))
-    return nn.Sequential(*layers)
-
-
 @register_model("inpainting")
-class InpaintingAutoencoder(AbstractAutoencoder):
+class InpaintingAutoencoder(AbstractAutoencoder[InpaintingConfig]):
     """Convolutional encoder–decoder that fills the missing pixels of an image, given their mask.
 
     Input: images ``x`` ``(B, C, H, W)`` and, as ``condition``, the mask ``(B, 1, H, W)`` (or
@@ -289,45 +282,38 @@ class InpaintingAutoencoder(AbstractAutoencoder):
     takes_mask: ClassVar[bool] = True
     """The ``condition`` of ``encode``/``forward`` is the missing-pixel mask (:mod:`aekit.apps.inpaint`)."""
 
+    legacy_state_names: ClassVar[dict[str, str]] = {
+        "stem.": "net.head.",
+        "down.": "net.downs.",
+        "to_latent.": "net.to_code.",
+        "from_latent.": "net.from_code.",
+        "up.": "net.ups.",
+        "merge.": "net.decoders.",
+        "head.0.": "net.tail.",
+    }
+    """The layer names of folders saved before the family used :class:`~aekit.nn.unet.UNet`."""
+
     def __init__(self, config: InpaintingConfig) -> None:
         super().__init__(config)
-        stages = config.stages
-        self.stem = _conv_block(config.input_shape[0] + 1, config.channels[0], config)
-        self.down = nn.ModuleList(
-            _conv_block(stage.in_channels, stage.out_channels, config, stride=stage.stride)
-            for stage in stages
+        # The network sees the blanked image and the mask as one more channel.
+        self.net = UNet(
+            config.input_shape[0] + 1,
+            config.input_shape[0],
+            config.channels,
+            convs_per_block=1,
+            unshuffle=1,
+            input_size=(config.input_shape[1], config.input_shape[2]),
+            skip="concat" if config.skip_connections else "none",
+            code_dim=config.latent_dim,
+            activation=config.activation,
+            batch_norm=config.batch_norm,
+            encoder_convs=0,
         )
-        last = stages[-1]
-        self._map_shape = (last.out_channels, *last.out_size)
-        flat = math.prod(self._map_shape)
-        self.to_latent = nn.Linear(flat, config.latent_dim)
-        self.from_latent = nn.Sequential(
-            nn.Linear(config.latent_dim, flat), make_activation(config.activation)
-        )
-        self.up = nn.ModuleList()
-        self.merge = nn.ModuleList()
-        for stage in reversed(stages):
-            self.up.append(
-                nn.ConvTranspose2d(
-                    stage.out_channels,
-                    stage.in_channels,
-                    stage.kernel_size,
-                    stage.stride,
-                    stage.padding,
-                    output_padding=stage.output_padding,
-                )
-            )
-            width = 2 * stage.in_channels if config.skip_connections else stage.in_channels
-            self.merge.append(_conv_block(width, stage.in_channels, config))
-        head: list[nn.Module] = [nn.Conv2d(config.channels[0], config.input_shape[0], 3, padding=1)]
-        if config.output_activation == "sigmoid":
-            head.append(nn.Sigmoid())
-        self.head = nn.Sequential(*head)
         self._perceptual: list[PerceptualLoss] = []  # a plain list: not a submodule, not in the weights file
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     def use_feature_network(self, network: nn.Module, layers: tuple[str, ...] = (OUTPUT,)) -> None:
         """Set the frozen feature network of the perceptual term (see :class:`~aekit.losses.PerceptualLoss`).
@@ -371,7 +357,7 @@ class InpaintingAutoencoder(AbstractAutoencoder):
             TypeError: Holes must be drawn but ``generator`` is not a ``torch.Generator``.
         """
         inputs, given = batch
-        config: InpaintingConfig = self.config  # type: ignore[assignment]
+        config = self.config
         size = tuple(self.input_shape[1:])
         if given is not None and given.dim() in (3, 4) and tuple(given.shape[-2:]) == size:
             mask = self.check_mask(given, len(inputs)).to(inputs.device)
@@ -392,30 +378,21 @@ class InpaintingAutoencoder(AbstractAutoencoder):
         return self._blank(inputs, mask), inputs, mask
 
     def _blank(self, x: Tensor, mask: Tensor) -> Tensor:
-        fill = self.config.fill_value  # type: ignore[attr-defined]
+        fill = self.config.fill_value
         return torch.where(mask > 0.5, torch.full_like(x, fill), x)
 
     def _features(self, x: Tensor, mask: Tensor) -> list[Tensor]:
-        features = [self.stem(torch.cat([self._blank(x, mask), mask], dim=1))]
-        for module in self.down:
-            features.append(module(features[-1]))
-        return features
+        return self.net.features(torch.cat([self._blank(x, mask), mask], dim=1))
 
     def _decode(self, z: Tensor, skips: list[Tensor] | None) -> Tensor:
-        h = self.from_latent(z).reshape(-1, *self._map_shape)
-        for index, (up, merge) in enumerate(zip(self.up, self.merge, strict=True)):
-            h = up(h)
-            if self.config.skip_connections:  # type: ignore[attr-defined]
-                skip = skips[-2 - index] if skips is not None else torch.zeros_like(h)
-                h = torch.cat([h, skip], dim=1)
-            h = merge(h)
-        return self.head(h)  # type: ignore[no-any-return]
+        out = self.net.output(skips, z)
+        return torch.sigmoid(out) if self.config.output_activation == "sigmoid" else out
 
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Codes ``(B, latent_dim)`` of images ``(B, C, H, W)`` with missing-pixel mask ``condition``."""
         self.check_input(x)
         mask = self.check_mask(condition, len(x)).to(x.device)
-        return self.to_latent(self._features(x, mask)[-1].flatten(1))  # type: ignore[no-any-return]
+        return self.net.code(self._features(x, mask))
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """Images ``(B, C, H, W)`` from codes ``(B, latent_dim)`` alone.
@@ -433,7 +410,7 @@ class InpaintingAutoencoder(AbstractAutoencoder):
         self.check_input(x)
         mask = self.check_mask(condition, len(x)).to(x.device)
         features = self._features(x, mask)
-        z = self.to_latent(features[-1].flatten(1))
+        z = self.net.code(features)
         return InpaintingOutput(x_hat=self._decode(z, features), z=z, mask=mask)
 
     def reconstruct(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
@@ -443,7 +420,7 @@ class InpaintingAutoencoder(AbstractAutoencoder):
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """The terms in the class docstring; ``output`` must come from :meth:`forward`."""
-        config: InpaintingConfig = self.config  # type: ignore[assignment]
+        config = self.config
         x_hat = output.x_hat
         mask = getattr(output, "mask", None)
         if mask is None:

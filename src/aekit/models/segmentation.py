@@ -8,12 +8,11 @@ encoder–decoder).
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from aekit.config import check_choice, check_positive
 from aekit.errors import ConfigError, DataError, ShapeError
@@ -27,8 +26,10 @@ from aekit.models.base import (
     PreparedBatch,
 )
 from aekit.models.registry import register_model
-from aekit.nn.layers import ACTIVATIONS, make_activation
+from aekit.nn.backbone import fitting_channels
+from aekit.nn.layers import ACTIVATIONS
 from aekit.nn.shapes import ConvStage, plan_conv_stages
+from aekit.nn.unet import UNet
 
 __all__ = ["SegmentationAutoencoder", "SegmentationConfig", "dice_loss"]
 
@@ -89,17 +90,8 @@ class SegmentationConfig(ModelConfig):
     @property
     def stages(self) -> list[ConvStage]:
         """The strided stages that fit the image (at most ``log2(min(H, W) / 2)``, at least one)."""
-        fitting = max(1, math.floor(math.log2(max(min(self.input_shape[1:]), 2) / 2)))
-        stem_shape = (self.channels[0], *self.input_shape[1:])
-        return plan_conv_stages(stem_shape, self.channels[1 : 1 + fitting])  # type: ignore[arg-type]
-
-
-def _conv_block(n_in: int, n_out: int, config: SegmentationConfig) -> list[nn.Module]:
-    layers: list[nn.Module] = [nn.Conv2d(n_in, n_out, 3, padding=1)]
-    if config.batch_norm:
-        layers.append(nn.BatchNorm2d(n_out))
-    layers.append(make_activation(config.activation))
-    return layers
+        stem_shape = (self.channels[0], self.input_shape[1], self.input_shape[2])
+        return plan_conv_stages(stem_shape, fitting_channels(stem_shape, self.channels[1:]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +100,7 @@ class SegmentationOutput(AEOutput):
 
 
 @register_model("segmentation")
-class SegmentationAutoencoder(AbstractAutoencoder):
+class SegmentationAutoencoder(AbstractAutoencoder[SegmentationConfig]):
     """Convolutional encoder–decoder that maps an image to per-pixel class logits.
 
     Encoder: a full-resolution stem, strided stages, and a linear bottleneck of ``latent_dim`` (what
@@ -131,53 +123,42 @@ class SegmentationAutoencoder(AbstractAutoencoder):
         """``n_classes`` from the masks (at least 2: foreground and background)."""
         return {"n_classes": max(n_labels, 2)}
 
+    legacy_state_names: ClassVar[dict[str, str]] = {
+        "stem.": "net.head.",
+        "down.": "net.downs.",
+        "to_latent.": "net.to_code.",
+        "from_latent.": "net.from_code.",
+        "up.": "net.ups.",
+        "merge.": "net.decoders.",
+        "head.": "net.tail.",
+    }
+    """The layer names of folders saved before the family used :class:`~aekit.nn.unet.UNet`."""
+
     def __init__(self, config: SegmentationConfig) -> None:
         super().__init__(config)
-        stages = config.stages
-        self.stem = nn.Sequential(*_conv_block(config.input_shape[0], config.channels[0], config))
-        self.down = nn.ModuleList()
-        for stage in stages:
-            layers: list[nn.Module] = [
-                nn.Conv2d(
-                    stage.in_channels, stage.out_channels, stage.kernel_size, stage.stride, stage.padding
-                )
-            ]
-            if config.batch_norm:
-                layers.append(nn.BatchNorm2d(stage.out_channels))
-            layers.append(make_activation(config.activation))
-            self.down.append(nn.Sequential(*layers))
-        last = stages[-1]
-        self._map_shape = (last.out_channels, *last.out_size)
-        flat = math.prod(self._map_shape)
-        self.to_latent = nn.Linear(flat, config.latent_dim)
-        self.from_latent = nn.Sequential(
-            nn.Linear(config.latent_dim, flat), make_activation(config.activation)
+        self.net = UNet(
+            config.input_shape[0],
+            config.n_classes,
+            config.channels,
+            convs_per_block=1,
+            unshuffle=1,
+            input_size=(config.input_shape[1], config.input_shape[2]),
+            skip="concat" if config.skip_connections else "none",
+            code_dim=config.latent_dim,
+            activation=config.activation,
+            batch_norm=config.batch_norm,
+            encoder_convs=0,
+            tail_kernel=1,
         )
-        self.up = nn.ModuleList()
-        self.merge = nn.ModuleList()
-        for stage in reversed(stages):
-            self.up.append(
-                nn.ConvTranspose2d(
-                    stage.out_channels,
-                    stage.in_channels,
-                    stage.kernel_size,
-                    stage.stride,
-                    stage.padding,
-                    output_padding=stage.output_padding,
-                )
-            )
-            width = 2 * stage.in_channels if config.skip_connections else stage.in_channels
-            self.merge.append(nn.Sequential(*_conv_block(width, stage.in_channels, config)))
-        self.head = nn.Conv2d(config.channels[0], config.n_classes, 1)
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     @property
     def n_classes(self) -> int:
         """Number of mask classes."""
-        return self.config.n_classes  # type: ignore[attr-defined, no-any-return]
+        return self.config.n_classes
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
         """Return ``(x, mask, None)`` with the batch's ``y`` as the mask.
@@ -208,26 +189,10 @@ class SegmentationAutoencoder(AbstractAutoencoder):
                 f"mask values must lie in [0, {self.n_classes}); got {int(mask.min())} to {int(mask.max())}"
             )
 
-    def _features(self, x: Tensor) -> list[Tensor]:
-        features = [self.stem(x)]
-        for module in self.down:
-            features.append(module(features[-1]))
-        return features
-
-    def _decode(self, z: Tensor, skips: list[Tensor] | None) -> Tensor:
-        h = self.from_latent(z).reshape(-1, *self._map_shape)
-        for index, (up, merge) in enumerate(zip(self.up, self.merge, strict=True)):
-            h = up(h)
-            if self.config.skip_connections:  # type: ignore[attr-defined]
-                skip = skips[-2 - index] if skips is not None else torch.zeros_like(h)
-                h = torch.cat([h, skip], dim=1)
-            h = merge(h)
-        return self.head(h)  # type: ignore[no-any-return]
-
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Bottleneck codes ``(B, latent_dim)`` of images ``(B, C, H, W)``."""
         self.check_input(x)
-        return self.to_latent(self._features(x)[-1].flatten(1))  # type: ignore[no-any-return]
+        return self.net.code(self.net.features(x))
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """Logits ``(B, n_classes, H, W)`` from codes ``(B, latent_dim)`` alone.
@@ -237,7 +202,7 @@ class SegmentationAutoencoder(AbstractAutoencoder):
         """
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
-        return self._decode(z, None)
+        return self.net.output(None, z)
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> SegmentationOutput:
         """Class logits ``x_hat`` ``(B, n_classes, H, W)`` and code ``z`` ``(B, latent_dim)`` of images.
@@ -245,9 +210,9 @@ class SegmentationAutoencoder(AbstractAutoencoder):
         Logits, not a reconstruction, fill ``x_hat``: the target of this family is the mask.
         """
         self.check_input(x)
-        features = self._features(x)
-        z = self.to_latent(features[-1].flatten(1))
-        return SegmentationOutput(x_hat=self._decode(z, features), z=z)
+        features = self.net.features(x)
+        z = self.net.code(features)
+        return SegmentationOutput(x_hat=self.net.output(features, z), z=z)
 
     def reconstruct(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """The logits of :meth:`forward` ``(B, n_classes, H, W)`` (skip features included)."""
@@ -261,5 +226,5 @@ class SegmentationAutoencoder(AbstractAutoencoder):
         """``cross_entropy`` over pixels, soft ``dice``, ``loss = cross_entropy + dice_weight · dice``."""
         cross_entropy = F.cross_entropy(output.x_hat, target)
         dice = dice_loss(output.x_hat, target)
-        weight = self.config.dice_weight  # type: ignore[attr-defined]
+        weight = self.config.dice_weight
         return {"loss": cross_entropy + weight * dice, "cross_entropy": cross_entropy, "dice": dice}

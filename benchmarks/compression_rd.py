@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import statistics
 import sys
 import time
@@ -43,6 +44,7 @@ from aekit.apps.compression.baselines import decode_with_pillow, jpeg, jpeg2000,
 from aekit.apps.compression.images import natural_images, random_crops
 from aekit.errors import DataError
 from aekit.models.compression import Codec, CodecConfig
+from aekit.models.hyperprior import HyperpriorCodec
 
 logger = logging.getLogger("compression_rd")
 
@@ -272,11 +274,11 @@ def evaluate(args: argparse.Namespace) -> None:
     _report(summary)
 
 
-def _load(path: str) -> Codec:
+def _load(path: str) -> Codec | HyperpriorCodec:
     from aekit.models.files import load_model
 
     model = load_model(path)
-    if not isinstance(model, Codec):
+    if not isinstance(model, Codec | HyperpriorCodec):
         raise SystemExit(f"{path} does not hold a codec")
     return model
 
@@ -394,6 +396,276 @@ def _report(summary: dict) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+# -- photographs (Kodak): every baseline, published figures, BD-rates, per-image wins, speed ----------
+
+PUBLISHED_KODAK = {  # CompressAI's published Kodak results (mean PSNR in dB at 0.25 / 0.5 bpp), not re-run
+    "JPEG 2000 (ffmpeg)": (28.57, 31.27),
+    "BPG (HEVC intra)": (30.32, 33.32),
+    "VTM (VVC intra)": (31.27, 34.37),
+    "Ballé 2017 factorized": (29.15, 31.83),
+    "Ballé 2018 hyperprior": (29.95, 33.06),
+    "Minnen 2018 mean-scale": (30.30, 33.41),
+    "Cheng 2020": (31.06, 34.27),
+}
+BASELINE_SETTINGS = {
+    "jpeg": [3, 5, 8, 12, 18, 25, 35, 50, 65, 80, 90, 95],
+    "jpeg2000": [round(float(r), 4) for r in np.geomspace(0.04, 3.0, 12)],
+    "webp": [0, 5, 15, 30, 45, 60, 75, 85, 95, 100],
+    "avif": [5, 15, 25, 35, 45, 55, 65, 75, 85, 95],
+}
+TIMING_SETTING = {"jpeg": 75, "jpeg2000": 0.5, "webp": 75, "avif": 60}
+
+
+def _baseline_codec(name: str):  # type: ignore[no-untyped-def]
+    from aekit.apps.compression.baselines import avif, webp
+
+    return {"jpeg": jpeg, "jpeg2000": jpeg2000, "webp": webp, "avif": avif}[name]
+
+
+def _timed(encode, decode, image):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    data = encode(image)
+    encoded = time.perf_counter()
+    decoded = decode(data)
+    return data, decoded, encoded - started, time.perf_counter() - encoded
+
+
+def _baseline_points(name: str, image: np.ndarray, codecs: list[str]) -> dict:
+    points: dict[str, list[dict]] = {}
+    seconds: dict[str, list[float]] = {}
+    for codec in codecs:
+        encode = _baseline_codec(codec)
+        rows = []
+        for setting in BASELINE_SETTINGS[codec]:
+            data = encode(image, setting)
+            coded = measure(image, data, decode_with_pillow(data), codec, setting)
+            rows.append({"setting": setting, "bpp": coded.bpp, "psnr": coded.psnr, "ms_ssim": coded.ms_ssim})
+        points[codec] = rows
+        _, _, enc, dec = _timed(
+            lambda im, e=encode, c=codec: e(im, TIMING_SETTING[c]), decode_with_pillow, image
+        )
+        seconds[codec] = [enc, dec]
+    return {"points": points, "seconds": seconds}
+
+
+def _aekit_points(model, image: np.ndarray, threads: int) -> dict:  # type: ignore[no-untyped-def]
+    rows = []
+    seconds = []
+    for level in range(model.n_levels):
+        data, decoded, enc, dec = _timed(
+            lambda im, lv=level: compress_image(model, im, level=lv),
+            lambda d: decompress_image(model, d),
+            image,
+        )
+        bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
+        rows.append(
+            {
+                "setting": level,
+                "bpp": bpp,
+                "psnr": image_psnr(image, decoded),
+                "ms_ssim": image_ms_ssim(image, decoded),
+            }
+        )
+        seconds.append([enc, dec])
+    return {"points": rows, "seconds": seconds, "threads": threads}
+
+
+def _interpolate(rows: list[dict], bpp: float, field: str) -> float | None:
+    """``field`` at ``bpp`` on the piecewise-linear curve in log-rate (``None`` outside the curve)."""
+    rows = sorted(rows, key=lambda r: r["bpp"])
+    rates = [math.log(r["bpp"]) for r in rows]
+    if not rates[0] <= math.log(bpp) <= rates[-1]:
+        return None
+    return float(np.interp(math.log(bpp), rates, [r[field] for r in rows]))
+
+
+def _bd(anchor: list[dict], test: list[dict], metric: str) -> float | None:
+    """BD-rate of ``test`` vs the anchor points within [½ × lowest, 2 × highest] of the test's rates."""
+    low, high = min(r["bpp"] for r in test), max(r["bpp"] for r in test)
+    ordered = sorted(anchor, key=lambda r: r["bpp"])
+    inside = [i for i, r in enumerate(ordered) if 0.5 * low <= r["bpp"] <= 2 * high]
+    first = max(min(inside, default=0) - 1, 0)
+    last = min(max(inside, default=len(ordered) - 1) + 1, len(ordered) - 1)
+    near = ordered[first : last + 1]  # the anchor around the test's rates, one point beyond each end
+    try:
+        return bd_rate(
+            [r["bpp"] for r in near],
+            [r[metric] for r in near],
+            [r["bpp"] for r in test],
+            [r[metric] for r in test],
+        )
+    except DataError:
+        return None
+
+
+def photos(args: argparse.Namespace) -> None:
+    """Every image of ``--images`` through the aekit codecs and the baselines; summary, JSON and plot."""
+    from aekit.apps.compression.baselines import codec_versions
+    from aekit.apps.compression.images import load_photo_folder
+
+    torch.set_num_threads(args.threads)
+    images = load_photo_folder(args.images)
+    output = Path(args.output)
+    cache = output / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    versions = codec_versions()
+    codecs = [c for c in ("jpeg", "jpeg2000", "webp", "avif") if c != "avif" or versions.get("libavif")]
+    results: dict[str, dict] = {}
+    for name, image in images.items():
+        path = cache / f"baselines-{name}.json"
+        if not path.exists():
+            path.write_text(json.dumps(_baseline_points(name, image, codecs)))
+            logger.info("baselines: %s", name)
+        results[name] = json.loads(path.read_text())
+    ours: dict[str, dict[str, dict]] = {}
+    for folder in args.models:
+        model = _load(folder)
+        key = Path(folder).name
+        ours[key] = {}
+        for name, image in images.items():
+            path = cache / f"{key}-{name}.json"
+            if not path.exists() or args.refresh:
+                path.write_text(json.dumps(_aekit_points(model, image, args.threads)))
+                logger.info("%s: %s", key, name)
+            ours[key][name] = json.loads(path.read_text())
+    summary = _photo_summary(images, results, ours, codecs)
+    summary["versions"] = {**versions, "torch": torch.__version__}
+    summary["published_kodak"] = PUBLISHED_KODAK
+    summary["threads"] = args.threads
+    (output / "rd.json").write_text(
+        json.dumps({"summary": summary, "baselines": results, "aekit": ours}, indent=1)
+    )
+    _photo_plot(images, results, ours, codecs, output / "rd.png")
+    _photo_report(summary)
+
+
+def _photo_summary(images: dict, results: dict, ours: dict, codecs: list[str]) -> dict:
+    names = list(images)
+    summary: dict = {"images": names, "codecs": {}}
+    for key, per_image in ours.items():
+        entry: dict = {"bd_rate": {}, "wins": {}, "at": {}, "seconds": {}}
+        for anchor in codecs:
+            for metric in ("psnr", "ms_ssim"):
+                values = [_bd(results[n]["points"][anchor], per_image[n]["points"], metric) for n in names]
+                defined = [v for v in values if v is not None]
+                entry["bd_rate"][f"{anchor}_{metric}"] = {
+                    "mean_percent": statistics.fmean(defined) if defined else None,
+                    "n_images": len(defined),
+                }
+            every_level = 0
+            level_wins = 0
+            level_total = 0
+            for n in names:
+                wins = []
+                for row in per_image[n]["points"]:
+                    theirs = _interpolate(results[n]["points"][anchor], row["bpp"], "psnr")
+                    if theirs is not None:
+                        wins.append(row["psnr"] > theirs)
+                level_wins += sum(wins)
+                level_total += len(wins)
+                every_level += bool(wins) and all(wins)
+            entry["wins"][anchor] = {
+                "images_won_at_every_level": every_level,
+                "levels_won": level_wins,
+                "levels_compared": level_total,
+            }
+        curves = {"aekit": {n: per_image[n]["points"] for n in names}}
+        curves.update({c: {n: results[n]["points"][c] for n in names} for c in codecs})
+        for codec, per in curves.items():
+            for target in (0.25, 0.5, 1.0):
+                values = [_interpolate(per[n], target, "psnr") for n in names]
+                ssims = [_interpolate(per[n], target, "ms_ssim") for n in names]
+                if all(v is not None for v in values):
+                    entry["at"].setdefault(codec, {})[str(target)] = {
+                        "psnr": statistics.fmean(values),  # type: ignore[arg-type]
+                        "ms_ssim": statistics.fmean(ssims),  # type: ignore[arg-type]
+                    }
+        levels = len(next(iter(per_image.values()))["points"])
+        entry["levels"] = [
+            {
+                field: statistics.fmean(per_image[n]["points"][level][field] for n in names)
+                for field in ("bpp", "psnr", "ms_ssim")
+            }
+            for level in range(levels)
+        ]
+        entry["seconds"]["aekit"] = [
+            statistics.fmean(s[i] for n in names for s in per_image[n]["seconds"]) for i in (0, 1)
+        ]
+        for codec in codecs:
+            entry["seconds"][codec] = [
+                statistics.fmean(results[n]["seconds"][codec][i] for n in names) for i in (0, 1)
+            ]
+        summary["codecs"][key] = entry
+    return summary
+
+
+def _photo_plot(images: dict, results: dict, ours: dict, codecs: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(images)
+    grid = np.geomspace(0.08, 2.0, 40)
+
+    def mean_curve(per: dict[str, list[dict]], field: str) -> tuple[list[float], list[float]]:
+        xs, ys = [], []
+        for rate in grid:
+            values = [_interpolate(per[n], float(rate), field) for n in names]
+            if all(v is not None for v in values):
+                xs.append(float(rate))
+                ys.append(statistics.fmean(values))  # type: ignore[arg-type]
+        return xs, ys
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for index, field in enumerate(("psnr", "ms_ssim")):
+        for key, per_image in ours.items():
+            axes[index].plot(
+                *mean_curve({n: per_image[n]["points"] for n in names}, field), "o-", label=f"aekit {key}"
+            )
+        for codec in codecs:
+            axes[index].plot(
+                *mean_curve({n: results[n]["points"][codec] for n in names}, field), "--", label=codec
+            )
+        axes[index].set_xlabel("bits per pixel")
+        axes[index].set_ylabel("PSNR (dB)" if field == "psnr" else "MS-SSIM")
+        axes[index].grid(alpha=0.3)
+    for name, (a, b) in PUBLISHED_KODAK.items():
+        axes[0].plot([0.25, 0.5], [a, b], ":", marker="x", label=f"{name} (published)")
+    axes[0].legend(fontsize=6)
+    axes[1].legend(fontsize=7)
+    figure.suptitle(f"Mean of {len(names)} photographs, all curves interpolated per image in log-rate")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _photo_report(summary: dict) -> None:
+    lines = [f"versions: {summary['versions']}", ""]
+    for key, entry in summary["codecs"].items():
+        lines.append(f"== aekit {key} ==")
+        for level, row in enumerate(entry["levels"]):
+            lines.append(
+                f"  level {level}: {row['bpp']:.3f} bpp  {row['psnr']:.2f} dB  MS-SSIM {row['ms_ssim']:.4f}"
+            )
+        for codec, at in entry["at"].items():
+            text = "  ".join(f"{t} bpp {v['psnr']:.2f} dB / {v['ms_ssim']:.4f}" for t, v in at.items())
+            lines.append(f"  {codec:9s} {text}")
+        for name, (a, b) in PUBLISHED_KODAK.items():
+            lines.append(f"  published {name:24s} 0.25 bpp {a:.2f} dB  0.5 bpp {b:.2f} dB")
+        for anchor_metric, row in entry["bd_rate"].items():
+            value = "undefined" if row["mean_percent"] is None else f"{row['mean_percent']:+.1f} %"
+            lines.append(f"  BD-rate vs {anchor_metric:16s} {value} (mean of {row['n_images']} images)")
+        for anchor, row in entry["wins"].items():
+            lines.append(
+                f"  PSNR wins vs {anchor:9s}: every level on {row['images_won_at_every_level']} images; "
+                f"{row['levels_won']}/{row['levels_compared']} image-levels"
+            )
+        for codec, (enc, dec) in entry["seconds"].items():
+            lines.append(f"  seconds per image {codec:9s} encode {enc:.3f}  decode {dec:.3f}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -444,6 +716,17 @@ def main(argv: list[str] | None = None) -> None:
     evaluator.add_argument("--repeats", type=int, default=3, help="timing repeats (best is kept)")
     evaluator.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     evaluator.set_defaults(func=evaluate)
+    photo = commands.add_parser(
+        "photos", help="a folder of photographs (Kodak): all baselines, BD-rates, wins"
+    )
+    photo.add_argument("--images", required=True, help="folder of evaluation photographs")
+    photo.add_argument(
+        "--models", nargs="+", default=["src/aekit/assets/codec_default"], help="codec folders"
+    )
+    photo.add_argument("--output", default="benchmarks/results/compression_kodak", help="results folder")
+    photo.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    photo.add_argument("--refresh", action="store_true", help="recompute the aekit points even when cached")
+    photo.set_defaults(func=photos)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.func(args)

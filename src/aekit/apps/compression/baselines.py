@@ -1,4 +1,5 @@
-"""Classical codecs to compare against: Pillow's JPEG (libjpeg) and JPEG 2000 (OpenJPEG).
+"""Classical codecs to compare against, all through Pillow: JPEG (libjpeg), JPEG 2000 (OpenJPEG), WebP
+(libwebp) and AVIF (libavif, when Pillow was built with it: ``PIL.features.check("avif")``).
 
 JPEG has no rate control, so :func:`jpeg_at_rate` searches the quality setting for the largest file
 not above the target rate; JPEG 2000 is rate-controlled by OpenJPEG itself (``quality_mode="rates"``,
@@ -17,7 +18,17 @@ from PIL import Image
 from aekit.apps.compression.metrics import image_ms_ssim, image_psnr
 from aekit.errors import DataError, ShapeError
 
-__all__ = ["CodedImage", "decode_with_pillow", "jpeg", "jpeg2000", "jpeg_at_rate", "measure"]
+__all__ = [
+    "CodedImage",
+    "avif",
+    "codec_versions",
+    "decode_with_pillow",
+    "jpeg",
+    "jpeg2000",
+    "jpeg_at_rate",
+    "measure",
+    "webp",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +102,53 @@ def jpeg2000(image: np.ndarray, bpp: float) -> bytes:
         mct=1 if channels == 3 else 0,
     )
     return buffer.getvalue()
+
+
+def webp(image: np.ndarray, quality: int) -> bytes:
+    """Encode with libwebp (lossy) at ``quality`` (0–100), ``method=6`` (slowest, smallest files)."""
+    image = _check(image)
+    if not 0 <= quality <= 100:
+        raise DataError(f"quality must be in [0, 100]; got {quality}")
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="WEBP", quality=int(quality), method=6)
+    return buffer.getvalue()
+
+
+def avif(image: np.ndarray, quality: int, speed: int = 6) -> bytes:
+    """Encode with libavif (AV1 intra, 4:2:0) at ``quality`` (0–100) and encoder ``speed`` (0 slowest–10).
+
+    Raises:
+        DataError: Pillow was built without AVIF support.
+    """
+    from PIL import features
+
+    image = _check(image)
+    if not features.check("avif"):
+        raise DataError("this Pillow has no AVIF support (PIL.features.check('avif') is False)")
+    if not 0 <= quality <= 100:
+        raise DataError(f"quality must be in [0, 100]; got {quality}")
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="AVIF", quality=int(quality), speed=int(speed))
+    return buffer.getvalue()
+
+
+def codec_versions() -> dict[str, str | None]:
+    """Versions of Pillow and of the libraries behind each codec (``None``: not available)."""
+    import PIL
+    from PIL import features
+
+    versions: dict[str, str | None] = {"pillow": PIL.__version__}
+    for name, feature in (
+        ("libjpeg", "jpg"),
+        ("openjpeg", "jpg_2000"),
+        ("libwebp", "webp"),
+        ("libavif", "avif"),
+    ):
+        try:
+            versions[name] = features.version(feature)
+        except ValueError:  # pragma: no cover - unknown feature in an old Pillow
+            versions[name] = None
+    return versions
 
 
 def measure(image: np.ndarray, data: bytes, decoded: np.ndarray, codec: str, setting: float) -> CodedImage:

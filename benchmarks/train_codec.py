@@ -119,6 +119,29 @@ def train(args: argparse.Namespace) -> None:
     logger.info("trained in %.1f min (%.1f CPU min); saved to %s", minutes, cpu_minutes, args.output)
 
 
+def export(args: argparse.Namespace) -> None:
+    """Save the model of a training checkpoint (e.g. a run stopped early) as a model folder with tables."""
+    from aekit.models.files import save_model
+    from aekit.models.registry import create
+
+    state = torch.load(Path(args.checkpoint_dir) / "checkpoint.pt", map_location="cpu", weights_only=True)
+    if state.get("model_name") != "codec_hyperprior":
+        raise SystemExit(f"{args.checkpoint_dir} is not a hyperprior codec checkpoint")
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in state["model_config"].items()}
+    model = create("codec_hyperprior", **config)
+    model.load_state_dict(state["model"])
+    model.eval()
+    model.update_tables()  # type: ignore[operator]
+    rows = state.get("history") or [{}]
+    metadata = {
+        "recipe": "benchmarks/train_codec.py train, then export (checkpoint after pass "
+        f"{state['epoch']} of {state.get('planned_epochs')})",
+        "final_train_terms": {k: v for k, v in rows[-1].items() if k.startswith("train_")},
+    }
+    save_model(model, args.output, metadata=metadata)
+    logger.info("exported pass %s of %s to %s", state["epoch"], args.checkpoint_dir, args.output)
+
+
 def validate(args: argparse.Namespace) -> None:
     """Code the validation photographs with every codec at every level; print and save the RD points."""
     from aekit.apps.compression import bd_rate, compress_image, decompress_image, image_ms_ssim, image_psnr
@@ -212,6 +235,10 @@ def main(argv: list[str] | None = None) -> None:
     trainer.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     trainer.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     trainer.set_defaults(func=train)
+    exporter = commands.add_parser("export", help="save a training checkpoint as a model folder")
+    exporter.add_argument("--checkpoint-dir", required=True, help="the training run's checkpoint folder")
+    exporter.add_argument("--output", required=True, help="model folder to write")
+    exporter.set_defaults(func=export)
     validator = commands.add_parser("validate", help="RD points of codecs on the held-out photographs")
     validator.add_argument("--data", default=str(DEFAULT_PHOTOS), help="folder of training photographs")
     validator.add_argument(

@@ -63,6 +63,11 @@ class ConfigBase:
     def validate(self) -> None:
         """Check field values; subclasses extend this and raise :class:`ConfigError`."""
 
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The names of the config's fields, in declaration order (what :meth:`from_dict` accepts)."""
+        return tuple(f.name for f in dataclasses.fields(cls))
+
     def to_dict(self) -> dict[str, Any]:
         """Return the config as plain JSON-able values (tuples become lists)."""
         return {f.name: _to_jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -70,7 +75,7 @@ class ConfigBase:
     @classmethod
     def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
         """Build a config from a mapping, refusing unknown keys with the closest known names."""
-        known = [f.name for f in dataclasses.fields(cls)]
+        known = list(cls.field_names())
         for key in data:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)

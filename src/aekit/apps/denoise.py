@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aekit.apps.inference import model_device
 from aekit.apps.restoration import (
     FileResult,
     RestorationResult,
@@ -169,7 +170,7 @@ def _denoise_any_size(
 
     module = bundle.model
     module.eval()
-    device = next((p.device for p in module.parameters()), torch.device("cpu"))
+    device = model_device(module)
     per_call = model_channels
 
     def run(tiles: Tensor) -> Tensor:  # (B, P, h, w) → the same, P planes of the model's channel count

@@ -25,11 +25,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aekit.apps.inference import ModelLike, run_batches, unpack
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder
-from aekit.models.files import ModelBundle
 
 __all__ = [
     "INTERPOLATIONS",
@@ -50,24 +50,11 @@ __all__ = [
 
 InterpolationMethod = Literal["linear", "spherical"]
 INTERPOLATIONS: tuple[str, ...] = ("linear", "spherical")
-ModelLike = AbstractAutoencoder | ModelBundle
-
-
-def _unpack(model: ModelLike) -> tuple[AbstractAutoencoder, Normalizer]:
-    if isinstance(model, ModelBundle):
-        return model.model, model.normalizer
-    if isinstance(model, AbstractAutoencoder):
-        return model, Normalizer.identity()
-    raise TypeError(f"model must be an aekit model or a ModelBundle; got {type(model).__name__}")
-
-
-def _device(model: AbstractAutoencoder) -> torch.device:
-    return next(iter(model.parameters()), torch.empty(0)).device
 
 
 def is_conditional(model: ModelLike) -> bool:
     """True for generative models that decode with a class label (CVAE, conditional AAE)."""
-    network, _ = _unpack(model)
+    network, _ = unpack(model)
     return network.generative and network.conditional
 
 
@@ -109,7 +96,7 @@ def prior_codes(
     Raises:
         ConfigError: The model has no prior (not a VAE or an adversarial autoencoder), or ``T ≤ 0``.
     """
-    network, _ = _unpack(model)
+    network, _ = unpack(model)
     if not isinstance(network, AbstractGenerativeAutoencoder):
         raise ConfigError(
             f"{network.registry_name or type(network).__name__} has no prior to sample; use a VAE, CVAE, "
@@ -136,10 +123,14 @@ class GeneratedSamples:
 def _decode(
     network: AbstractAutoencoder, normalizer: Normalizer, codes: Tensor, labels: Tensor | None
 ) -> Tensor:
-    network.eval()
-    condition = None if labels is None else labels.to(codes.device)
-    with torch.inference_mode():
-        return normalizer.inverse_transform(network.decode(codes, condition)).cpu()
+    return run_batches(
+        network,
+        lambda z, y: normalizer.inverse_transform(network.decode(z, y).cpu()),
+        codes,
+        batch_size=max(len(codes), 1),
+        condition=labels,
+        normalize=False,
+    )
 
 
 def sample(
@@ -159,7 +150,7 @@ def sample(
         labels: Conditional models: one label for all, or one per sample; drawn uniformly when None.
         generator: Source of the codes and drawn labels (CPU generator).
     """
-    network, normalizer = _unpack(model)
+    network, normalizer = unpack(model)
     chosen = _labels_for(network, n_samples, labels, generator)
     codes = prior_codes(model, n_samples, temperature=temperature, labels=chosen, generator=generator)
     return GeneratedSamples(_decode(network, normalizer, codes, chosen), codes.cpu(), chosen)
@@ -230,11 +221,9 @@ class Interpolation:
 
 
 def _encode(network: AbstractAutoencoder, normalizer: Normalizer, x: Tensor, labels: Tensor | None) -> Tensor:
-    network.eval()
-    device = _device(network)
-    with torch.inference_mode():
-        inputs = normalizer.transform(x.float().to(device))
-        return network.encode(inputs, None if labels is None else labels.to(device))
+    return run_batches(
+        network, network.encode, x, batch_size=max(len(x), 1), condition=labels, normalizer=normalizer
+    )
 
 
 def interpolate(
@@ -255,7 +244,7 @@ def interpolate(
         method: ``linear`` or ``spherical``.
         label: The class label of conditional models (used to encode both inputs and decode the path).
     """
-    network, normalizer = _unpack(model)
+    network, normalizer = unpack(model)
     shape = tuple(network.input_shape)
     pair = []
     for name, value in (("start", start), ("end", end)):
@@ -334,7 +323,7 @@ def apply_attribute(
 
     Unconditional models only (a conditional decoder takes the class from its label instead).
     """
-    network, normalizer = _unpack(model)
+    network, normalizer = unpack(model)
     if is_conditional(network):
         raise ConfigError(
             "latent arithmetic needs an unconditional model; change the label of a conditional one"

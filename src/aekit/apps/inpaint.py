@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aekit.apps.inference import model_device
 from aekit.apps.restoration import FileResult, RestorationResult, as_image, model_image_shape, tile_function
 from aekit.apps.tiling import Window, tile_apply
 from aekit.config import check_choice
@@ -199,7 +200,7 @@ def _inpaint_any_size(
         return RestorationResult(x.clone(), holes, 0, "mask_aware")
     planes = x.expand(model_channels, -1, -1) if x.shape[0] < model_channels else x
     bundle.model.eval()
-    device = next((p.device for p in bundle.model.parameters()), torch.device("cpu"))
+    device = model_device(bundle.model)
 
     def run(tiles: Tensor) -> Tensor:  # (B, P + 1, h, w): P planes, then the mask → the same
         b, planes_and_mask, h, w = tiles.shape

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aekit.apps.inference import error_map, model_device
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.formats.folders import folder_files
 from aekit.formats.images import READABLE_SUFFIXES, WRITABLE_SUFFIXES
@@ -134,7 +135,7 @@ def tile_function(bundle: ModelBundle, image_channels: int | None = None) -> Cal
     """
     model = bundle.model
     model.eval()
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    device = model_device(model)
 
     def run(tiles: Tensor) -> Tensor:
         tiles = tiles.to(device)
@@ -172,7 +173,7 @@ def familiarity_reference(
             output = model.reconstruct(inputs, condition)
             means.append(inputs.flatten(1).mean(1))
             stds.append(inputs.flatten(1).std(1))
-            errors.append((output - inputs).square().flatten(1).mean(1))
+            errors.append(error_map(output, inputs, "mse").flatten(1).mean(1))
     mean, std, error = torch.cat(means), torch.cat(stds), torch.cat(errors)
     return {
         "mean_low": float(mean.quantile(0.01)),

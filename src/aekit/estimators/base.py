@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor
 
+from aekit.apps.inference import reconstruction_errors, run_batches
 from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ModelFileError
 from aekit.models import registry
@@ -218,26 +219,24 @@ class AbstractAutoencoderEstimator(BaseEstimator):
 
     def _build_model(self, values: dict[str, Any], seed: int) -> AbstractAutoencoder:
         cls = registry.get(self.model)
-        fields = set(getattr(cls.config_class, "__dataclass_fields__", {}))
-        if "hidden_dims" in values and "hidden_dims" not in fields:
+        if "hidden_dims" in values and "hidden_dims" not in cls.config_class.field_names():
             raise ConfigError(f"hidden_dims is not a setting of model {self.model!r}; leave it None")
         return registry.create(self.model, seed=seed, **values)
 
     # -- inference --------------------------------------------------------------------------------
     def _run(self, function: Callable[[Tensor], Tensor], x: Tensor, batch_size: int = 1024) -> np.ndarray:
         """Apply ``function`` to float64 ``x`` in batches, the model in float64, without gradients."""
-        self.model_.eval()
-        with self._in_float64(), torch.inference_mode():
-            parts = [function(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-        return torch.cat(parts).numpy()
+        with self._in_float64():
+            return run_batches(
+                self.model_, lambda batch, _: function(batch), x, batch_size=batch_size, normalize=False
+            ).numpy()
 
     def _reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared error per sample in the scaled space, ``(N,)``."""
         check_is_fitted(self)
         x = self._to_model_space(self._validate(X, reset=False))
-        return self._run(
-            lambda batch: (self.model_.reconstruct(batch) - batch).square().flatten(1).mean(1), x
-        )
+        with self._in_float64():
+            return reconstruction_errors(self.model_, x, kind="mse").numpy()
 
     # -- files ------------------------------------------------------------------------------------
     def _metadata(self) -> dict[str, Any]:

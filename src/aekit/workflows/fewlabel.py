@@ -25,13 +25,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aekit.apps.inference import ModelLike, encode_dataset, run_batches, unpack
 from aekit.config import check_choice
 from aekit.data.augment import Augmentation
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.models.base import AbstractAutoencoder
 from aekit.models.classifier import EncoderClassifier
-from aekit.models.files import ModelBundle
 from aekit.training.config import TrainConfig
 from aekit.training.history import History
 from aekit.training.trainer import Trainer
@@ -56,7 +55,6 @@ __all__ = [
 
 ClassifierKind = Literal["logistic", "knn", "label_spreading"]
 CLASSIFIERS: tuple[str, ...] = ("logistic", "knn", "label_spreading")
-ModelLike = AbstractAutoencoder | ModelBundle
 
 
 def _as_numpy(values: Tensor | np.ndarray, name: str) -> np.ndarray:
@@ -85,27 +83,9 @@ def draw_labelled(labels: Tensor | np.ndarray, per_class: int, *, random_state: 
     return np.sort(np.concatenate(chosen))
 
 
-def _unpack(model: ModelLike) -> tuple[AbstractAutoencoder, Any]:
-    if isinstance(model, ModelBundle):
-        return model.model, model.normalizer
-    if isinstance(model, AbstractAutoencoder):
-        return model, None
-    raise TypeError(f"model must be an aekit model or a ModelBundle; got {type(model).__name__}")
-
-
 def encode(model: ModelLike, x: Tensor, *, batch_size: int = 1024) -> np.ndarray:
     """Codes ``(N, latent_dim)`` of inputs ``x`` (raw for a bundle, which normalises; as-is for a model)."""
-    network, normalizer = _unpack(model)
-    network.eval()
-    device = next(iter(network.parameters()), torch.empty(0)).device
-    parts = []
-    with torch.inference_mode():
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size].float().to(device)
-            if normalizer is not None:
-                batch = normalizer.transform(batch)
-            parts.append(network.encode(batch).cpu())
-    return torch.cat(parts).numpy()
+    return encode_dataset(model, x, batch_size=batch_size).numpy()
 
 
 def feature_classifier(kind: ClassifierKind = "logistic", **options: Any) -> Any:
@@ -227,11 +207,11 @@ def finetune_classifier(
         head_hidden_dims, dropout, label_smoothing: Head settings (see ``EncoderClassifierConfig``).
         classifier: Continue training this classifier instead of starting from ``model``'s encoder.
     """
-    network, normalizer = _unpack(model)
+    network, normalizer = unpack(model)
     labels = torch.as_tensor(_as_numpy(y, "y")).long().reshape(-1)
     if len(labels) != len(x):
         raise ShapeError(f"y must have shape ({len(x)},); got {tuple(labels.shape)}")
-    inputs = x.float() if normalizer is None else normalizer.transform(x.float())
+    inputs = normalizer.transform(x.float())
     if classifier is None:
         classifier = EncoderClassifier.from_autoencoder(
             network,
@@ -251,16 +231,13 @@ def predict_classifier(
     classifier: EncoderClassifier, x: Tensor, *, normalizer: Any = None, batch_size: int = 1024
 ) -> np.ndarray:
     """Class probabilities ``(N, n_classes)`` of inputs ``x`` (normalised first by ``normalizer``)."""
-    classifier.eval()
-    device = next(iter(classifier.parameters())).device
-    parts = []
-    with torch.inference_mode():
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size].float().to(device)
-            if normalizer is not None:
-                batch = normalizer.transform(batch)
-            parts.append(classifier.predict_proba(batch).cpu())
-    return torch.cat(parts).numpy()
+    return run_batches(
+        classifier,
+        lambda batch, _: classifier.predict_proba(batch),
+        x,
+        batch_size=batch_size,
+        normalizer=normalizer,
+    ).numpy()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,7 +298,7 @@ def self_train(
     """
     if not shares or any(not 0 < share <= 1 for share in shares):
         raise ConfigError(f"shares must be a non-empty list of numbers in (0, 1]; got {list(shares)!r}")
-    _, normalizer = _unpack(model)
+    _, normalizer = unpack(model)
     labelled = np.asarray(labelled, dtype=np.int64)
     label_array = _as_numpy(labels, "labels").astype(np.int64).ravel()
     if len(label_array) == len(x) and len(labelled) != len(x):
@@ -440,7 +417,7 @@ def compare_few_label(
         check_choice("classifiers entries", kind, CLASSIFIERS)
     for name in features:
         check_choice("features entries", name, ("pixels", "pca", "codes"))
-    network, normalizer = _unpack(model)
+    network, normalizer = unpack(model)
     labelled = np.asarray(labelled, dtype=np.int64)
     label_array = _as_numpy(labels, "labels").astype(np.int64).ravel()
     if len(label_array) == len(x_train) and len(labelled) != len(x_train):
@@ -452,7 +429,7 @@ def compare_few_label(
     test_labels = _as_numpy(y_test, "y_test").astype(np.int64).ravel()
 
     def scaled(x: Tensor) -> np.ndarray:
-        values = x.float() if normalizer is None else normalizer.transform(x.float())
+        values = normalizer.transform(x.float())
         return values.reshape(len(values), -1).numpy()
 
     feature_sets: dict[str, tuple[np.ndarray, np.ndarray]] = {}

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from aekit._version import __version__
+from aekit.apps.inference import encode_dataset, model_device, run_batches
 from aekit.apps.restoration import REFERENCE_KEY, familiarity_reference
 from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
@@ -69,7 +70,6 @@ __all__ = [
     "RUN_SETTINGS",
     "RunResult",
     "RunSpec",
-    "encode_data",
     "evaluation_metrics",
     "normalizer_for",
     "read_run_settings",
@@ -374,30 +374,12 @@ def _condition(model: AbstractAutoencoder, y: torch.Tensor | None) -> torch.Tens
     return y if model.conditional or model.label_role == "domains" else None
 
 
-def _batched(function: Any, x: torch.Tensor, condition: torch.Tensor | None, batch_size: int) -> torch.Tensor:
-    parts = []
-    for start in range(0, len(x), batch_size):
-        labels = None if condition is None else condition[start : start + batch_size]
-        parts.append(function(x[start : start + batch_size], labels))
-    return torch.cat(parts)
-
-
-@torch.no_grad()
-def encode_data(
-    model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512, condition: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Codes of ``x`` in eval mode, batched: ``(N, latent_dim)`` (``condition``: labels or domains)."""
-    model.eval()
-    return _batched(model.encode, x, condition, batch_size)
-
-
-@torch.no_grad()
 def reconstruct_data(
     model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512, condition: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Reconstructions of ``x`` in eval mode, batched, same shape as ``x`` (logits for segmentation)."""
-    model.eval()
-    return _batched(model.reconstruct, x, condition, batch_size)
+    """Outputs of ``x`` (normalised), batched on the model's device: reconstructions, or logits for
+    segmentation (``condition``: labels or domains)."""
+    return run_batches(model, model.reconstruct, x, batch_size=batch_size, condition=condition)
 
 
 RUN_FILES = (
@@ -574,7 +556,7 @@ def _samples_figure(model: AbstractGenerativeAutoencoder, per_row: int = 8) -> A
     generator = torch.Generator().manual_seed(0)
     n_rows = min(model.n_classes, 10) if model.conditional else 2
     labels = torch.arange(n_rows).repeat_interleave(per_row) if model.conditional else None
-    device = next(iter(model.parameters()), torch.empty(0)).device
+    device = model_device(model)
     images = model.sample(
         n_rows * per_row, condition=None if labels is None else labels.to(device), generator=generator
     )
@@ -676,7 +658,7 @@ def _pictures(
         n_domains = min(int(test.y.max()) + 1, 6)
         save_figure(_domain_swaps_figure(model, shown, n_domains), files["domain_swaps"])
     sample = test.subset(torch.arange(min(len(test), 2000)))
-    codes = encode_data(model, sample.x, condition=_condition(model, sample.y)).numpy()
+    codes = encode_dataset(model, sample.x, batch_size=512, condition=_condition(model, sample.y)).numpy()
     files["code_statistics"] = run_dir / "code_statistics.json"
     atomic_write_text(files["code_statistics"], json.dumps(code_statistics(codes), indent=2) + "\n")
     labels = sample.y.numpy() if sample.y is not None and sample.y.dim() == 1 else None

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from aekit.apps.inference import run_batches
 from aekit.data.datasets import load_dataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
@@ -130,17 +131,13 @@ def load_sweep_data(
     )
 
 
-@torch.no_grad()
 def _errors(model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512) -> tuple[float, float]:
-    model.eval()
-    device = next(iter(model.parameters()), next(iter(model.buffers()), torch.empty(0))).device
-    squared, peaks = [], []
-    for start in range(0, len(x), batch_size):
-        batch = x[start : start + batch_size].to(device)
-        x_hat = model.reconstruct(batch)
-        squared.append(mse_per_sample(x_hat, batch).cpu())
-        peaks.append(psnr(x_hat.clamp(0, 1), batch).clamp(max=100).cpu())
-    return float(torch.cat(squared).mean()), float(torch.cat(peaks).mean())
+    """Mean per-sample MSE and PSNR (capped at 100 dB) of the reconstructions of ``x``."""
+    x_hat = run_batches(model, model.reconstruct, x, batch_size=batch_size)
+    target = x.to(x_hat.dtype)
+    squared = mse_per_sample(x_hat, target)
+    peaks = psnr(x_hat.clamp(0, 1), target).clamp(max=100)
+    return float(squared.mean()), float(peaks.mean())
 
 
 def sweep_latent_dims(

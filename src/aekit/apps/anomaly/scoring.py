@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +16,15 @@ from torch import Tensor
 from aekit.apps.anomaly.codes import CodeDistance
 from aekit.apps.anomaly.gaussian import GaussianResiduals
 from aekit.apps.anomaly.thresholds import threshold_from_contamination
+from aekit.apps.inference import (
+    ERROR_KINDS,
+    ModelLike,
+    error_map,
+    model_device,
+    model_dtype,
+    run_batches,
+    unpack,
+)
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ShapeError
@@ -46,7 +53,6 @@ Pooling = Literal["mean", "max", "top"]
 SCORE_METHODS: tuple[str, ...] = ("auto", "mse", "l1", "bce", "elbo", "mahalanobis", "mse_code")
 POOLINGS: tuple[str, ...] = ("mean", "max", "top")
 METADATA_KEY = "anomaly"
-ModelLike = AbstractAutoencoder | ModelBundle
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,16 +137,6 @@ def _check_scoring(method: str, pooling: str, top_fraction: float, smoothing: in
         raise ConfigError(f"smoothing must be an odd positive int (1 = none); got {smoothing!r}")
 
 
-def _unpack(model: ModelLike, normalizer: Normalizer | None) -> tuple[AbstractAutoencoder, Normalizer]:
-    if isinstance(model, ModelBundle):
-        return model.model, normalizer or model.normalizer
-    if not isinstance(model, AbstractAutoencoder):
-        raise TypeError(
-            f"model must be an aekit model or a ModelBundle from aekit.load; got {type(model).__name__}"
-        )
-    return model, normalizer or Normalizer.identity()
-
-
 def _as_inputs(model: AbstractAutoencoder, x: np.ndarray | Tensor) -> Tensor:
     """Raw samples as a float tensor ``(N, *input_shape)``; flat rows of the right length are reshaped."""
     if isinstance(x, np.ndarray):
@@ -160,31 +156,10 @@ def _as_inputs(model: AbstractAutoencoder, x: np.ndarray | Tensor) -> Tensor:
                 f"x must have shape (N, {expected}) or (N, {math.prod(shape)}); got {tuple(x.shape)}"
             )
         x = x.reshape(len(x), *shape)
-    x = x.to(_float_dtype(model))
+    x = x.to(model_dtype(model))
     if not torch.isfinite(x).all():
         raise DataError("x contains NaN or infinite values")
     return x
-
-
-def _float_dtype(model: AbstractAutoencoder) -> torch.dtype:
-    """The dtype of the model's floating-point weights (float32 unless it was converted)."""
-    tensors = itertools.chain(model.parameters(), model.buffers())
-    return next((t.dtype for t in tensors if t.is_floating_point()), torch.float32)
-
-
-def _device(model: AbstractAutoencoder) -> torch.device:
-    tensor = next(iter(model.parameters()), next(iter(model.buffers()), torch.empty(0)))
-    return tensor.device
-
-
-def _normalised_batches(
-    model: AbstractAutoencoder, normalizer: Normalizer, x: Tensor, batch_size: int
-) -> Iterator[Tensor]:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch_size must be a positive int; got {batch_size!r}")
-    device = _device(model)
-    for start in range(0, len(x), batch_size):
-        yield normalizer.transform(x[start : start + batch_size]).to(device)
 
 
 def resolve_method(model: ModelLike, method: ScoreMethod = "auto") -> str:
@@ -194,7 +169,7 @@ def resolve_method(model: ModelLike, method: ScoreMethod = "auto") -> str:
     others (PCA) with ``mse``.
     """
     check_choice("method", method, SCORE_METHODS)
-    net, _ = _unpack(model, None)
+    net, _ = unpack(model)
     if method == "elbo" and not net.has_likelihood:
         raise ConfigError(f"method 'elbo' needs a model with an elbo method; {type(net).__name__} has none")
     if method != "auto":
@@ -207,16 +182,6 @@ def resolve_method(model: ModelLike, method: ScoreMethod = "auto") -> str:
 def _negative_elbo(net: AbstractAutoencoder, batch: Tensor, generator: torch.Generator) -> Tensor:
     """``−ELBO`` per sample, codes drawn from ``generator`` so scores repeat."""
     return net.negative_log_likelihood(batch, generator=generator).double()
-
-
-def _elementwise(x_hat: Tensor, target: Tensor, kind: str) -> Tensor:
-    if kind == "mse":
-        return (x_hat - target).square()
-    if kind == "l1":
-        return (x_hat - target).abs()
-    if target.min() < 0 or target.max() > 1:
-        raise DataError("method 'bce' needs inputs scaled to [0, 1]; got values outside that range")
-    return F.binary_cross_entropy(x_hat.clamp(1e-7, 1 - 1e-7), target, reduction="none")
 
 
 def error_maps(
@@ -243,17 +208,17 @@ def error_maps(
         ``(N, *input_shape)`` float32 errors.
     """
     check_choice("method", method, SCORE_METHODS)
-    net, norm = _unpack(model, normalizer)
-    kind = method if method in ("mse", "l1", "bce") else net.error_kind
+    net, norm = unpack(model, normalizer)
+    kind = method if method in ERROR_KINDS else net.error_kind
     inputs = _as_inputs(net, x)
-    was_training = net.training
-    net.eval()
-    maps = []
-    with torch.inference_mode():
-        for batch in _normalised_batches(net, norm, inputs, batch_size):
-            maps.append(_elementwise(net.reconstruct(batch), batch, kind).float().cpu())
-    net.train(was_training)
-    return torch.cat(maps).numpy()
+    maps = run_batches(
+        net,
+        lambda batch, _: error_map(net.reconstruct(batch), batch, kind).float(),
+        inputs,
+        batch_size=batch_size,
+        normalizer=norm,
+    )
+    return maps.numpy()
 
 
 def _pool(errors: Tensor, pooling: str, top_fraction: float, smoothing: int) -> Tensor:
@@ -323,7 +288,7 @@ def anomaly_scores(
         DataError: ``x`` is empty or holds NaN/inf.
     """
     _check_scoring(method, pooling, top_fraction, smoothing)
-    net, norm = _unpack(model, normalizer)
+    net, norm = unpack(model, normalizer)
     kind = resolve_method(net, method)
     if kind in ("elbo", "mahalanobis", "mse_code") and (pooling != "mean" or smoothing != 1):
         raise ConfigError(
@@ -335,25 +300,21 @@ def anomaly_scores(
     if kind == "mse_code" and code_distance is None:
         raise ConfigError("method 'mse_code' needs code_distance=fit_code_distance(model, normal_samples)")
     inputs = _as_inputs(net, x)
-    was_training = net.training
-    net.eval()
-    scores = []
-    generator = torch.Generator(device=_device(net)).manual_seed(0)
-    with torch.inference_mode():
-        for batch in _normalised_batches(net, norm, inputs, batch_size):
-            if kind == "elbo":
-                value = _negative_elbo(net, batch, generator)
-            elif kind == "mahalanobis" and gaussian is not None:
-                value = torch.from_numpy(_mahalanobis(net, batch, gaussian))
-            elif kind == "mse_code" and code_distance is not None:
-                errors, codes = _errors_and_codes(net, batch)
-                value = torch.from_numpy(code_distance.score(errors, codes))
-            else:
-                element_errors = _elementwise(net.reconstruct(batch), batch, kind)
-                value = _pool(element_errors, pooling, top_fraction, smoothing)
-            scores.append(value.reshape(-1).cpu())
-    net.train(was_training)
-    return torch.cat(scores).numpy()
+    generator = torch.Generator(device=model_device(net)).manual_seed(0)
+
+    def score(batch: Tensor, _: Tensor | None) -> Tensor:
+        if kind == "elbo":
+            value = _negative_elbo(net, batch, generator)
+        elif kind == "mahalanobis" and gaussian is not None:
+            value = torch.from_numpy(_mahalanobis(net, batch, gaussian))
+        elif kind == "mse_code" and code_distance is not None:
+            both = _errors_and_codes(net, batch).cpu().numpy()
+            value = torch.from_numpy(code_distance.score(both[:, 0], both[:, 1:]))
+        else:
+            value = _pool(error_map(net.reconstruct(batch), batch, kind), pooling, top_fraction, smoothing)
+        return value.reshape(-1)
+
+    return run_batches(net, score, inputs, batch_size=batch_size, normalizer=norm).numpy()
 
 
 def _mahalanobis(net: AbstractAutoencoder, batch: Tensor, gaussian: GaussianResiduals) -> np.ndarray:
@@ -362,11 +323,11 @@ def _mahalanobis(net: AbstractAutoencoder, batch: Tensor, gaussian: GaussianResi
     return gaussian.score(residuals, codes.double().cpu().numpy() if gaussian.uses_codes else None)
 
 
-def _errors_and_codes(net: AbstractAutoencoder, batch: Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Mean squared reconstruction error ``(B,)`` and code ``(B, latent_dim)`` of a normalised batch."""
+def _errors_and_codes(net: AbstractAutoencoder, batch: Tensor) -> Tensor:
+    """Float64 ``(B, 1 + latent_dim)``: each sample's mean squared reconstruction error, then its code."""
     codes = net.encode(batch)
-    errors = (net.decode(codes) - batch).flatten(1).double().square().mean(1)
-    return errors.cpu().numpy(), codes.double().cpu().numpy()
+    errors = error_map(net.decode(codes).double(), batch.double(), "mse").flatten(1).mean(1)
+    return torch.cat([errors[:, None], codes.double()], dim=1)
 
 
 def fit_code_distance(
@@ -377,18 +338,12 @@ def fit_code_distance(
     batch_size: int = 1024,
 ) -> CodeDistance:
     """Fit the code statistics of ``method="mse_code"`` to normal samples (usually the training rows)."""
-    net, norm = _unpack(model, normalizer)
+    net, norm = unpack(model, normalizer)
     inputs = _as_inputs(net, x)
-    was_training = net.training
-    net.eval()
-    errors, codes = [], []
-    with torch.inference_mode():
-        for batch in _normalised_batches(net, norm, inputs, batch_size):
-            error, code = _errors_and_codes(net, batch)
-            errors.append(error)
-            codes.append(code)
-    net.train(was_training)
-    return CodeDistance.fit(np.concatenate(errors), np.concatenate(codes))
+    both = run_batches(
+        net, lambda batch, _: _errors_and_codes(net, batch), inputs, batch_size=batch_size, normalizer=norm
+    ).numpy()
+    return CodeDistance.fit(both[:, 0], both[:, 1:])
 
 
 def fit_gaussian(
@@ -412,20 +367,18 @@ def fit_gaussian(
         normalizer: Overrides the bundle's normaliser.
         batch_size: Samples per forward pass.
     """
-    net, norm = _unpack(model, normalizer)
+    net, norm = unpack(model, normalizer)
     inputs = _as_inputs(net, x)
-    was_training = net.training
-    net.eval()
-    residuals, codes = [], []
-    with torch.inference_mode():
-        for batch in _normalised_batches(net, norm, inputs, batch_size):
-            code = net.encode(batch)
-            residuals.append((net.decode(code) - batch).flatten(1).double().cpu())
-            codes.append(code.double().cpu())
-    net.train(was_training)
+
+    def residuals_and_codes(batch: Tensor, _: Tensor | None) -> Tensor:
+        code = net.encode(batch)
+        return torch.cat([(net.decode(code) - batch).flatten(1).double(), code.double()], dim=1)
+
+    both = run_batches(net, residuals_and_codes, inputs, batch_size=batch_size, normalizer=norm).numpy()
+    n_features = math.prod(net.input_shape)
     return GaussianResiduals.fit(
-        torch.cat(residuals).numpy(),
-        torch.cat(codes).numpy() if use_codes else None,
+        both[:, :n_features],
+        both[:, n_features:] if use_codes else None,
         eigenvalue_floor=eigenvalue_floor,
     )
 

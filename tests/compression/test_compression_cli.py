@@ -139,3 +139,39 @@ def test_default_codec_without_model_option(tmp_path: Path, codec_dir: Path, pho
     )
     result = runner.invoke(app, ["decompress", str(foreign), "-o", str(tmp_path / "f.png")])
     assert result.exit_code == 2 and "decode it with the model that made it" in result.output
+
+
+def test_compress_a_folder_writes_one_aek_per_image(
+    tmp_path: Path, codec_dir: Path, smooth_image: np.ndarray, tiny_codec: Codec
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(smooth_image).save(photos / "a.png")
+    Image.fromarray(smooth_image[:20, :30]).save(photos / "b.jpg")
+    (photos / "notes.txt").write_text("not an image")
+    out = tmp_path / "packed"
+    result = CliRunner().invoke(app, ["compress", str(photos), "-o", str(out), "--model", str(codec_dir)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.aek", "b.aek"]
+    assert decompress_image(tiny_codec, (out / "b.aek").read_bytes()).shape == (20, 30, 3)
+    assert sorted(p.name for p in photos.iterdir()) == ["a.png", "b.jpg", "notes.txt"]  # inputs untouched
+
+
+@pytest.mark.parametrize("case", ["output_is_file", "output_is_input", "name_clash", "no_images"])
+def test_compress_folder_errors_are_one_line_exit_2(
+    tmp_path: Path, codec_dir: Path, smooth_image: np.ndarray, case: str
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    if case != "no_images":
+        Image.fromarray(smooth_image).save(photos / "a.png")
+    if case == "name_clash":
+        Image.fromarray(smooth_image).save(photos / "a.jpg")
+    out = {"output_is_file": tmp_path / "x.aek", "output_is_input": photos}.get(case, tmp_path / "out")
+    if case == "output_is_file":
+        out.write_bytes(b"")
+    result = CliRunner().invoke(app, ["compress", str(photos), "-o", str(out), "--model", str(codec_dir)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert not (tmp_path / "out").exists()

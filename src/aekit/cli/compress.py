@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from aekit.cli._console import data_out, guarded, message
+from aekit.cli._console import data_out, guarded, message, progress_iter
 
 if TYPE_CHECKING:
     from aekit.apps.compression import CompressionReport
-    from aekit.models.compression import Codec
+    from aekit.apps.compression.codec import AnyCodec
 
 __all__ = ["register"]
 
@@ -36,20 +36,22 @@ ModelOption = Annotated[
 ]
 
 
-def _codec(model_dir: Path | None, shipped: str = "mse") -> Codec:
+def _codec(model_dir: Path | None, shipped: str = "mse") -> AnyCodec:
     """The codec in ``model_dir``, else the shipped ``shipped`` codec; a clear error for another model."""
     from aekit.apps.compression import load_default_codec
     from aekit.errors import ModelFileError
     from aekit.models.compression import Codec
     from aekit.models.files import load_model
+    from aekit.models.hyperprior import HyperpriorCodec
 
     if model_dir is None:
         return load_default_codec(shipped)
     model = load_model(model_dir)
-    if not isinstance(model, Codec):
+    if not isinstance(model, Codec | HyperpriorCodec):
         raise ModelFileError(
-            f"{model_dir} holds a {model.registry_name!r} model, not an image codec ('codec'); "
-            "train one with benchmarks/compression_rd.py train, or leave out --model for the shipped codec"
+            f"{model_dir} holds a {model.registry_name!r} model, not an image codec ('codec' or "
+            "'codec_hyperprior'); train one with benchmarks/train_codec.py, or leave out --model for the "
+            "shipped codec"
         )
     return model
 
@@ -72,9 +74,41 @@ def _report(report: CompressionReport, verb: str) -> None:
     data_out(payload, str(report.destination))
 
 
+def _folder_pairs(source: Path, output: Path) -> list[tuple[Path, Path]]:
+    """``(image, .aek file)`` pairs for every image directly in ``source``, into the folder ``output``."""
+    from aekit.errors import DataError
+    from aekit.formats.folders import folder_files
+
+    if output.exists() and not output.is_dir():
+        raise DataError(f"input {source} is a folder, so --output must be a folder too; {output} is a file")
+    if output.suffix.lower() == ".aek":
+        raise DataError(f"input {source} is a folder, so --output must be a folder, not {output.name}")
+    if output.resolve() == source.resolve():
+        raise DataError(f"--output {output} is the input folder; write the .aek files to another folder")
+    files = folder_files(source, "image")
+    if not files:
+        raise DataError(f"folder {source} holds no images")
+    pairs = [(file, output / f"{file.stem}.aek") for file in files]
+    targets: dict[Path, Path] = {}
+    for file, target in pairs:
+        if target in targets:
+            raise DataError(f"{targets[target].name} and {file.name} would both be written to {target.name}")
+        targets[target] = file
+    return pairs
+
+
 def compress(
-    source: Annotated[Path, typer.Argument(help="Image file (PNG, JPEG ...; grey or RGB, any size).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The .aek file to write.")],
+    source: Annotated[
+        Path, typer.Argument(help="Image file (PNG, JPEG ...; grey or RGB, any size), or a folder of them.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The .aek file to write; for a folder input, the folder for the .aek files.",
+        ),
+    ],
     model_dir: ModelOption = None,
     codec: Annotated[
         str,
@@ -97,10 +131,31 @@ def compress(
       aekit compress photo.png -o photo.aek --codec ms_ssim
 
       aekit compress photo.png -o photo.aek --level 0 --model runs/my-codec
+
+      aekit compress photos/ -o compressed/
+
+    A folder input compresses every image directly inside it (hidden files skipped, sorted by name) to
+    OUTPUT/NAME.aek, with a progress bar; existing .aek files of the same names are replaced atomically,
+    the inputs are never written.
     """
     from aekit.apps.compression import compress_file
     from aekit.formats.files import check_output_path, check_output_suffix
 
+    if source.is_dir():
+        pairs = _folder_pairs(source, output)
+        model = _codec(model_dir, codec)
+        output.mkdir(parents=True, exist_ok=True)
+        total_bytes = total_pixels = 0
+        for file, target in progress_iter(pairs, len(pairs), "compressing", unit="files"):
+            report = compress_file(model, file, target, level=level, max_pixels=max_pixels)
+            _report(report, "compressed")
+            total_bytes += report.n_bytes
+            total_pixels += report.height * report.width
+        message(
+            f"compressed {len(pairs)} images into {output}: {total_bytes} bytes, "
+            f"{8 * total_bytes / total_pixels:.3f} bits per pixel overall"
+        )
+        return
     check_output_suffix(output, (".aek",), "compressed images")
     check_output_path(output, [source])
     report = compress_file(_codec(model_dir, codec), source, output, level=level, max_pixels=max_pixels)

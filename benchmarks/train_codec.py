@@ -153,7 +153,12 @@ def validate(args: argparse.Namespace) -> None:
     if args.limit:
         photos = dict(list(photos.items())[: args.limit])
     curves: dict[str, list[dict[str, float]]] = {}
+    cache = Path(args.cache) if args.cache else None
     for folder in args.models:
+        cached = cache / f"{Path(folder).name}-{len(photos)}.json" if cache else None
+        if cached is not None and cached.exists():
+            curves[str(folder)] = json.loads(cached.read_text())
+            continue
         model = load_model(folder)
         curve = []
         for level in range(model.n_levels):  # type: ignore[attr-defined]
@@ -173,6 +178,9 @@ def validate(args: argparse.Namespace) -> None:
             )
             logger.info("%s level %d: %s", folder, level, curve[-1])
         curves[str(folder)] = curve
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(curve))
     anchor_name = str(args.models[0])
     anchor = curves[anchor_name]
     result: dict[str, object] = {"photos": sorted(photos), "curves": curves, "bd_rate_vs_first": {}}
@@ -246,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     validator.add_argument("--limit", type=int, default=0, help="use only the first N validation photos")
     validator.add_argument("--output", default=None, help="JSON file for the results")
+    validator.add_argument("--cache", default=None, help="folder caching each model's curve (by folder name)")
     validator.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     validator.set_defaults(func=validate)
     args = parser.parse_args(argv)

@@ -201,3 +201,26 @@ def test_encode_with_one_thread_decode_with_two_in_another_process(
     assert one.tobytes() == two.tobytes()  # the decoded latents: identical bits
     pixels_one, pixels_two = np.load(tmp_path / "pixels_1.npy"), np.load(tmp_path / "pixels_2.npy")
     assert np.abs(pixels_one.astype(int) - pixels_two.astype(int)).max() <= 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_encode_on_cpu_decode_on_cuda_gives_the_same_latents(tiny_hyperprior: HyperpriorCodec) -> None:
+    from aekit.apps.compression.bitstream import unpack
+    from aekit.apps.compression.codec import _HyperLatentSource, _TileGrid
+
+    image = _image(150, 170, seed=5)
+    data = compress_image(tiny_hyperprior, image, level=1)
+    header, payload = unpack(data)
+    factor = tiny_hyperprior.config.downsampling
+    grid = _TileGrid(-(-header.height // factor), -(-header.width // factor))
+    latents = []
+    for device in ("cpu", "cuda"):
+        model = create("codec_hyperprior", seed=0, **TINY)
+        model.load_state_dict(tiny_hyperprior.state_dict())
+        model.to(device).eval()
+        with torch.no_grad():
+            source = _HyperLatentSource(model, header, payload, grid)
+            latents.append(source.window(slice(0, grid.latent_h), slice(0, grid.latent_w)).cpu())
+        pixels = decompress_image(model, data)
+        assert pixels.shape == image.shape
+    assert torch.equal(latents[0], latents[1])

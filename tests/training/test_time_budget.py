@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def test_the_cosine_over_a_budget_falls_monotonically_to_zero_at_the_budget() ->
     schedule = BudgetSchedule(10.0)
     factors = [schedule.lr_factor(t / 10) for t in range(0, 101)]
     assert factors[0] == 1.0
-    assert all(a >= b for a, b in zip(factors, factors[1:], strict=False))
+    assert all(a >= b for a, b in pairwise(factors))
     assert factors[50] == pytest.approx(0.5)
     assert factors[-1] == 0.0 and schedule.lr_factor(12.0) == 0.0
 
@@ -33,7 +34,7 @@ def test_a_resumed_budget_continues_from_the_factor_reached() -> None:
     longer = schedule.resumed(20.0, 4.0)
     assert longer.lr_factor(4.0) == pytest.approx(schedule.lr_factor(4.0))
     factors = [longer.lr_factor(4.0 + t * 0.16) for t in range(101)]
-    assert all(a >= b for a, b in zip(factors, factors[1:], strict=False))
+    assert all(a >= b for a, b in pairwise(factors))
     assert longer.lr_factor(20.0) == 0.0
     assert BudgetSchedule.from_dict(longer.to_dict()) == longer
 
@@ -60,13 +61,13 @@ def test_a_run_with_a_budget_stops_in_time_with_a_falling_rate(tmp_path: Path) -
     assert 1 < len(history) < 10_000
     assert sum(history["seconds"]) < 0.6 + 0.5
     rates = history["lr"]
-    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False)) and rates[-1] < 0.2 * 1e-3
+    assert all(a >= b for a, b in pairwise(rates)) and rates[-1] < 0.2 * 1e-3
     # resumed with a longer budget: the rate continues down from where it was, never rising
     longer = config.replace(time_budget=1.2, resume=True)
     resumed = Trainer(longer).fit(model, _data())
     later = resumed["lr"][len(history) :]
     assert later and later[0] <= rates[-1] + 1e-12
-    assert all(a >= b for a, b in zip(later, later[1:], strict=False))
+    assert all(a >= b for a, b in pairwise(later))
 
 
 def test_warmup_needs_a_model_with_a_warmup_weight() -> None:

@@ -151,7 +151,7 @@ class Encoder(nn.Module):
             extra = None
         elif extra is None:
             raise DataError(f"this encoder needs an extra input of {self.extra_inputs} values per sample")
-        return self.net(encoder_input(x, extra, self.architecture))  # type: ignore[no-any-return]
+        return self.net(encoder_input(x, extra, self.architecture))
 
 
 def check_labels(labels: Tensor | None, n_classes: int, batch_size: int, *, name: str, model: str) -> Tensor:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import torch
 from torch import Tensor
@@ -147,7 +147,10 @@ class AdversarialOutput(AEOutput):
     condition: Tensor | None = dataclasses.field(kw_only=True, default=None)
 
 
-class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
+AdversarialConfigT = TypeVar("AdversarialConfigT", bound=AdversarialAutoencoderConfig)
+
+
+class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder[AdversarialConfigT]):
     """Shared machinery of the adversarial autoencoders; ``n_classes > 0`` makes it conditional.
 
     Loss terms: ``recon`` (the configured reconstruction loss), ``disc`` and ``gen`` (see the module
@@ -164,7 +167,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
 
     prior_means: Tensor
 
-    def __init__(self, config: AdversarialAutoencoderConfig, n_classes: int) -> None:
+    def __init__(self, config: AdversarialConfigT, n_classes: int) -> None:
         super().__init__(config)
         self._n_classes = n_classes
         spec = config.backbone()
@@ -185,7 +188,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     @property
     def n_classes(self) -> int:
@@ -194,7 +197,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
 
     @property
     def error_kind(self) -> ErrorKind:
-        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
+        return self.config.reconstruction
 
     def param_groups(self) -> dict[str, list[torch.nn.Parameter]]:
         """``autoencoder`` (encoder + decoder), ``discriminator``, ``encoder`` (the generator of codes)."""
@@ -221,7 +224,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
             raise ValueError(f"n_samples must be a positive int; got {n_samples!r}")
         device = self.prior_means.device
         draw_device = generator.device if generator is not None else device
-        config: AdversarialAutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         if config.prior == "gaussian":
             return torch.randn(n_samples, self.latent_dim, generator=generator, device=draw_device).to(device)
         if labels is None:
@@ -241,20 +244,20 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
         return z if one_hot is None else torch.cat([z, one_hot.to(z.dtype)], dim=1)
 
     def _prior_labels(self, one_hot: Tensor | None) -> Tensor | None:
-        mixture = self.config.prior == "mixture"  # type: ignore[attr-defined]
+        mixture = self.config.prior == "mixture"
         return one_hot.argmax(1) if one_hot is not None and mixture else None
 
     # -- the interface --------------------------------------------------------------------------
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Codes ``(B, latent_dim)`` of ``x`` ``(B, *input_shape)`` (and of the labels if conditional)."""
         self.check_input(x)
-        return self.encoder(x, self._one_hot(condition, len(x)))  # type: ignore[no-any-return]
+        return self.encoder(x, self._one_hot(condition, len(x)))
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """Reconstructions ``(B, *input_shape)`` of codes ``z`` ``(B, latent_dim)`` [and labels]."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
-        return self.decoder(self._join(z, self._one_hot(condition, z.shape[0])))  # type: ignore[no-any-return]
+        return self.decoder(self._join(z, self._one_hot(condition, z.shape[0])))
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AdversarialOutput:
         """Encode, decode and score codes and prior samples with ``D``.
@@ -276,7 +279,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
             condition=one_hot,
         )
 
-    def loss(self, output: AEOutput, target: Tensor) -> LossTerms:  # type: ignore[override]
+    def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """Loss terms (see the module docstring).
 
         ``recon``: the configured reconstruction loss; ``disc = ½[−log σ(D(z')) − log(1 − σ(D(z)))]
@@ -287,9 +290,9 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
             raise TypeError(
                 f"output must be an AdversarialOutput from this model's forward; got {type(output).__name__}"
             )
-        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)  # type: ignore[attr-defined]
+        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)
         disc = discriminator_loss(output.prior_logits, output.detached_code_logits)
-        penalty_weight = self.config.discriminator_penalty  # type: ignore[attr-defined]
+        penalty_weight = self.config.discriminator_penalty
         if penalty_weight > 0:
             one_hot = output.condition
             penalty = real_gradient_penalty(
@@ -313,7 +316,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
         """
         check_count("n_samples", n_samples)
         temperature = check_temperature(temperature)
-        config: AdversarialAutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         if config.prior == "gaussian":
             return temperature * self.prior_sample(n_samples, generator=generator)
         device = self.prior_means.device
@@ -329,7 +332,7 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder):
 
 
 @register_model("aae")
-class AdversarialAutoencoder(AbstractAdversarialAutoencoder):
+class AdversarialAutoencoder(AbstractAdversarialAutoencoder[AdversarialAutoencoderConfig]):
     """Adversarial autoencoder (Makhzani et al. 2016): codes shaped into a Gaussian or a mixture prior.
 
     ``AdversarialAutoencoder(AdversarialAutoencoderConfig(input_shape=(1, 28, 28), prior="mixture"))``.
@@ -342,7 +345,9 @@ class AdversarialAutoencoder(AbstractAdversarialAutoencoder):
 
 
 @register_model("caae")
-class ConditionalAdversarialAutoencoder(AbstractAdversarialAutoencoder):
+class ConditionalAdversarialAutoencoder(
+    AbstractAdversarialAutoencoder[ConditionalAdversarialAutoencoderConfig]
+):
     """Conditional adversarial autoencoder: the label is given to encoder, decoder and discriminator.
 
     The one-hot label is joined to the encoder's input and to the decoder's code, as in the conditional

@@ -137,7 +137,7 @@ class AdversarialReconstructionOutput(AEOutput):
 
 
 @register_model(WRAPPER_NAME)
-class AdversarialReconstruction(AbstractAutoencoder):
+class AdversarialReconstruction(AbstractAutoencoder[AdversarialReconstructionConfig]):
     """Any single-phase model plus a discriminator on its reconstructions (see the module docstring).
 
     ``create("adversarial_recon", input_shape=(1, 28, 28), latent_dim=16, base_model="conv",
@@ -210,7 +210,7 @@ class AdversarialReconstruction(AbstractAutoencoder):
             x_hat=output.x_hat, z=output.z, penalties=output.penalties, base=output
         )
 
-    def loss(self, output: AEOutput, target: Tensor) -> LossTerms:  # type: ignore[override]
+    def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """Loss terms: ``loss = base loss + λ·adv``, ``recon`` (the base model's), ``adv``, ``disc``.
 
         ``adv = −log σ(D(x̂))`` and ``disc = ½[−log σ(D(x)) − log(1 − σ(D(x̂)))]`` with ``x`` = ``target``.
@@ -223,7 +223,7 @@ class AdversarialReconstruction(AbstractAutoencoder):
         base_terms = self.base.loss(output.base, target)
         adv = generator_loss(self.discriminator(output.x_hat))
         disc = discriminator_loss(self.discriminator(target), self.discriminator(output.x_hat.detach()))
-        weight = self.config.adversarial_weight  # type: ignore[attr-defined]
+        weight = self.config.adversarial_weight
         return {
             "loss": base_terms["loss"] + weight * adv,
             "recon": base_terms["recon"],

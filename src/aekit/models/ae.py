@@ -241,7 +241,7 @@ class AbstractDeterministicAutoencoder(AbstractAutoencoder[AutoencoderConfigT]):
         raise ConfigError(f"the encoder of {type(self).__name__} is not a single layer")
 
     def _encode(self, x: Tensor) -> Tensor:
-        return self.code_activation(self._pre_code(x))  # type: ignore[no-any-return]
+        return self.code_activation(self._pre_code(x))
 
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         self.check_input(x)
@@ -413,10 +413,10 @@ class MLPAutoencoder(AbstractDeterministicAutoencoder[MLPAutoencoderConfig]):
         self.decoder, _unflatten = decoder_parts(spec, output_activation=config.resolved_output_activation)
 
     def _pre_code(self, x: Tensor) -> Tensor:
-        return self.encoder(x.flatten(1))  # type: ignore[no-any-return]
+        return self.encoder(x.flatten(1))
 
     def _decode(self, z: Tensor) -> Tensor:
-        return self.decoder(z).reshape(-1, *self.input_shape)  # type: ignore[no-any-return]
+        return self.decoder(z).reshape(-1, *self.input_shape)
 
     def _single_layer_weight(self) -> Tensor:
         if len(self.encoder) != 1:
@@ -525,10 +525,10 @@ class ConvAutoencoder(AbstractDeterministicAutoencoder[ConvAutoencoderConfig]):
         )
 
     def _pre_code(self, x: Tensor) -> Tensor:
-        return self.to_latent(self.encoder(x).flatten(1))  # type: ignore[no-any-return]
+        return self.to_latent(self.encoder(x).flatten(1))
 
     def _decode(self, z: Tensor) -> Tensor:
-        return self.decoder(self.from_latent(z).reshape(-1, *self._map_shape))  # type: ignore[no-any-return]
+        return self.decoder(self.from_latent(z).reshape(-1, *self._map_shape))
 
     def describe_plan(self) -> list[str]:
         """Human-readable lines of the planned layers and shapes (used by ``aekit plan``)."""

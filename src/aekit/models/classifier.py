@@ -94,7 +94,7 @@ class EncoderClassifierConfig(ModelConfig):
 
 
 @register_model("encoder_classifier")
-class EncoderClassifier(AbstractAutoencoder):
+class EncoderClassifier(AbstractAutoencoder[EncoderClassifierConfig]):
     """An autoencoder's encoder followed by a classification head, trained with cross-entropy.
 
     ``encode(x)`` is the backbone's code ``(B, latent_dim)``; ``decode(z)`` and ``forward(x).x_hat`` are
@@ -159,12 +159,12 @@ class EncoderClassifier(AbstractAutoencoder):
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     @property
     def n_classes(self) -> int:
         """Number of classes."""
-        return self.config.n_classes  # type: ignore[attr-defined, no-any-return]
+        return self.config.n_classes
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """``all``: the encoder's parameters and the head's (the frozen decoder is left out)."""
@@ -178,7 +178,7 @@ class EncoderClassifier(AbstractAutoencoder):
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """Class logits ``(B, n_classes)`` of codes ``(B, latent_dim)``."""
         check_code(z, self.latent_dim)
-        return self.head(self.code_dropout(z))  # type: ignore[no-any-return]
+        return self.head(self.code_dropout(z))
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
         """Codes and class logits of ``x`` ``(B, *input_shape)``: ``x_hat`` is ``(B, n_classes)``."""
@@ -196,7 +196,7 @@ class EncoderClassifier(AbstractAutoencoder):
         ``error_rate = mean_b [argmax logits_b ≠ y_b]`` is reported without gradient.
         """
         logits = output.x_hat
-        smoothing = self.config.label_smoothing  # type: ignore[attr-defined]
+        smoothing = self.config.label_smoothing
         cross_entropy = F.cross_entropy(logits, target, label_smoothing=smoothing)
         error_rate = (logits.detach().argmax(dim=1) != target).float().mean()
         return {"loss": cross_entropy, "cross_entropy": cross_entropy, "error_rate": error_rate}

@@ -84,7 +84,7 @@ def _stack(n_members: int, widths: tuple[int, ...], activation: str) -> nn.Seque
 
 
 @register_model("mlp_ensemble")
-class MLPEnsembleAutoencoder(AbstractAutoencoder):
+class MLPEnsembleAutoencoder(AbstractAutoencoder[MLPEnsembleConfig]):
     """``n_members`` MLP autoencoders ``n → hidden_dims → member_latent_dim → reversed → n``, side by side.
 
     ``encode`` joins the members' codes into ``(B, latent_dim)``; ``decode`` averages the
@@ -104,17 +104,17 @@ class MLPEnsembleAutoencoder(AbstractAutoencoder):
 
     @property
     def latent_dim(self) -> int:
-        config: MLPEnsembleConfig = self.config  # type: ignore[assignment]
+        config = self.config
         return config.n_members * config.member_latent_dim
 
     @property
     def n_members(self) -> int:
         """Number of member autoencoders."""
-        return int(self.config.n_members)  # type: ignore[attr-defined]
+        return int(self.config.n_members)
 
     def _member_codes(self, x: Tensor) -> Tensor:
         flat = x.flatten(1)
-        return self.encoder(flat.unsqueeze(0).expand(self.n_members, -1, -1))  # type: ignore[no-any-return]
+        return self.encoder(flat.unsqueeze(0).expand(self.n_members, -1, -1))
 
     def _join(self, codes: Tensor) -> Tensor:
         return codes.transpose(0, 1).reshape(codes.shape[1], self.latent_dim)
@@ -125,7 +125,7 @@ class MLPEnsembleAutoencoder(AbstractAutoencoder):
         return self._member_decode(self._member_codes(x), len(x))
 
     def _member_decode(self, codes: Tensor, batch: int) -> Tensor:
-        return self.decoder(codes).reshape(self.n_members, batch, *self.input_shape)  # type: ignore[no-any-return]
+        return self.decoder(codes).reshape(self.n_members, batch, *self.input_shape)
 
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Joined member codes ``(B, latent_dim)``, member by member."""

@@ -171,10 +171,10 @@ def hole_masks(
         )
     if kind in ("rectangles", "mixed"):
         rectangles = rectangle_masks(batch_size, size, generator, side_fraction=side_fraction)
-    if strokes is None:
-        return rectangles  # type: ignore[return-value]
-    if rectangles is None:
-        return strokes
+    if strokes is None or rectangles is None:
+        masks = strokes if rectangles is None else rectangles
+        assert masks is not None  # check_choice allowed only the three kinds
+        return masks
     pick = (_uniform((batch_size,), generator) < 0.5).reshape(-1, 1, 1, 1)
     return torch.where(pick, strokes, rectangles)
 
@@ -369,7 +369,7 @@ class InpaintingAutoencoder(AbstractAutoencoder[InpaintingConfig]):
             mask = hole_masks(
                 config.holes,
                 len(inputs),
-                size,  # type: ignore[arg-type]
+                (size[0], size[1]),
                 generator,
                 side_fraction=config.hole_size,
                 max_strokes=config.max_strokes,
@@ -448,7 +448,7 @@ class InpaintingAutoencoder(AbstractAutoencoder[InpaintingConfig]):
                 "(e.g. aekit.losses.EncoderFeatures(a trained model)) before training"
             )
         loss = self._perceptual[0].to(composite.device)
-        return loss(composite, target)  # type: ignore[no-any-return]
+        return loss(composite, target)
 
     def extra_repr(self) -> str:
         config: Any = self.config

@@ -50,7 +50,7 @@ class MultiDecoderConfig(BackboneConfig):
 
 
 @register_model("multi_decoder")
-class MultiDecoderAutoencoder(AbstractAutoencoder):
+class MultiDecoderAutoencoder(AbstractAutoencoder[MultiDecoderConfig]):
     """Shared encoder with a decoder per domain (the face-swap autoencoder).
 
     Batches carry the domain of each sample as labels ``y`` ``(B,)`` in ``[0, n_domains)``; they are the
@@ -78,16 +78,16 @@ class MultiDecoderAutoencoder(AbstractAutoencoder):
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     @property
     def error_kind(self) -> ErrorKind:
-        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
+        return self.config.reconstruction
 
     @property
     def n_domains(self) -> int:
         """Number of domains (decoders)."""
-        return self.config.n_domains  # type: ignore[attr-defined, no-any-return]
+        return self.config.n_domains
 
     def _domains(self, condition: Tensor | None, batch_size: int) -> Tensor:
         return check_labels(
@@ -106,7 +106,7 @@ class MultiDecoderAutoencoder(AbstractAutoencoder):
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Shared codes ``(B, latent_dim)``; the domain is not needed."""
         self.check_input(x)
-        return self.encoder(x)  # type: ignore[no-any-return]
+        return self.encoder(x)
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """Decode each code ``(B, latent_dim)`` with the decoder of its domain ``condition`` ``(B,)``."""
@@ -114,7 +114,7 @@ class MultiDecoderAutoencoder(AbstractAutoencoder):
             raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
         domains = self._domains(condition, len(z)).to(z.device)
         if self.n_domains == 1:
-            return self.decoders[0](z)  # type: ignore[no-any-return]
+            return self.decoders[0](z)
         out = z.new_empty(len(z), *self.input_shape)
         for domain, decoder in enumerate(self.decoders):
             rows = (domains == domain).nonzero().squeeze(1)
@@ -129,7 +129,7 @@ class MultiDecoderAutoencoder(AbstractAutoencoder):
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """``loss = recon``, the configured reconstruction loss averaged over all elements."""
-        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)  # type: ignore[attr-defined]
+        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)
         return {"loss": recon, "recon": recon}
 
     def swap(self, x: Tensor, target_domain: int | Tensor) -> Tensor:

@@ -43,7 +43,7 @@ class PCAConfig(ModelConfig):
 
 
 @register_model("pca")
-class PCAAutoencoder(AbstractAutoencoder):
+class PCAAutoencoder(AbstractAutoencoder[PCAConfig]):
     """Linear autoencoder ``z = W (x − μ)``, ``x̂ = Wᵀ z + μ`` with ``W`` the top principal directions."""
 
     config_class = PCAConfig
@@ -62,7 +62,7 @@ class PCAAutoencoder(AbstractAutoencoder):
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     def fit_closed_form(self, x: Tensor) -> PCAAutoencoder:
         """Fit mean and components by SVD of the centred data ``x`` ``(N, *input_shape)``.

@@ -88,7 +88,7 @@ class PhotoDenoiserConfig(ModelConfig):
 
 
 @register_model("photo_denoiser")
-class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
+class PhotoDenoiser(AbstractAutoencoder[PhotoDenoiserConfig], AnySizeDenoiser):
     """Residual U-Net denoiser: ``x̂ = y − UNet(y)`` for a noisy image ``y``.
 
     The code of a U-Net is its whole feature pyramid (the skips carry the detail), so ``encode`` returns
@@ -109,7 +109,7 @@ class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
     # -- any size ---------------------------------------------------------------------------------
     @property
     def noise_limit(self) -> float:
-        return float(self.config.noise_range[1])  # type: ignore[attr-defined]
+        return float(self.config.noise_range[1])
 
     def denoise(self, noisy: Tensor) -> Tensor:
         """Denoise images ``(B, C, H, W)`` of any height and width (mirror-padded to the U-Net's multiple)."""
@@ -136,8 +136,8 @@ class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
         multiple = self.net.size_multiple
         rows, cols = -(-height // multiple) * multiple, -(-width // multiple) * multiple
         size = channels * rows * cols
-        first = self.config.unshuffle  # type: ignore[attr-defined]
-        for level, width_ in enumerate(self.config.channels):  # type: ignore[attr-defined]
+        first = self.config.unshuffle
+        for level, width_ in enumerate(self.config.channels):
             size += width_ * (rows // (first * 2**level)) * (cols // (first * 2**level))
         return size
 
@@ -160,8 +160,8 @@ class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
         multiple = self.net.size_multiple
         rows, cols = -(-height // multiple) * multiple, -(-width // multiple) * multiple
         shapes = [(channels, rows, cols)]
-        first = self.config.unshuffle  # type: ignore[attr-defined]
-        for level, width_ in enumerate(self.config.channels):  # type: ignore[attr-defined]
+        first = self.config.unshuffle
+        for level, width_ in enumerate(self.config.channels):
             scale = first * 2**level
             shapes.append((width_, rows // scale, cols // scale))
         pieces = torch.split(z, [math.prod(shape) for shape in shapes], dim=1)
@@ -179,7 +179,7 @@ class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
         return AEOutput(x_hat=x_hat, z=z)
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
-        error = l1 if self.config.reconstruction == "l1" else mse  # type: ignore[attr-defined]
+        error = l1 if self.config.reconstruction == "l1" else mse
         recon = error(output.x_hat, target)
         return {"loss": recon, "recon": recon}
 
@@ -204,7 +204,7 @@ class PhotoDenoiser(AbstractAutoencoder, AnySizeDenoiser):
             raise TypeError(
                 f"generator must be a torch.Generator to draw noise; got {type(generator).__name__}"
             )
-        low, high = self.config.noise_range  # type: ignore[attr-defined]
+        low, high = self.config.noise_range
         device = generator.device
         sigma = low + (high - low) * torch.rand((len(inputs), 1, 1, 1), generator=generator, device=device)
         noise = torch.randn(inputs.shape, generator=generator, device=device) * sigma

@@ -168,11 +168,11 @@ class SegmentationAutoencoder(AbstractAutoencoder[SegmentationConfig]):
             ShapeError: The mask's shape is not ``(B, H, W)``.
         """
         inputs, mask = batch
-        self.check_mask(mask, len(inputs))
-        return inputs, mask.long(), None  # type: ignore[union-attr]
+        return inputs, self.check_mask(mask, len(inputs)).long(), None
 
-    def check_mask(self, mask: Tensor | None, batch_size: int) -> None:
-        """Raise a clear error unless ``mask`` is an integer ``(batch_size, H, W)`` class mask."""
+    def check_mask(self, mask: Tensor | None, batch_size: int) -> Tensor:
+        """Return ``mask`` after checking it is an integer ``(batch_size, H, W)`` class mask; raise a clear
+        error otherwise."""
         height, width = self.input_shape[1:]
         if mask is None:
             raise DataError(
@@ -188,6 +188,7 @@ class SegmentationAutoencoder(AbstractAutoencoder[SegmentationConfig]):
             raise DataError(
                 f"mask values must lie in [0, {self.n_classes}); got {int(mask.min())} to {int(mask.max())}"
             )
+        return mask
 
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Bottleneck codes ``(B, latent_dim)`` of images ``(B, C, H, W)``."""

@@ -99,7 +99,7 @@ class StackedAutoencoderConfig(ModelConfig):
 
 
 @register_model("stacked")
-class StackedAutoencoder(AbstractAutoencoder):
+class StackedAutoencoder(AbstractAutoencoder[StackedAutoencoderConfig]):
     """Deep MLP autoencoder made of shallow autoencoder layers (Bengio et al. 2007; Vincent et al. 2010).
 
     ``Trainer.fit`` pretrains it greedily, layer by layer (``pretrain_epochs`` each), then fine-tunes it end
@@ -127,7 +127,7 @@ class StackedAutoencoder(AbstractAutoencoder):
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     @property
     def n_layers(self) -> int:
@@ -136,7 +136,7 @@ class StackedAutoencoder(AbstractAutoencoder):
 
     @property
     def error_kind(self) -> ErrorKind:
-        return self.config.reconstruction  # type: ignore[attr-defined, no-any-return]
+        return self.config.reconstruction
 
     def layer_autoencoders(self) -> list[AbstractAutoencoder]:
         """One shallow autoencoder per layer, bottom first (see :meth:`layer_autoencoder`)."""
@@ -173,7 +173,7 @@ class StackedAutoencoder(AbstractAutoencoder):
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """``loss = recon``, the configured reconstruction loss averaged over all elements."""
-        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)  # type: ignore[attr-defined]
+        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)
         return {"loss": recon, "recon": recon}
 
     def layer_autoencoder(self, layer: int) -> StackedLayerAutoencoder:
@@ -184,7 +184,7 @@ class StackedAutoencoder(AbstractAutoencoder):
         """
         if not 0 <= layer < self.n_layers:
             raise ValueError(f"layer must be in [0, {self.n_layers - 1}]; got {layer}")
-        config: StackedAutoencoderConfig = self.config  # type: ignore[assignment]
+        config = self.config
         widths = config.widths
         shallow = StackedLayerAutoencoder(
             StackedLayerConfig(
@@ -224,7 +224,7 @@ class StackedLayerConfig(ModelConfig):
         _check_mask_fraction(self.mask_fraction)
 
 
-class StackedLayerAutoencoder(AbstractAutoencoder):
+class StackedLayerAutoencoder(AbstractAutoencoder[StackedLayerConfig]):
     """One layer of a stack as a shallow autoencoder ``(B, n) → (B, latent_dim) → (B, n)``.
 
     Not registered: it exists during greedy pretraining only, usually built by
@@ -243,12 +243,12 @@ class StackedLayerAutoencoder(AbstractAutoencoder):
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent_dim  # type: ignore[attr-defined, no-any-return]
+        return self.config.latent_dim
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
         """Return ``(masked inputs, inputs, None)``: a ``mask_fraction`` of inputs set to 0."""
         inputs, _labels = batch
-        fraction = self.config.mask_fraction  # type: ignore[attr-defined]
+        fraction = self.config.mask_fraction
         if fraction == 0:
             return inputs, inputs, None
         keep = torch.rand(inputs.shape, generator=generator, device=generator.device if generator else None)
@@ -256,10 +256,10 @@ class StackedLayerAutoencoder(AbstractAutoencoder):
 
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         self.check_input(x)
-        return self.encoder(x)  # type: ignore[no-any-return]
+        return self.encoder(x)
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
-        return self.decoder(z)  # type: ignore[no-any-return]
+        return self.decoder(z)
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
         z = self.encode(x)
@@ -267,5 +267,5 @@ class StackedLayerAutoencoder(AbstractAutoencoder):
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """``loss = recon``, the configured reconstruction loss of the layer's input."""
-        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)  # type: ignore[attr-defined]
+        recon = reconstruction_loss(output.x_hat, target, self.config.reconstruction)
         return {"loss": recon, "recon": recon}

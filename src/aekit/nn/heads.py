@@ -85,7 +85,7 @@ class MLPDiscriminator(nn.Module):
             raise ShapeError(
                 f"discriminator input must have {self.in_features} features per sample; got {tuple(x.shape)}"
             )
-        return self.net(flat).squeeze(1)  # type: ignore[no-any-return]
+        return self.net(flat).squeeze(1)
 
 
 class ConvDiscriminator(nn.Module):
@@ -97,7 +97,7 @@ class ConvDiscriminator(nn.Module):
             2 pixels a side are dropped, as in the conv autoencoder.
     """
 
-    def __init__(self, input_shape: tuple[int, int, int], channels: Sequence[int] = (32, 64)) -> None:
+    def __init__(self, input_shape: tuple[int, ...], channels: Sequence[int] = (32, 64)) -> None:
         super().__init__()
         if len(input_shape) != 3:
             raise ConfigError(f"input_shape must be (C, H, W) for a conv discriminator; got {input_shape!r}")
@@ -105,7 +105,8 @@ class ConvDiscriminator(nn.Module):
         if not channels:
             raise ConfigError("channels must name at least one stage")
         self.input_shape = tuple(input_shape)
-        stages = plan_conv_stages(input_shape, fitting_channels(input_shape, tuple(channels)))
+        image = (input_shape[0], input_shape[1], input_shape[2])
+        stages = plan_conv_stages(image, fitting_channels(image, tuple(channels)))
         layers: list[nn.Module] = []
         for stage in stages:
             layers += [
@@ -123,7 +124,7 @@ class ConvDiscriminator(nn.Module):
         if x.dim() != 4 or tuple(x.shape[1:]) != self.input_shape:
             shape = ", ".join(map(str, self.input_shape))
             raise ShapeError(f"discriminator input must have shape (B, {shape}); got {tuple(x.shape)}")
-        return self.net(x).squeeze(1)  # type: ignore[no-any-return]
+        return self.net(x).squeeze(1)
 
 
 def make_discriminator(
@@ -144,5 +145,5 @@ def make_discriminator(
     if kind not in ("auto", "mlp", "conv"):
         raise ConfigError(f"kind must be one of 'auto', 'mlp', 'conv'; got {kind!r}")
     if kind == "conv" or (kind == "auto" and len(input_shape) == 3):
-        return ConvDiscriminator(input_shape, channels)  # type: ignore[arg-type]
+        return ConvDiscriminator(input_shape, channels)
     return MLPDiscriminator(math.prod(input_shape), hidden_dims)

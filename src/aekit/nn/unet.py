@@ -199,7 +199,7 @@ class UNet(nn.Module):
         """The linear code ``(B, code_dim)`` of the bottom features (U-Nets with ``code_dim``)."""
         if self.code_dim is None:
             raise ValueError("this U-Net has no code (code_dim=None)")
-        return self.to_code(levels[-1].flatten(1))  # type: ignore[no-any-return]
+        return self.to_code(levels[-1].flatten(1))
 
     def output(self, levels: list[Tensor] | None, code: Tensor | None = None) -> Tensor:
         """Decode into the output map: from the features of :meth:`features`, or from a ``code`` when the

@@ -11,9 +11,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from aekit.apps.retrieval import load_index
+from aekit.apps.retrieval import neighbour_images as _neighbour_pictures
 from aekit.cli import app
 from aekit.cli._console import STATE
-from aekit.cli.latent import _neighbour_pictures
 from aekit.models.files import load
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "lerp",
     "prior_codes",
     "sample",
+    "sample_rows",
     "slerp",
 ]
 
@@ -154,6 +155,22 @@ def sample(
     chosen = _labels_for(network, n_samples, labels, generator)
     codes = prior_codes(model, n_samples, temperature=temperature, labels=chosen, generator=generator)
     return GeneratedSamples(_decode(network, normalizer, codes, chosen), codes.cpu(), chosen)
+
+
+def sample_rows(images: Tensor, columns: int) -> np.ndarray:
+    """``images`` ``(N, ...)`` as rows of ``columns`` ``(rows, columns, ...)`` for a picture; the last row is
+    padded with the images' smallest value (blank in the picture).
+
+    Raises:
+        ConfigError: ``columns`` < 1.
+    """
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ConfigError(f"--columns must be ≥ 1; got {columns}")
+    values = images.detach().cpu().numpy()
+    rows = -(-len(values) // columns)
+    padded = np.full((rows * columns, *values.shape[1:]), values.min(), dtype=np.float32)
+    padded[: len(values)] = values
+    return padded.reshape(rows, columns, *values.shape[1:])
 
 
 # ------------------------------------------------------------------------------------- interpolation

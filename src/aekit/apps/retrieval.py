@@ -31,10 +31,11 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from aekit._version import __version__
-from aekit.apps.inference import encode_dataset
+from aekit.apps.inference import decode_codes, encode_dataset
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
 from aekit.formats.files import atomic_path, atomic_write_text
+from aekit.formats.images import open_with_pillow
 from aekit.models.files import ModelBundle, read_config
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "index_dataset",
     "load_index",
     "load_query_images",
+    "neighbour_images",
     "precision_at_k",
     "ranking_average_precision",
     "recall_at_k",
@@ -446,7 +448,7 @@ def load_query_images(paths: Sequence[str | os.PathLike[str]], input_shape: Sequ
     arrays = []
     for path in paths:
         try:
-            with Image.open(path) as image:
+            with open_with_pillow(Path(path)) as image:
                 converted = image.convert("L" if channels == 1 else "RGB")
         except (OSError, ValueError, SyntaxError) as error:
             raise DataError(f"cannot read query image {path}: {error}") from None
@@ -457,6 +459,22 @@ def load_query_images(paths: Sequence[str | os.PathLike[str]], input_shape: Sequ
     if not arrays:
         raise DataError("no query images given")
     return torch.from_numpy(np.stack(arrays))
+
+
+def neighbour_images(bundle: ModelBundle, index: AbstractCodeIndex, found: Tensor) -> tuple[Tensor, str]:
+    """Pictures of the indexed items ``found`` (positions, any shape): their own image files when the
+    index knows its image folder and the files are still there, else their decoded codes.
+
+    Returns:
+        Raw images ``(found.numel(), *input_shape)`` and what they are (``"the files"`` or
+        ``"the decoded codes"``).
+    """
+    positions = found.reshape(-1).tolist()
+    if index.source is not None and index.names is not None:
+        files = [Path(index.source) / index.names[i] for i in positions]
+        if all(path.is_file() for path in files):
+            return load_query_images(files, bundle.model.input_shape), "the files"
+    return decode_codes(bundle, index.codes[found.reshape(-1)]), "the decoded codes"
 
 
 # ------------------------------------------------------------------------------------------- files

@@ -18,11 +18,14 @@ from aekit.cli._console import STATE
 from aekit.cli.compress import register as register_compress
 from aekit.cli.detect import register as register_detect
 from aekit.cli.export import register as register_export
+from aekit.cli.generate import register as register_generate
 from aekit.cli.infer import register as register_infer
 from aekit.cli.latent import register as register_latent
 from aekit.cli.models import register as register_models
 from aekit.cli.report import register as register_report
 from aekit.cli.restore import register as register_restore
+from aekit.cli.retrieval import register as register_retrieval
+from aekit.cli.sweep import register as register_sweep
 from aekit.cli.train import register as register_train
 
 __all__ = ["app", "main"]
@@ -73,6 +76,9 @@ register_detect(app)
 register_report(app)
 register_restore(app)
 register_latent(app)
+register_retrieval(app)
+register_generate(app)
+register_sweep(app)
 register_compress(app)
 
 

@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-__all__ = ["STATE", "data_out", "guarded", "message", "one_line", "progress_iter", "stderr"]
+__all__ = ["STATE", "data_out", "guarded", "message", "one_line", "progress_iter", "save_picture", "stderr"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,6 +50,14 @@ def message(text: str) -> None:
     """A progress or status line on stderr, silenced by ``--quiet``."""
     if not STATE.quiet:
         stderr.print(text)
+
+
+def save_picture(figure: Any, path: Path) -> None:
+    """Save a matplotlib figure (PNG) and say where."""
+    from aekit.report.plots import save_figure
+
+    save_figure(figure, path)
+    message(f"wrote {path}")
 
 
 def data_out(payload: Any, human: str | None = None) -> None:

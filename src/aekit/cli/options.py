@@ -1,21 +1,48 @@
-"""Parsing helpers shared by commands: ``--set key=value`` options, size strings and checks of common
-option values (batch sizes, thresholds, devices)."""
+"""What commands share: option types (``--model``, a data source, ``--split`` ...), parsing of
+``--set key=value`` options and size strings, and checks of common option values (batch sizes,
+thresholds, devices)."""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from aekit.data.loaded import MAX_IMAGE_SIDE
+import typer
+
 from aekit.errors import ConfigError
+from aekit.formats.limits import MAX_IMAGE_SIDE
 
 __all__ = [
+    "DataDirOption",
+    "LabelColumnOption",
+    "MaxSamplesOption",
+    "ModelOption",
+    "SeedOption",
+    "SourceArgument",
+    "SplitOption",
     "check_finite_option",
     "check_positive_option",
     "parse_assignments",
     "parse_size",
 ]
+
+ModelOption = Annotated[Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")]
+SourceArgument = Annotated[
+    str,
+    typer.Argument(help="Dataset name or path (.npy/.npz, .csv/.tsv/.parquet, image folder, audio folder)."),
+]
+SplitOption = Annotated[str, typer.Option(help="train or test (MNIST/Fashion-MNIST).")]
+DataDirOption = Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST files.")]
+MaxSamplesOption = Annotated[
+    int | None, typer.Option(help="Use at most this many samples (a seeded random subset).")
+]
+SeedOption = Annotated[int, typer.Option(help="Seed of every random choice.")]
+LabelColumnOption = Annotated[
+    str | None, typer.Option(help="Tables: the column holding labels (left out of the features).")
+]
+
 
 def check_positive_option(name: str, value: float | None, *, allow_zero: bool = False) -> None:
     """Refuse a count or size option below 1 (or below 0), NaN or infinite: ``--batch-size 0``.

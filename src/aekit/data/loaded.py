@@ -12,12 +12,9 @@ import torch
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
 
-__all__ = ["MAX_IMAGE_SIDE", "DatasetKind", "LoadedDataset", "check_finite", "check_size", "labels_tensor"]
+__all__ = ["DatasetKind", "LoadedDataset", "check_finite", "check_size", "labels_tensor"]
 
 DatasetKind = Literal["image", "table", "array"]
-
-MAX_IMAGE_SIDE = 16384
-"""Largest side an image size setting accepts (memory is checked as well, from the number of images)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -97,6 +97,14 @@ class Normalizer:
             offset, scale = offset.reshape(shape), scale.reshape(shape)
         return offset, scale
 
+    def unit_range(self) -> tuple[float, float] | None:
+        """The raw values this normaliser maps onto ``[0, 1]`` (for drawing pictures in the data's scale):
+        the fixed range of ``"scale"``, ``(0, 1)`` for ``"identity"``, None for normalisers fitted per
+        feature (each picture then uses its own range)."""
+        if self.kind == "scale":
+            return self.offset[0], self.offset[0] + self.scale[0]
+        return (0.0, 1.0) if self.kind == "identity" else None
+
     def transform(self, x: Tensor) -> Tensor:
         """Normalise a batch ``(B, ...)``."""
         if self.kind == "identity":

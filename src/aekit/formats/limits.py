@@ -20,6 +20,7 @@ from aekit.errors import ConfigError, DataError
 __all__ = [
     "DEFAULT_MAX_MEMORY",
     "DEFAULT_MAX_PIXELS",
+    "MAX_IMAGE_SIDE",
     "check_allocation",
     "check_pixels",
     "format_bytes",
@@ -31,6 +32,10 @@ DEFAULT_MAX_MEMORY = 8 << 30
 """Default of ``AEKIT_MAX_MEMORY``: 8 GiB for one allocation."""
 DEFAULT_MAX_PIXELS = 1 << 27
 """Default of ``AEKIT_MAX_PIXELS``: 134,217,728 pixels (e.g. 11585 × 11585)."""
+
+MAX_IMAGE_SIDE = 16384
+"""Largest side an image size setting (``--image-size``, ``image_size``) accepts; memory is checked as
+well, from the number of images."""
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 

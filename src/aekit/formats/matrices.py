@@ -21,7 +21,6 @@ from aekit.formats.tables import read_frame
 __all__ = ["MatrixWriter", "read_matrix", "write_array", "write_matrix"]
 
 
-
 def _format(path: Path, *, writing: bool = False) -> str:
     if writing and path.name.lower().endswith(".gz"):
         raise DataError(f"{path}: matrices are written uncompressed (.npy, .csv, .tsv, .parquet)")

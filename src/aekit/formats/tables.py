@@ -8,15 +8,16 @@ naming the file.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from aekit.errors import DataError
 from aekit.formats.suffixes import require_format
 
-__all__ = ["TableWriter", "iter_frames", "read_frame", "writable_format"]
+__all__ = ["TableWriter", "iter_frames", "read_frame", "writable_format", "write_csv"]
 
 
 def _first_line(error: BaseException) -> str:
@@ -93,6 +94,22 @@ def iter_frames(path: str | os.PathLike[str], batch_size: int, *, what: str = "i
         raise DataError(f"{what} file {file} is empty (no header and no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataError(f"cannot read {fmt.upper()} file {file}: {_first_line(error)}") from None
+
+
+def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    """Write a small CSV table (a header, then ``rows``) atomically, without pandas.
+
+    Returns:
+        The path written.
+    """
+    from aekit.formats.files import atomic_path
+
+    target = Path(path)
+    with atomic_path(target) as temp, open(temp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return target
 
 
 def writable_format(path: str | os.PathLike[str]) -> str:

@@ -32,7 +32,6 @@ from aekit.apps.inference import encode_dataset, model_device, run_batches
 from aekit.apps.restoration import REFERENCE_KEY, familiarity_reference
 from aekit.data.augment import Augmentation
 from aekit.data.datasets import LoadedDataset, load_dataset
-from aekit.data.loaded import MAX_IMAGE_SIDE
 from aekit.data.masks import load_mask_folder
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
@@ -41,6 +40,7 @@ from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
 from aekit.formats.files import FolderLock, atomic_write_text, remove_stale_temp_files
 from aekit.formats.folders import folder_files
+from aekit.formats.limits import MAX_IMAGE_SIDE
 from aekit.formats.suffixes import kind_of, suffixes
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder, AbstractGenerativeAutoencoder

@@ -1,0 +1,100 @@
+"""Samples of any data source with a name per item: what the latent-space commands and apps take.
+
+A source is a dataset name (``digits``, ``mnist``, ``fashion-mnist``), an array or table file, a folder of
+images, or a folder of sounds (which become log-spectrogram images sized to the model's input).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from aekit.data.audio import load_audio_folder
+from aekit.data.datasets import load_dataset
+from aekit.data.tables import load_table
+from aekit.errors import ConfigError
+from aekit.formats.folders import labelled_files
+from aekit.formats.suffixes import kind_of, suffixes
+
+__all__ = ["NamedSamples", "load_named_samples"]
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedSamples:
+    """Raw samples of a source and what describes them.
+
+    Attributes:
+        x: Raw samples ``(N, ...)`` sized for the model.
+        labels: Integer class labels ``(N,)``, or None when the source has none.
+        names: One name per item: a file's path inside its folder, else ``SOURCE:INDEX``.
+        class_names: Names of the label values when known.
+        columns: Feature column names of a table.
+        image_folder: The (resolved) image folder ``names`` are paths in; None for other sources.
+    """
+
+    x: Tensor
+    labels: Tensor | None
+    names: list[str]
+    class_names: tuple[str, ...] | None = None
+    columns: tuple[str, ...] | None = None
+    image_folder: Path | None = None
+
+
+def load_named_samples(
+    source: str | os.PathLike[str],
+    input_shape: tuple[int, ...],
+    *,
+    split: str = "train",
+    data_dir: str | os.PathLike[str] | None = None,
+    max_samples: int | None = None,
+    seed: int = 0,
+    label_column: str | None = None,
+) -> NamedSamples:
+    """Raw samples of ``source`` sized for a model taking ``input_shape``, with labels and item names.
+
+    Args:
+        source: Dataset name, array/table file, image folder or audio folder.
+        input_shape: The model's input shape; images and spectrograms are resized to its ``(H, W)``.
+        split: ``train`` or ``test`` for MNIST/Fashion-MNIST.
+        data_dir: Folder of the MNIST/Fashion-MNIST files.
+        max_samples: Keep a seeded random subset of at most this many samples (in source order).
+        seed: Seed of that subset.
+        label_column: Tables: the column holding labels (left out of the features).
+
+    Raises:
+        ConfigError: ``label_column`` for a source that is not a table.
+        DataError: Any loader error.
+    """
+    path = Path(source)
+    image_size = tuple(input_shape[1:]) if len(input_shape) == 3 else None
+    names: list[str]
+    image_folder = None
+    if path.is_dir() and labelled_files(path, "audio")[0]:
+        loaded = load_audio_folder(path, image_size=image_size)  # type: ignore[arg-type]
+        names = [str(p.relative_to(path)) for p in labelled_files(path, "audio")[0]]
+    elif path.is_dir():
+        loaded = load_dataset(path, image_size=image_size)  # type: ignore[arg-type]
+        names = [str(p.relative_to(path)) for p in labelled_files(path, "image")[0]]
+        image_folder = path.resolve()
+    elif label_column is not None:
+        if kind_of(path) != "table":
+            tables = ", ".join(suffixes("table"))
+            raise ConfigError(f"--label-column applies to tables ({tables}); got {source}")
+        loaded = load_table(path, label_column=label_column)
+        names = [f"{path.name}:{i}" for i in range(len(loaded.data))]
+    else:
+        loaded = load_dataset(str(source), split=split, data_dir=data_dir)  # type: ignore[arg-type]
+        prefix = f"{path.name}" if path.exists() else f"{source}-{split}"  # a file, or a dataset name
+        names = [f"{prefix}:{i}" for i in range(len(loaded.data))]
+    data = loaded.data
+    if max_samples is not None and max_samples < len(data):
+        chosen = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:max_samples]
+        chosen = chosen.sort().values
+        data = data.subset(chosen)
+        names = [names[int(i)] for i in chosen]
+    labels = data.y if data.y is not None and data.y.dim() == 1 and not data.y.is_floating_point() else None
+    return NamedSamples(data.x, labels, names, loaded.class_names, loaded.columns, image_folder)

@@ -30,7 +30,7 @@ from aekit.models.registry import register_model
 from aekit.nn.backbone import fitting_channels
 from aekit.nn.layers import ACTIVATIONS
 from aekit.nn.shapes import ConvStage, plan_conv_stages
-from aekit.nn.unet import UNet
+from aekit.nn.unet import UNet, earlier_code_unet_names
 
 __all__ = [
     "HOLE_KINDS",
@@ -282,15 +282,7 @@ class InpaintingAutoencoder(AbstractAutoencoder[InpaintingConfig]):
     takes_mask: ClassVar[bool] = True
     """The ``condition`` of ``encode``/``forward`` is the missing-pixel mask (:mod:`aekit.apps.inpaint`)."""
 
-    legacy_state_names: ClassVar[dict[str, str]] = {
-        "stem.": "net.head.",
-        "down.": "net.downs.",
-        "to_latent.": "net.to_code.",
-        "from_latent.": "net.from_code.",
-        "up.": "net.ups.",
-        "merge.": "net.decoders.",
-        "head.0.": "net.tail.",
-    }
+    legacy_state_names: ClassVar[dict[str, str]] = earlier_code_unet_names("net", tail="head.0")
     """The layer names of folders saved before the family used :class:`~aekit.nn.unet.UNet`."""
 
     def __init__(self, config: InpaintingConfig) -> None:

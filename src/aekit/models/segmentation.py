@@ -29,7 +29,7 @@ from aekit.models.registry import register_model
 from aekit.nn.backbone import fitting_channels
 from aekit.nn.layers import ACTIVATIONS
 from aekit.nn.shapes import ConvStage, plan_conv_stages
-from aekit.nn.unet import UNet
+from aekit.nn.unet import UNet, earlier_code_unet_names
 
 __all__ = ["SegmentationAutoencoder", "SegmentationConfig", "dice_loss"]
 
@@ -123,15 +123,7 @@ class SegmentationAutoencoder(AbstractAutoencoder[SegmentationConfig]):
         """``n_classes`` from the masks (at least 2: foreground and background)."""
         return {"n_classes": max(n_labels, 2)}
 
-    legacy_state_names: ClassVar[dict[str, str]] = {
-        "stem.": "net.head.",
-        "down.": "net.downs.",
-        "to_latent.": "net.to_code.",
-        "from_latent.": "net.from_code.",
-        "up.": "net.ups.",
-        "merge.": "net.decoders.",
-        "head.": "net.tail.",
-    }
+    legacy_state_names: ClassVar[dict[str, str]] = earlier_code_unet_names("net", tail="head")
     """The layer names of folders saved before the family used :class:`~aekit.nn.unet.UNet`."""
 
     def __init__(self, config: SegmentationConfig) -> None:

@@ -34,13 +34,15 @@ from aekit.models.base import (
     PreparedBatch,
 )
 from aekit.models.registry import register_model
-from aekit.nn.layers import ACTIVATIONS, make_activation
+from aekit.nn.layers import ACTIVATIONS
+from aekit.nn.mlp import mlp
 
 __all__ = ["StackedAutoencoder", "StackedAutoencoderConfig", "StackedLayerAutoencoder", "StackedLayerConfig"]
 
 
 def _layer(n_in: int, n_out: int, activation: str) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(n_in, n_out), make_activation(activation))
+    """One shallow layer ``Linear → activation`` (the MLP builder's one-layer stack)."""
+    return mlp((n_in, n_out), final_activation=activation)
 
 
 def _check_mask_fraction(value: float) -> None:

@@ -33,9 +33,19 @@ from aekit.nn.backbone import fitting_channels
 from aekit.nn.layers import make_activation
 from aekit.nn.shapes import ConvStage, plan_conv_stages
 
-__all__ = ["Skip", "UNet"]
+__all__ = ["Skip", "UNet", "earlier_code_unet_names"]
 
 Skip = Literal["add", "concat", "none"]
+
+
+def earlier_code_unet_names(attribute: str, tail: str) -> dict[str, str]:
+    """Old → new weight-name prefixes of a model whose planned U-Net with a code is ``attribute``, for
+    folders saved when the model built the same layers itself (``stem``, ``down``, ``to_latent``,
+    ``from_latent``, ``up``, ``merge`` and ``tail``, the name of its last convolution)."""
+    old = {"stem": "head", "down": "downs", "to_latent": "to_code", "from_latent": "from_code"}
+    old |= {"up": "ups", "merge": "decoders"}
+    names = {f"{before}.": f"{attribute}.{after}." for before, after in old.items()}
+    return {**names, f"{tail}.": f"{attribute}.tail."}
 
 
 def _activation(name: str) -> nn.Module:

@@ -50,6 +50,7 @@ _FLAGS = {
     "likelihood": "likelihood",
     "sampling": "samples",
     "takes_mask": "takes masks",
+    "warmup": "warm-up",
 }
 
 

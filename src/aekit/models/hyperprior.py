@@ -262,6 +262,13 @@ class HyperpriorCodec(AbstractAutoencoder):
     scale_lengths: Tensor
     scale_thresholds: Tensor
     table_source: Tensor
+    int_weights_0: Tensor
+    int_weights_1: Tensor
+    int_weights_2: Tensor
+    int_biases_0: Tensor
+    int_biases_1: Tensor
+    int_biases_2: Tensor
+    int_shifts: Tensor
     _TABLE_BUFFERS: ClassVar[tuple[str, ...]] = (
         "z_tables",
         "z_offsets",

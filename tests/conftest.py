@@ -9,6 +9,15 @@ import torch
 
 from aekit.data.tensors import TensorData
 
+# Fixtures used by tests in several folders live in tests/fixtures/ (the folders mirror src/aekit/).
+pytest_plugins = [
+    "fixtures.anomaly",
+    "fixtures.compression",
+    "fixtures.families",
+    "fixtures.latent",
+    "fixtures.restore",
+]
+
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 

@@ -19,7 +19,7 @@ from aekit.apps.features import (
     project_codes,
 )
 from aekit.errors import ConfigError, DataError, ShapeError
-from latent.toy import blobs
+from fixtures.toy import blobs
 
 
 def test_hungarian_accuracy_is_one_for_any_renaming_of_the_clusters() -> None:

@@ -16,7 +16,7 @@ from aekit.apps.clustering import (
 )
 from aekit.errors import ConfigError
 from aekit.metrics.clustering import cluster_scores, clustering_accuracy
-from latent.toy import blobs
+from fixtures.toy import blobs
 
 
 def test_hungarian_accuracy_of_a_permuted_labelling_is_one() -> None:

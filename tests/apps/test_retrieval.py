@@ -22,7 +22,7 @@ from aekit.apps.retrieval import (
     search_images,
 )
 from aekit.errors import ConfigError, ModelFileError, ShapeError
-from latent.toy import blobs
+from fixtures.toy import blobs
 
 
 def test_precision_at_k_on_a_line_of_points_with_known_neighbours() -> None:

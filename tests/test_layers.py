@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SOURCE = Path(__file__).resolve().parents[2] / "src" / "aekit"
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "aekit"
 
 _ABOVE_DATA = (
     "aekit.models",

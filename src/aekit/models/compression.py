@@ -178,7 +178,7 @@ def _synthesis(config: CodecConfig) -> nn.Sequential:
 
 
 @register_model("codec")
-class Codec(AbstractAutoencoder):
+class Codec(AbstractAutoencoder[CodecConfig]):
     """Learned lossy image codec (Ballé, Laparra, Simoncelli, ICLR 2017) with several quality levels.
 
     ``x → analysis (conv + GDN) → y → quantise with step Δ[level] → ŷ → synthesis (deconv + IGDN) → x̂``.
@@ -225,10 +225,6 @@ class Codec(AbstractAutoencoder):
         self.register_buffer("cdf_offsets", torch.zeros(n_levels, config.latent_channels, dtype=torch.int32))
         self.register_buffer("cdf_lengths", torch.zeros(n_levels, config.latent_channels, dtype=torch.int32))
         self.register_buffer("cdf_source", torch.zeros(32, dtype=torch.uint8))
-
-    @property
-    def config(self) -> CodecConfig:
-        return self._config  # type: ignore[return-value]
 
     @property
     def n_levels(self) -> int:

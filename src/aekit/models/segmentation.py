@@ -26,10 +26,9 @@ from aekit.models.base import (
     PreparedBatch,
 )
 from aekit.models.registry import register_model
-from aekit.nn.backbone import fitting_channels
 from aekit.nn.layers import ACTIVATIONS
-from aekit.nn.shapes import ConvStage, plan_conv_stages
-from aekit.nn.unet import UNet, earlier_code_unet_names
+from aekit.nn.shapes import ConvStage
+from aekit.nn.unet import UNet, earlier_code_unet_names, plan_unet_stages
 
 __all__ = ["SegmentationAutoencoder", "SegmentationConfig", "dice_loss"]
 
@@ -90,8 +89,7 @@ class SegmentationConfig(ModelConfig):
     @property
     def stages(self) -> list[ConvStage]:
         """The strided stages that fit the image (at most ``log2(min(H, W) / 2)``, at least one)."""
-        stem_shape = (self.channels[0], self.input_shape[1], self.input_shape[2])
-        return plan_conv_stages(stem_shape, fitting_channels(stem_shape, self.channels[1:]))
+        return plan_unet_stages(self.channels, (self.input_shape[1], self.input_shape[2]))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,9 +33,18 @@ from aekit.nn.backbone import fitting_channels
 from aekit.nn.layers import make_activation
 from aekit.nn.shapes import ConvStage, plan_conv_stages
 
-__all__ = ["Skip", "UNet", "earlier_code_unet_names"]
+__all__ = ["Skip", "UNet", "earlier_code_unet_names", "plan_unet_stages"]
 
 Skip = Literal["add", "concat", "none"]
+
+
+def plan_unet_stages(
+    channels: tuple[int, ...], input_size: tuple[int, int], unshuffle: int = 1
+) -> list[ConvStage]:
+    """The 3×3 stride-2 stages of a U-Net planned for images of ``input_size``: from the first level's
+    ``channels[0]`` maps, one stage per further entry the image fits (see :func:`fitting_channels`)."""
+    shape = (channels[0], input_size[0] // unshuffle, input_size[1] // unshuffle)
+    return plan_conv_stages(shape, fitting_channels(shape, channels[1:]))
 
 
 def earlier_code_unet_names(attribute: str, tail: str) -> dict[str, str]:
@@ -116,8 +125,7 @@ class UNet(nn.Module):
         if input_size is None:
             pairs = list(itertools.pairwise(channels))
         else:
-            shape = (channels[0], input_size[0] // unshuffle, input_size[1] // unshuffle)
-            self.stages = plan_conv_stages(shape, fitting_channels(shape, channels[1:]))
+            self.stages = plan_unet_stages(channels, input_size, unshuffle)
             pairs = [(stage.in_channels, stage.out_channels) for stage in self.stages]
         # Built in this order so seeded weights stay what they were before the U-Nets were one class.
         self.head = _conv_block(packed, channels[0], convs_per_block, activation, batch_norm)

@@ -519,6 +519,8 @@ def photos(args: argparse.Namespace) -> None:
     codecs = [c for c in ("jpeg", "jpeg2000", "webp", "avif") if c != "avif" or versions.get("libavif")]
     results: dict[str, dict] = {}
     for name, image in images.items():
+        if args.only_aekit:
+            break
         path = cache / f"baselines-{name}.json"
         if not path.exists():
             path.write_text(json.dumps(_baseline_points(name, image, codecs)))
@@ -535,6 +537,8 @@ def photos(args: argparse.Namespace) -> None:
                 path.write_text(json.dumps(_aekit_points(model, image, args.threads)))
                 logger.info("%s: %s", key, name)
             ours[key][name] = json.loads(path.read_text())
+    if args.only_aekit:
+        return
     summary = _photo_summary(images, results, ours, codecs)
     summary["versions"] = {**versions, "torch": torch.__version__}
     summary["published_kodak"] = PUBLISHED_KODAK
@@ -733,6 +737,9 @@ def main(argv: list[str] | None = None) -> None:
     photo.add_argument("--output", default="benchmarks/results/compression_kodak", help="results folder")
     photo.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     photo.add_argument("--refresh", action="store_true", help="recompute the aekit points even when cached")
+    photo.add_argument(
+        "--only-aekit", action="store_true", help="only compute (and cache) the aekit points; no summary"
+    )
     photo.set_defaults(func=photos)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -65,7 +65,8 @@ def test_package_imports_only_lower_layers(package: str) -> None:
         for name in _imports(path):
             if name.startswith(FORBIDDEN[package]):
                 offenders.append(f"{path.relative_to(SOURCE)} imports {name}")
-    assert not offenders, "\n".join(offenders)
+    hint = "\n(code that trains models belongs in aekit.workflows, above training/; apps use trained ones)"
+    assert not offenders, "\n".join(offenders) + (hint if package == "apps" else "")
 
 
 def test_library_code_never_prints_or_seeds_globally() -> None:

@@ -108,8 +108,11 @@ def cluster(
     ] = 10,
     method: Annotated[
         str,
-        typer.Option(help="kmeans, gmm, hdbscan, umap-gmm or umap-hdbscan (the umap ones need aekit[umap])."),
-    ] = "kmeans",
+        typer.Option(
+            help="auto (umap-gmm with ≥ 100 points per cluster, else gmm with the covariance chosen by "
+            "BIC), kmeans, gmm, hdbscan, umap-gmm or umap-hdbscan (the umap ones need aekit[umap])."
+        ),
+    ] = "auto",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="CSV of item, cluster (and label) per sample.")
     ] = None,
@@ -143,6 +146,8 @@ def cluster(
 
     umap-gmm embeds the codes with UMAP (min_dist 0, --umap-components dimensions) and fits a Gaussian
     mixture there; umap-hdbscan lets HDBSCAN find the clusters and reports the share left as noise.
+    The default, auto, runs umap-gmm when there are at least 100 codes per cluster and otherwise a
+    Gaussian mixture on the codes with the covariance type of lowest BIC.
 
     Examples:
 
@@ -196,7 +201,7 @@ def cluster(
         )
         message(f"wrote {write_csv(output, header, rows)}")
     if plot is not None:
-        map_method = "umap" if method.startswith("umap") else "auto"
+        map_method = "umap" if result.method.startswith("umap") else "auto"
         projected = project_codes(codes, map_method, n_neighbors=neighbors or 15, random_state=seed)  # type: ignore[arg-type]
         noise = f", {result.noise_share:.1%} noise" if result.n_noise else ""
         save_picture(
@@ -229,7 +234,8 @@ def cluster(
         )
         message(f"wrote {write_csv(profile, ['cluster', 'size', *names], table)}")
     summary = result.to_dict()
-    lines = [f"{result.method}: {result.n_clusters} clusters, sizes {summary['cluster_sizes']}"]
+    covariance = f" ({result.covariance} covariance)" if result.covariance else ""
+    lines = [f"{result.method}{covariance}: {result.n_clusters} clusters, sizes {summary['cluster_sizes']}"]
     if method.endswith("hdbscan"):
         lines.append(
             f"noise: {result.n_noise} of {len(result.assignments)} points ({result.noise_share:.1%}) "

@@ -107,3 +107,13 @@ def test_images_train_the_recipes_autoencoders_and_cluster_their_codes() -> None
     assert result.scores is not None and result.scores.accuracy == 1.0
     with pytest.raises(ShapeError, match=r"\(N, C, H, W\)"):
         cluster_inputs(images[:, 0], 2, kind="images", recipe=recipe)
+
+
+def test_auto_without_umap_learn_warns_and_fits_the_mixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "umap", None)  # import umap now raises ImportError
+    codes, labels = blobs(n_per_class=UMAP_MIN_PER_CLUSTER, n_classes=2, dim=3, spread=0.3)
+    with pytest.warns(UserWarning, match=r"pip install 'aekit\[umap\]'"):
+        result = cluster_codes(codes, 2, labels=labels)
+    assert result.method == "gmm" and result.scores is not None and result.scores.accuracy == 1.0

@@ -71,6 +71,14 @@ def umap_module(method: str) -> Any:
     return umap
 
 
+def _has_umap() -> bool:
+    try:
+        umap_module("umap")
+    except ConfigError:
+        return False
+    return True
+
+
 def clustering_neighbors(n_samples: int) -> int:
     """UMAP's neighbourhood size for clustering ``n_samples`` points: ``√N / 10`` within [10, 30].
 
@@ -213,7 +221,7 @@ def cluster_codes(
             :data:`UMAP_MIN_PER_CLUSTER` points per cluster, else ``gmm`` with the covariance chosen by
             BIC; ``kmeans``; ``gmm`` (Gaussian mixture); ``hdbscan`` (``sklearn.cluster.HDBSCAN``; noise
             points get ``−1``); ``umap-gmm`` and ``umap-hdbscan``: the same after :func:`umap_embedding`
-            (needs umap-learn).
+            (needs umap-learn; without it ``auto`` warns and fits the mixture without UMAP).
         labels: True classes ``(N,)`` to score against.
         standardize: Scale each dimension to unit variance first.
         min_cluster_size: HDBSCAN's smallest cluster; default 10, or ``N / (4·n_clusters)`` (at least 10)
@@ -237,6 +245,13 @@ def cluster_codes(
     label_array = checked_labels(labels, len(points))
     if method == "auto":
         method = auto_method(len(points), n_clusters)
+        if method == "umap-gmm" and not _has_umap():
+            warnings.warn(
+                "umap-learn is not installed, so method 'auto' fits a Gaussian mixture without UMAP; "
+                "pip install 'aekit[umap]' for UMAP + GMM",
+                stacklevel=2,
+            )
+            method = "gmm"
         if method == "gmm" and covariance is None:
             covariance = "auto"
     uses_k = not method.endswith("hdbscan")

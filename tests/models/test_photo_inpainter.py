@@ -115,3 +115,20 @@ def test_app_fills_a_colour_image_channel_by_channel_with_a_grey_model(tmp_path)
     assert result.image.shape == (3, 20, 24)
     assert torch.equal(result.image[:, ~holes], image[:, ~holes])
     assert not torch.equal(result.image[0, holes], result.image[1, holes])
+
+
+def test_the_self_ensemble_makes_fill_equivariant_to_turns_and_mirrors() -> None:
+    model = create("photo_inpainter", input_shape=(3, 16, 16), channels=(4, 8), seed=2).eval()
+    image = torch.rand(1, 3, 21, 30)
+    mask = _holes(21, 30)
+    with torch.no_grad():
+        filled = model.fill(image, mask)
+        turned = model.fill(torch.rot90(image, 1, (-2, -1)), torch.rot90(mask, 1, (-2, -1)))
+        mirrored = model.fill(image.flip(-1), mask.flip(-1))
+    assert torch.allclose(torch.rot90(filled, 1, (-2, -1)), turned, atol=1e-5)
+    assert torch.allclose(filled.flip(-1), mirrored, atol=1e-5)
+    single = create("photo_inpainter", input_shape=(3, 16, 16), channels=(4, 8), seed=2, self_ensemble=1)
+    with torch.no_grad():
+        alone = single.eval().fill(image, mask)
+    known = mask.expand_as(image) < 0.5
+    assert torch.equal(alone[known], filled[known]) and not torch.allclose(alone, filled)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import torch
@@ -69,6 +70,21 @@ def smooth_fill(image: Tensor, mask: Tensor) -> Tensor:
     return torch.where(mask > 0.5, estimate, image)
 
 
+def _dihedral(view: int, inverse: bool) -> Callable[[Tensor], Tensor]:
+    """View ``view`` (0–7) of the square's symmetries on images ``(…, H, W)``: ``view % 4`` quarter
+    turns, of the mirror image when ``view ≥ 4``; ``inverse`` gives the map back."""
+    turns, mirrored = view % 4, view >= 4
+
+    def forward(x: Tensor) -> Tensor:
+        return torch.rot90(x.flip(-1) if mirrored else x, turns, (-2, -1))
+
+    def backward(x: Tensor) -> Tensor:
+        x = torch.rot90(x, -turns, (-2, -1))
+        return x.flip(-1) if mirrored else x
+
+    return backward if inverse else forward
+
+
 @dataclasses.dataclass(frozen=True)
 class PhotoInpainterConfig(ModelConfig):
     """Config of :class:`PhotoInpainter`.
@@ -84,6 +100,9 @@ class PhotoInpainterConfig(ModelConfig):
         max_strokes: Most strokes per image.
         stroke_width: Widest brush as a fraction of the shorter patch side.
         reconstruction: Loss over the hole pixels, ``mse`` (what PSNR measures) or ``l1``.
+        self_ensemble: Views averaged by :meth:`PhotoInpainter.fill`: 1 (the image as it is), 4 (its
+            four rotations by 90°) or 8 (rotations of the image and of its mirror image); each view is
+            filled and turned back. Inference only: training sees one view.
     """
 
     channels: tuple[int, ...] = (32, 64, 128, 256)
@@ -94,6 +113,7 @@ class PhotoInpainterConfig(ModelConfig):
     max_strokes: int = 4
     stroke_width: float = 0.1
     reconstruction: Literal["mse", "l1"] = "mse"
+    self_ensemble: Literal[1, 4, 8] = 8
 
     def validate(self) -> None:
         super().validate()
@@ -115,10 +135,11 @@ class PhotoInpainterConfig(ModelConfig):
         check_positive("max_strokes", self.max_strokes)
         check_range("stroke_width", self.stroke_width, 0.0, 1.0, inclusive=True)
         check_choice("reconstruction", self.reconstruction, ("mse", "l1"))
+        check_choice("self_ensemble", self.self_ensemble, (1, 4, 8))
 
 
 @register_model("photo_inpainter")
-class PhotoInpainter(AbstractAutoencoder, AnySizeInpainter):
+class PhotoInpainter(AbstractAutoencoder[PhotoInpainterConfig], AnySizeInpainter):
     """``x̂ = m · (s + UNet([s, m])) + (1 − m) · x`` with ``s`` the smooth fill of ``x`` in the holes ``m``.
 
     The code of a U-Net is its whole feature pyramid, so ``encode`` returns the network input (smooth fill
@@ -133,7 +154,6 @@ class PhotoInpainter(AbstractAutoencoder, AnySizeInpainter):
 
     def __init__(self, config: PhotoInpainterConfig) -> None:
         super().__init__(config)
-        self._settings = config
         channels = config.input_shape[0]
         self.net = UNet(channels + 1, channels, config.channels, config.convs_per_block, config.unshuffle)
 
@@ -144,7 +164,17 @@ class PhotoInpainter(AbstractAutoencoder, AnySizeInpainter):
             raise ShapeError(
                 f"image must have shape (B, {self.input_shape[0]}, H, W); got {tuple(image.shape)}"
             )
-        holes = self._check_mask(mask, image.shape)
+        holes = self._check_mask(mask, image.shape).to(image.device)
+        views = [_dihedral(view, False) for view in range(self.config.self_ensemble)]
+        filled = [
+            _dihedral(view, True)(self._fill_once(transform(image), transform(holes)))
+            for view, transform in enumerate(views)
+        ]
+        if len(filled) == 1:
+            return filled[0]
+        return torch.where(holes > 0.5, torch.stack(filled).mean(dim=0), image)
+
+    def _fill_once(self, image: Tensor, holes: Tensor) -> Tensor:
         height, width = image.shape[-2:]
         padded, padded_holes = self._pad(image), self._pad(holes)
         network_input = torch.cat([smooth_fill(padded, padded_holes), padded_holes], dim=1)
@@ -187,8 +217,8 @@ class PhotoInpainter(AbstractAutoencoder, AnySizeInpainter):
         multiple = self.net.size_multiple
         rows, cols = -(-height // multiple) * multiple, -(-width // multiple) * multiple
         shapes = [(channels + 1, rows, cols)]
-        for level, level_width in enumerate(self._settings.channels):
-            scale = self._settings.unshuffle * 2**level
+        for level, level_width in enumerate(self.config.channels):
+            scale = self.config.unshuffle * 2**level
             shapes.append((level_width, rows // scale, cols // scale))
         return shapes
 
@@ -234,7 +264,7 @@ class PhotoInpainter(AbstractAutoencoder, AnySizeInpainter):
         if not isinstance(output, InpaintingOutput) or output.mask is None:
             raise TypeError("the photo inpainter's loss needs the output of its forward pass (with the mask)")
         difference = output.x_hat - target
-        error = difference.abs() if self._settings.reconstruction == "l1" else difference.square()
+        error = difference.abs() if self.config.reconstruction == "l1" else difference.square()
         weights = output.mask.expand_as(error)
         recon = (error * weights).sum() / weights.sum().clamp(min=1.0)
         return {"loss": recon, "recon": recon}
@@ -254,7 +284,7 @@ class PhotoInpainter(AbstractAutoencoder, AnySizeInpainter):
             raise TypeError(
                 f"generator must be a torch.Generator to draw hole masks; got {type(generator).__name__}"
             )
-        config = self._settings
+        config = self.config
         mask = hole_masks(
             config.holes,
             len(inputs),
@@ -267,4 +297,4 @@ class PhotoInpainter(AbstractAutoencoder, AnySizeInpainter):
         return inputs, inputs, mask.to(inputs.device)
 
     def extra_repr(self) -> str:
-        return f"holes={self._settings.holes!r}, channels={self._settings.channels}"
+        return f"holes={self.config.holes!r}, channels={self.config.channels}"

@@ -85,6 +85,18 @@ CASES: dict[str, ModelCase] = {
         input_shapes=((3, 12, 8), (1, 8, 4)),
         latent_dim=None,
     ),
+    "codec_hyperprior": ModelCase(
+        config={
+            "hidden_channels": 8,
+            "latent_channels": 4,
+            "hyper_channels": 4,
+            "n_stages": 1,
+            "kernel_size": 3,
+            "density_filters": (2,),
+        },
+        input_shapes=((3, 16, 8), (1, 8, 16)),
+        latent_dim=None,
+    ),
     "cvae": ModelCase(config={"n_classes": 3}, labels=class_labels(3)),
     "caae": ModelCase(config={"n_classes": 3}, labels=class_labels(3)),
     "encoder_classifier": ModelCase(

@@ -80,7 +80,7 @@ class HyperpriorCodecConfig(CodecConfig):
     """
 
     input_shape: tuple[int, ...] = (3, 128, 128)
-    lmbda: tuple[float, ...] = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932)
+    lmbda: tuple[float, ...] = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.18)
     hyper_channels: int = 64
     scale_min: float = 0.11
     scale_max: float = 256.0

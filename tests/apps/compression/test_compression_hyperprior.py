@@ -224,3 +224,20 @@ def test_encode_on_cpu_decode_on_cuda_gives_the_same_latents(tiny_hyperprior: Hy
         pixels = decompress_image(model, data)
         assert pixels.shape == image.shape
     assert torch.equal(latents[0], latents[1])
+
+
+def test_mutated_format_3_payloads_decode_or_raise_a_file_error(tiny_hyperprior: HyperpriorCodec) -> None:
+    """Random byte changes in the payload (CRC recomputed) end in an image or a CodecFileError."""
+    from aekit.apps.compression.bitstream import pack, unpack
+
+    header, payload = unpack(compress_image(tiny_hyperprior, _image(70, 300), level=1))
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        mutated = bytearray(payload)
+        for position in rng.integers(0, len(mutated), size=int(rng.integers(1, 4))):
+            mutated[position] = int(rng.integers(0, 256))
+        try:
+            decoded = decompress_image(tiny_hyperprior, pack(header, bytes(mutated)))
+        except CodecFileError:
+            continue
+        assert decoded.shape == (70, 300, 3)

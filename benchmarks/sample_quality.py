@@ -6,9 +6,10 @@ Fréchet distance between Gaussians fitted to its codes of generated images and 
 images (``aekit.metrics.frechet``). It is **not** comparable with Inception-based FIDs (other features,
 other data, other sample sizes): only the rows of one run compare with each other.
 
-Rows: the VAE (z = 16, 784-512-256 MLP, Bernoulli likelihood on grey levels), the β-VAE (β = 4), the
-adversarial autoencoder (Gaussian prior, z = 8) and PCA-Gaussian (32 principal components, codes drawn
-from the Gaussian fitted to the training codes, decoded and clipped to [0, 1]), each trained for the same
+Rows: the VAE (z = 16, 784-512-256 MLP, Bernoulli likelihood on grey levels), the same VAE with a
+VampPrior (``vae-vamp``, 100 pseudo-inputs), the β-VAE (β = 4), the adversarial autoencoder (Gaussian
+prior, z = 8) and PCA-Gaussian (32 principal components, codes drawn from the Gaussian fitted to the
+training codes, decoded and clipped to [0, 1]), each trained for the same
 time budget (cosine learning rate over the budget); every model draws ``--samples`` images. Two rows with
 real images bound the scale: MNIST training images (the floor: what sampling error alone gives) and
 uniform noise.
@@ -134,7 +135,7 @@ def main() -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     add_common_arguments(parser)
-    parser.add_argument("--models", nargs="+", default=["vae", "beta-vae", "aae", "pca-gaussian"])
+    parser.add_argument("--models", nargs="+", default=["vae", "vae-vamp", "beta-vae", "aae", "pca-gaussian"])
     parser.add_argument("--model-seconds", type=float, default=120.0, help="training budget of each model")
     parser.add_argument("--classifier-epochs", type=int, default=2)
     parser.add_argument("--samples", type=int, default=10_000, help="images drawn per model")

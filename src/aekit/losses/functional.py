@@ -32,7 +32,6 @@ __all__ = [
     "l1_sparsity",
     "log_mean_exp",
     "mse",
-    "per_sample_error",
     "reconstruction_loss",
     "standard_normal_log_density",
 ]
@@ -75,18 +74,6 @@ def reconstruction_loss(
     """Dispatch to :func:`mse`, :func:`bce` or :func:`l1` by name."""
     check_choice("reconstruction", kind, _LOSSES)
     return _LOSSES[kind](x_hat, target, reduction)
-
-
-def per_sample_error(x_hat: Tensor, target: Tensor, kind: Reconstruction = "mse") -> Tensor:
-    """Mean elementwise error of each sample, shape ``(B,)`` (anomaly scores, evaluation)."""
-    check_choice("reconstruction", kind, _LOSSES)
-    if kind == "mse":
-        elementwise = (x_hat - target).square()
-    elif kind == "l1":
-        elementwise = (x_hat - target).abs()
-    else:
-        elementwise = F.binary_cross_entropy(x_hat.clamp(1e-7, 1 - 1e-7), target, reduction="none")
-    return elementwise.reshape(len(elementwise), -1).mean(1)
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor, reduction: Literal["mean", "none"] = "mean") -> Tensor:

@@ -27,8 +27,10 @@ SPECIAL: dict[str, list[str]] = {
     # the codec halves the image per stage: two stages fit 8×8 digits
     "codec": ["--set", "n_stages=2", "--set", "hidden_channels=8", "--set", "latent_channels=4"],
     # the hyperprior halves twice more for its hyper-latent: one main stage fits 8×8
-    "codec_hyperprior": ["--set", "n_stages=1", "--set", "hidden_channels=8"]
-    + ["--set", "latent_channels=4", "--set", "hyper_channels=4"],
+    "codec_hyperprior": [
+        *("--set", "n_stages=1", "--set", "hidden_channels=8"),
+        *("--set", "latent_channels=4", "--set", "hyper_channels=4"),
+    ],
 }
 """Extra ``aekit train`` arguments per family (beyond the dataset)."""
 

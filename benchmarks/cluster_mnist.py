@@ -16,7 +16,7 @@ Data sets:
   ``mnist-8x8`` (2 000 MNIST test images averaged down to 8×8), ``iris`` and ``breast-cancer``
   (standardised).
 
-The autoencoders are ``aekit.apps.clustering.clustering_recipe``'s. MNIST (≥ 10 000 images): one N2D
+The autoencoders are ``aekit.workflows.clustering.clustering_recipe``'s. MNIST (≥ 10 000 images): one N2D
 MLP ``n → 500 → 500 → 2000 → k`` (k = number of classes), MSE, Adam 1e-3, batch 256, 15 epochs on all
 70 000 images. Small sets: three MLPs ``n → 256 → 256 → 1024 → k`` (seeds 0, 1, 2), batch 32, about
 5 700 updates each, whose standardised codes are concatenated. For small tables the recipe itself
@@ -44,19 +44,13 @@ import numpy as np
 import torch
 from _common import add_common_arguments, apply_settings, mnist, table
 
-from aekit.apps.clustering import (
-    ClusteringRecipe,
-    auto_method,
-    cluster_codes,
-    clustering_recipe,
-    ensemble_codes,
-    fit_clustering_autoencoders,
-)
+from aekit.apps.clustering import auto_method, cluster_codes, ensemble_codes
 from aekit.apps.inference import encode_dataset
 from aekit.data import Normalizer
 from aekit.models import create
 from aekit.models.files import load, save_model
 from aekit.training.fit import fit
+from aekit.workflows.clustering import ClusteringRecipe, clustering_recipe, fit_clustering_autoencoders
 
 DATA_SETS = ("digits", "wine", "mnist-all", "mnist-test")
 EXTRA_SETS = ("mnist-8x8", "iris", "breast-cancer")  # the sets the small-data recipe was chosen on

@@ -46,10 +46,7 @@ FORBIDDEN = {
     "workflows": ("aekit.cli",),
 }
 
-KNOWN_EXCEPTIONS = {
-    # clustering_recipe trains its autoencoders inside apps/; it belongs in aekit.workflows (to move)
-    "apps/clustering.py imports aekit.training.fit",
-}
+KNOWN_EXCEPTIONS: set[str] = set()
 
 
 def _imports(path: Path) -> set[str]:

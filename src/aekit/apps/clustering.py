@@ -28,21 +28,16 @@ from aekit.models.files import ModelBundle
 __all__ = [
     "CLUSTER_METHODS",
     "COVARIANCES",
-    "LARGE_DATA",
     "UMAP_MIN_PER_CLUSTER",
     "ClusterMethod",
-    "ClusteringRecipe",
     "ClusteringResult",
     "Covariance",
     "auto_method",
     "cluster_codes",
     "cluster_dataset",
-    "cluster_inputs",
     "cluster_profile",
     "clustering_neighbors",
-    "clustering_recipe",
     "ensemble_codes",
-    "fit_clustering_autoencoders",
     "typical_members",
     "umap_embedding",
 ]
@@ -351,91 +346,6 @@ def fit_mixture(points: np.ndarray, n_clusters: int, covariance: str, n_init: in
 
 # ------------------------------------------------------------------------------------ the whole recipe
 
-LARGE_DATA = 10_000
-"""From this many samples on, :func:`clustering_recipe` trains one N2D-sized autoencoder."""
-
-
-@dataclasses.dataclass(frozen=True)
-class ClusteringRecipe:
-    """Which autoencoders :func:`cluster_inputs` trains before clustering (see :func:`clustering_recipe`).
-
-    Attributes:
-        use_autoencoder: False for small tables: their standardised rows are clustered directly.
-        hidden_dims: Widths of the MLP encoder (the decoder mirrors them).
-        latent_dim: Code size of each member.
-        members: Autoencoders trained with different seeds; their standardised codes are concatenated.
-        epochs: Training epochs of each member (MSE, Adam).
-        batch_size: Minibatch size.
-        learning_rate: Adam's learning rate.
-    """
-
-    use_autoencoder: bool
-    hidden_dims: tuple[int, ...] = (500, 500, 2000)
-    latent_dim: int = 10
-    members: int = 1
-    epochs: int = 15
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-
-
-def clustering_recipe(n_samples: int, n_clusters: int, kind: Literal["images", "table"]) -> ClusteringRecipe:
-    """aekit's measured recipe for clustering ``n_samples`` images or table rows into ``n_clusters``.
-
-    - **Large data** (at least :data:`LARGE_DATA` samples): one N2D autoencoder, MLP 500-500-2000 with
-      an ``n_clusters``-D code, batch 256, about 4 000 updates (15 epochs of 70 000 MNIST images).
-    - **Small image sets**: three narrower autoencoders (256-256-1024, ``n_clusters``-D codes, seeds
-      ``s, s+1, s+2``), batch 32, about 5 700 updates each (100 epochs of 1 797 images); their codes are
-      standardised and concatenated. One small-data autoencoder's codes change with its training seed;
-      the concatenation of three is steadier and clusters better.
-    - **Small tables** (fewer than :data:`UMAP_MIN_PER_CLUSTER` rows per cluster): no autoencoder; the
-      standardised rows go to a Gaussian mixture whose covariance is chosen by BIC (``method="auto"``).
-      On a few hundred rows an autoencoder's codes kept less of the classes than the table itself.
-
-    The clustering step is ``method="auto"`` in every case (:func:`auto_method`).
-    """
-    check_choice("kind", kind, ("images", "table"))
-    if kind == "table" and n_samples / max(1, n_clusters) < UMAP_MIN_PER_CLUSTER:
-        return ClusteringRecipe(use_autoencoder=False)
-    if n_samples >= LARGE_DATA:
-        epochs = max(1, round(4_000 * 256 / n_samples))
-        return ClusteringRecipe(True, (500, 500, 2000), n_clusters, 1, epochs, 256)
-    epochs = max(1, round(5_700 * 32 / n_samples))
-    return ClusteringRecipe(True, (256, 256, 1024), n_clusters, 3, epochs, 32)
-
-
-def fit_clustering_autoencoders(
-    x: Tensor, recipe: ClusteringRecipe, *, random_state: int = 0, verbose: int = 0
-) -> list[Any]:
-    """Train the recipe's autoencoders on ``x`` ``(N, *sample_shape)`` (scaled as they should see it)."""
-    import torch
-
-    from aekit.models import create
-    from aekit.training.fit import fit
-
-    inputs = torch.as_tensor(x, dtype=torch.float32)
-    models = []
-    for member in range(recipe.members):
-        model = create(
-            "mlp",
-            input_shape=tuple(inputs.shape[1:]),
-            hidden_dims=recipe.hidden_dims,
-            latent_dim=recipe.latent_dim,
-            seed=random_state + member,
-        )
-        fit(
-            model,
-            inputs,
-            epochs=recipe.epochs,
-            batch_size=recipe.batch_size,
-            learning_rate=recipe.learning_rate,
-            seed=random_state + member,
-            device="cpu",
-            verbose=verbose,  # type: ignore[arg-type]
-        )
-        models.append(model.eval())
-    return models
-
-
 def ensemble_codes(codes: list[ArrayLike]) -> np.ndarray:
     """Concatenate the codes of several autoencoders ``[(N, d_i), ...]``, each dimension standardised."""
     if not codes:
@@ -448,57 +358,6 @@ def ensemble_codes(codes: list[ArrayLike]) -> np.ndarray:
     if len({len(p) for p in parts}) != 1:
         raise ShapeError(f"the codes have different numbers of rows: {[len(p) for p in parts]}")
     return np.concatenate(parts, axis=1)
-
-
-def cluster_inputs(
-    x: ArrayLike,
-    n_clusters: int = 10,
-    *,
-    labels: ArrayLike | None = None,
-    kind: Literal["auto", "images", "table"] = "auto",
-    recipe: ClusteringRecipe | None = None,
-    random_state: int = 0,
-    **options: Any,
-) -> tuple[ClusteringResult, np.ndarray]:
-    """The whole clustering recipe on raw data: train autoencoders, take their codes, cluster them.
-
-    Args:
-        x: Images ``(N, C, H, W)`` scaled as a model should see them (e.g. [0, 1]), or a table ``(N, d)``
-            (standardised here, column by column).
-        n_clusters: Number of clusters.
-        labels: True classes to score against.
-        kind: ``images`` or ``table``; ``auto`` reads it from the shape (4-D: images).
-        recipe: The autoencoders; default :func:`clustering_recipe` for the data's size and kind.
-        random_state: Seed of the autoencoders (members ``s, s+1, …``), UMAP and the mixture.
-        options: Any other :func:`cluster_codes` argument (``method`` defaults to ``auto``).
-
-    Returns:
-        The clustering and the features that were clustered (concatenated standardised codes, or the
-        standardised table when the recipe trains no autoencoder).
-    """
-    import torch
-
-    data = x.detach().cpu() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))
-    if kind == "auto":
-        kind = "images" if data.dim() == 4 else "table"
-    check_choice("kind", kind, ("images", "table"))
-    if kind == "table":
-        table = checked_points(data.numpy(), "x")
-        spread = table.std(0)
-        data = torch.as_tensor((table - table.mean(0)) / np.where(spread > 0, spread, 1.0))
-    elif data.dim() != 4:
-        raise ShapeError(f"images must have shape (N, C, H, W); got {tuple(data.shape)}")
-    if recipe is None:
-        recipe = clustering_recipe(len(data), n_clusters, kind)
-    if recipe.use_autoencoder:
-        models = fit_clustering_autoencoders(data.float(), recipe, random_state=random_state)
-        with torch.no_grad():
-            batches = data.float().split(4096)
-            features = ensemble_codes([torch.cat([model.encode(b) for b in batches]) for model in models])
-    else:
-        features = data.reshape(len(data), -1).double().numpy()
-    result = cluster_codes(features, n_clusters, labels=labels, random_state=random_state, **options)
-    return result, features
 
 
 def cluster_dataset(

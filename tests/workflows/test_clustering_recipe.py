@@ -6,17 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.apps.clustering import (
-    LARGE_DATA,
-    UMAP_MIN_PER_CLUSTER,
-    ClusteringRecipe,
-    auto_method,
-    cluster_codes,
-    cluster_inputs,
-    clustering_recipe,
-    ensemble_codes,
-)
+from aekit.apps.clustering import UMAP_MIN_PER_CLUSTER, auto_method, cluster_codes, ensemble_codes
 from aekit.errors import ConfigError, ShapeError
+from aekit.workflows.clustering import LARGE_DATA, ClusteringRecipe, cluster_inputs, clustering_recipe
 from fixtures.toy import blobs
 
 

@@ -23,7 +23,42 @@ from aekit.models.base import ModelConfig
 from aekit.nn.backbone import Architecture, BackboneSpec, build_encoder, encoder_input
 from aekit.nn.layers import ACTIVATIONS
 
-__all__ = ["ArchitectureConfig", "BackboneConfig", "Encoder", "as_one_hot", "check_labels"]
+__all__ = [
+    "AnySizeUNetConfig",
+    "ArchitectureConfig",
+    "BackboneConfig",
+    "Encoder",
+    "as_one_hot",
+    "check_labels",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class AnySizeUNetConfig(ModelConfig):
+    """The network part of the configs of fully convolutional image-to-image families
+    (:class:`aekit.nn.unet.UNet` on a pixel-unshuffled image; they take images of any size).
+
+    Attributes:
+        input_shape: ``(C, H, W)`` of the training patches.
+        channels: U-Net feature width per level, finest first.
+        convs_per_block: 3×3 convolutions per level on each side of the U.
+        unshuffle: Pixel-unshuffle factor before the U-Net (1 = none).
+    """
+
+    channels: tuple[int, ...] = (64, 128, 256)
+    convs_per_block: int = 2
+    unshuffle: int = 2
+
+    def validate(self) -> None:
+        super().validate()
+        if len(self.input_shape) != 3:
+            raise ConfigError(f"input_shape must be (C, H, W) for this family; got {self.input_shape!r}")
+        if not self.channels:
+            raise ConfigError("channels must name at least one level")
+        for width in self.channels:
+            check_positive("channels entries", width)
+        check_positive("convs_per_block", self.convs_per_block)
+        check_positive("unshuffle", self.unshuffle)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,6 +36,7 @@ __all__ = [
     "InpaintingAutoencoder",
     "InpaintingConfig",
     "InpaintingOutput",
+    "checked_hole_mask",
     "hole_masks",
     "rectangle_masks",
     "stroke_masks",
@@ -178,6 +179,30 @@ def hole_masks(
     return torch.where(pick, strokes, rectangles)
 
 
+def checked_hole_mask(mask: Tensor | None, shape: tuple[int, int, int, int]) -> Tensor:
+    """A hole mask (1 = missing) as float ``shape`` = ``(B, 1, H, W)``; zeros when None; ``(B, H, W)``
+    is taken as one channel.
+
+    Raises:
+        TypeError: ``mask`` is not a tensor.
+        ShapeError: ``mask`` does not have the shape (the batch's images' size).
+        DataError: ``mask`` holds NaN or infinite values.
+    """
+    if mask is None:
+        return torch.zeros(shape)
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"the mask (condition) must be a torch.Tensor; got {type(mask).__name__}")
+    if mask.dim() == 3:
+        mask = mask.unsqueeze(1)
+    if tuple(mask.shape) != tuple(shape):
+        shape_text = ", ".join(str(size) for size in shape)
+        raise ShapeError(f"the mask (condition) must have shape ({shape_text}); got {tuple(mask.shape)}")
+    mask = mask.float()
+    if not torch.isfinite(mask).all():
+        raise DataError("the mask (condition) contains NaN or infinite values")
+    return mask
+
+
 @dataclasses.dataclass(frozen=True)
 class InpaintingConfig(ModelConfig):
     """Config of :class:`InpaintingAutoencoder`.
@@ -314,28 +339,10 @@ class InpaintingAutoencoder(AbstractAutoencoder[InpaintingConfig]):
         self._perceptual[:] = [PerceptualLoss(network, layers)]
 
     def check_mask(self, mask: Tensor | None, batch_size: int) -> Tensor:
-        """The mask as float ``(B, 1, H, W)``; zeros when None.
-
-        Raises:
-            ShapeError: ``mask`` is not ``(B, 1, H, W)`` or ``(B, H, W)`` for this batch and image size.
-            DataError: ``mask`` holds NaN or infinite values.
-        """
+        """The mask as float ``(B, 1, H, W)`` for this batch and the model's image size (see
+        :func:`checked_hole_mask`)."""
         height, width = self.input_shape[1:]
-        if mask is None:
-            return torch.zeros(batch_size, 1, height, width)
-        if not isinstance(mask, Tensor):
-            raise TypeError(f"the mask (condition) must be a torch.Tensor; got {type(mask).__name__}")
-        if mask.dim() == 3:
-            mask = mask.unsqueeze(1)
-        if tuple(mask.shape) != (batch_size, 1, height, width):
-            raise ShapeError(
-                f"the mask (condition) must have shape ({batch_size}, 1, {height}, {width}); "
-                f"got {tuple(mask.shape)}"
-            )
-        mask = mask.float()
-        if not torch.isfinite(mask).all():
-            raise DataError("the mask (condition) contains NaN or infinite values")
-        return mask
+        return checked_hole_mask(mask, (batch_size, 1, height, width))
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
         """Return ``(x with holes blanked, clean x, mask)``.

@@ -19,15 +19,15 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from aekit.config import check_choice, check_positive
+from aekit.config import check_choice
 from aekit.errors import ConfigError, ShapeError
 from aekit.losses.functional import l1, mse
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
+from aekit.models._backbone import AnySizeUNetConfig
+from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, PreparedBatch
 from aekit.models.registry import register_model
-from aekit.nn.unet import UNet
+from aekit.nn.unet import UNet, pad_to_multiple
 
 __all__ = ["AnySizeDenoiser", "PhotoDenoiser", "PhotoDenoiserConfig"]
 
@@ -48,37 +48,21 @@ class AnySizeDenoiser(ABC):
 
 
 @dataclasses.dataclass(frozen=True)
-class PhotoDenoiserConfig(ModelConfig):
-    """Config of :class:`PhotoDenoiser`.
+class PhotoDenoiserConfig(AnySizeUNetConfig):
+    """Config of :class:`PhotoDenoiser`: the U-Net's (:class:`~aekit.models._backbone.AnySizeUNetConfig`;
+    :meth:`PhotoDenoiser.denoise` takes any size) and the training noise.
 
     Attributes:
-        input_shape: ``(C, H, W)`` of the training patches; :meth:`PhotoDenoiser.denoise` takes any size.
-        channels: U-Net feature width per level, finest first.
-        convs_per_block: 3×3 convolutions per level on each side of the U.
-        unshuffle: Pixel-unshuffle factor before the U-Net (1 = none).
         noise_range: ``(low, high)`` standard deviation of the training noise, on the [0, 1] pixel scale;
             each image's level is uniform in the range.
         reconstruction: Pixel loss ``mse`` or ``l1`` between the denoised and the clean image.
     """
 
-    channels: tuple[int, ...] = (64, 128, 256)
-    convs_per_block: int = 2
-    unshuffle: int = 2
     noise_range: tuple[float, float] = (0.0, 55 / 255)
     reconstruction: Literal["mse", "l1"] = "mse"
 
     def validate(self) -> None:
         super().validate()
-        if len(self.input_shape) != 3:
-            raise ConfigError(
-                f"input_shape must be (C, H, W) for the photo denoiser; got {self.input_shape!r}"
-            )
-        if not self.channels:
-            raise ConfigError("channels must name at least one level")
-        for width in self.channels:
-            check_positive("channels entries", width)
-        check_positive("convs_per_block", self.convs_per_block)
-        check_positive("unshuffle", self.unshuffle)
         low, high = self.noise_range if len(self.noise_range) == 2 else (math.nan, math.nan)
         if not 0.0 <= low <= high or not math.isfinite(high):
             raise ConfigError(
@@ -121,13 +105,7 @@ class PhotoDenoiser(AbstractAutoencoder[PhotoDenoiserConfig], AnySizeDenoiser):
         return (padded - self.net(padded))[..., :height, :width]
 
     def _pad(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
-        multiple = self.net.size_multiple
-        height, width = x.shape[-2:]
-        pad_h, pad_w = -height % multiple, -width % multiple
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
-        return x, (height, width)
+        return pad_to_multiple(x, self.net.size_multiple), (x.shape[-2], x.shape[-1])
 
     # -- the autoencoder interface ---------------------------------------------------------------------
     @property

@@ -26,11 +26,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from aekit.config import check_choice, check_positive, check_range
-from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, ModelConfig, PreparedBatch
-from aekit.models.inpainting import HOLE_KINDS, HoleKind, InpaintingOutput, hole_masks
+from aekit.errors import ConfigError, ShapeError
+from aekit.models._backbone import AnySizeUNetConfig
+from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, PreparedBatch
+from aekit.models.inpainting import HOLE_KINDS, HoleKind, InpaintingOutput, checked_hole_mask, hole_masks
 from aekit.models.registry import register_model
-from aekit.nn.unet import UNet
+from aekit.nn.unet import UNet, pad_to_multiple
 
 __all__ = ["AnySizeInpainter", "PhotoInpainter", "PhotoInpainterConfig", "smooth_fill"]
 
@@ -86,15 +87,12 @@ def _dihedral(view: int, inverse: bool) -> Callable[[Tensor], Tensor]:
 
 
 @dataclasses.dataclass(frozen=True)
-class PhotoInpainterConfig(ModelConfig):
-    """Config of :class:`PhotoInpainter`.
+class PhotoInpainterConfig(AnySizeUNetConfig):
+    """Config of :class:`PhotoInpainter`: the U-Net's (:class:`~aekit.models._backbone.AnySizeUNetConfig`;
+    :meth:`PhotoInpainter.fill` takes any size; more levels see further across a hole), the training
+    holes and the loss.
 
     Attributes:
-        input_shape: ``(C, H, W)`` of the training patches; :meth:`PhotoInpainter.fill` takes any size.
-        channels: U-Net feature width per level, finest first (each level halves the size: more levels
-            see further across a hole).
-        convs_per_block: 3×3 convolutions per level on each side of the U.
-        unshuffle: Pixel-unshuffle factor before the U-Net (1 = none).
         holes: Training masks: ``strokes`` (free-form), ``rectangles`` or ``mixed``.
         hole_size: Range of a rectangle's side as a fraction of the patch side.
         max_strokes: Most strokes per image.
@@ -106,8 +104,6 @@ class PhotoInpainterConfig(ModelConfig):
     """
 
     channels: tuple[int, ...] = (32, 64, 128, 256)
-    convs_per_block: int = 2
-    unshuffle: int = 2
     holes: HoleKind = "mixed"
     hole_size: tuple[float, float] = (0.1, 0.4)
     max_strokes: int = 4
@@ -117,16 +113,6 @@ class PhotoInpainterConfig(ModelConfig):
 
     def validate(self) -> None:
         super().validate()
-        if len(self.input_shape) != 3:
-            raise ConfigError(
-                f"input_shape must be (C, H, W) for the photo inpainter; got {self.input_shape!r}"
-            )
-        if not self.channels:
-            raise ConfigError("channels must name at least one level")
-        for width in self.channels:
-            check_positive("channels entries", width)
-        check_positive("convs_per_block", self.convs_per_block)
-        check_positive("unshuffle", self.unshuffle)
         check_choice("holes", self.holes, HOLE_KINDS)
         if len(self.hole_size) != 2 or not 0 < self.hole_size[0] <= self.hole_size[1] <= 1:
             raise ConfigError(
@@ -176,40 +162,22 @@ class PhotoInpainter(AbstractAutoencoder[PhotoInpainterConfig], AnySizeInpainter
 
     def _fill_once(self, image: Tensor, holes: Tensor) -> Tensor:
         height, width = image.shape[-2:]
-        padded, padded_holes = self._pad(image), self._pad(holes)
-        network_input = torch.cat([smooth_fill(padded, padded_holes), padded_holes], dim=1)
+        network_input = self._network_input(image, holes)
         return self._compose(network_input, self.net(network_input))[..., :height, :width]
+
+    def _network_input(self, image: Tensor, holes: Tensor) -> Tensor:
+        """The smooth fill and the mask, padded to the U-Net's size multiple: ``(B, C + 1, H', W')``."""
+        multiple = self.net.size_multiple
+        padded, padded_holes = pad_to_multiple(image, multiple), pad_to_multiple(holes, multiple)
+        return torch.cat([smooth_fill(padded, padded_holes), padded_holes], dim=1)
 
     def _compose(self, network_input: Tensor, correction: Tensor) -> Tensor:
         filled, holes = network_input[:, :-1], network_input[:, -1:]
         return torch.where(holes > 0.5, filled + correction, filled)
 
-    def _pad(self, x: Tensor) -> Tensor:
-        multiple = self.net.size_multiple
-        height, width = x.shape[-2:]
-        pad_h, pad_w = -height % multiple, -width % multiple
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
-        return x
-
     def _check_mask(self, mask: Tensor | None, shape: torch.Size) -> Tensor:
         batch, _, height, width = shape
-        if mask is None:
-            return torch.zeros(batch, 1, height, width)
-        if not isinstance(mask, Tensor):
-            raise TypeError(f"the mask (condition) must be a torch.Tensor; got {type(mask).__name__}")
-        if mask.dim() == 3:
-            mask = mask.unsqueeze(1)
-        if tuple(mask.shape) != (batch, 1, height, width):
-            raise ShapeError(
-                f"the mask (condition) must have shape ({batch}, 1, {height}, {width}); "
-                f"got {tuple(mask.shape)}"
-            )
-        mask = mask.float()
-        if not torch.isfinite(mask).all():
-            raise DataError("the mask (condition) contains NaN or infinite values")
-        return (mask > 0.5).float()
+        return (checked_hole_mask(mask, (batch, 1, height, width)) > 0.5).float()
 
     # -- the autoencoder interface ---------------------------------------------------------------------
     def _level_shapes(self) -> list[tuple[int, int, int]]:
@@ -228,9 +196,7 @@ class PhotoInpainter(AbstractAutoencoder[PhotoInpainterConfig], AnySizeInpainter
 
     def _code(self, x: Tensor, condition: Tensor | None) -> tuple[Tensor, list[Tensor]]:
         self.check_input(x)
-        holes = self._check_mask(condition, x.shape).to(x.device)
-        padded, padded_holes = self._pad(x), self._pad(holes)
-        network_input = torch.cat([smooth_fill(padded, padded_holes), padded_holes], dim=1)
+        network_input = self._network_input(x, self._check_mask(condition, x.shape).to(x.device))
         return network_input, self.net.features(network_input)
 
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:

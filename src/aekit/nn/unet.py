@@ -33,7 +33,18 @@ from aekit.nn.backbone import fitting_channels
 from aekit.nn.layers import make_activation
 from aekit.nn.shapes import ConvStage, plan_conv_stages
 
-__all__ = ["Skip", "UNet", "earlier_code_unet_names", "plan_unet_stages"]
+__all__ = ["Skip", "UNet", "earlier_code_unet_names", "pad_to_multiple", "plan_unet_stages"]
+
+
+def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
+    """Pad images ``(…, H, W)`` at the bottom and right to multiples of ``multiple``: mirrored where
+    the image is larger than the padding, repeated edge pixels otherwise; crop with ``[..., :H, :W]``."""
+    height, width = x.shape[-2:]
+    pad_h, pad_w = -height % multiple, -width % multiple
+    if not (pad_h or pad_w):
+        return x
+    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
 
 Skip = Literal["add", "concat", "none"]
 

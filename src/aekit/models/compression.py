@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from typing_extensions import TypeVar
 
 from aekit.config import check_choice, check_positive, check_range
 from aekit.errors import ConfigError, DataError, ShapeError
@@ -40,7 +41,7 @@ from aekit.models.registry import register_model
 from aekit.nn.entropy import FactorizedDensity, quantize_pmf
 from aekit.nn.gdn import GDN, lower_bound
 
-__all__ = ["Codec", "CodecConfig", "CodecOutput", "FactorizedDensity", "quantize_pmf"]
+__all__ = ["Codec", "CodecConfig", "CodecOutput", "FactorizedDensity", "LevelledCodec", "quantize_pmf"]
 
 Distortion = Literal["mse", "ms_ssim"]
 
@@ -177,54 +178,20 @@ def _synthesis(config: CodecConfig) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-@register_model("codec")
-class Codec(AbstractAutoencoder[CodecConfig]):
-    """Learned lossy image codec (Ballé, Laparra, Simoncelli, ICLR 2017) with several quality levels.
+CodecConfigT = TypeVar("CodecConfigT", bound=CodecConfig, default=CodecConfig, covariant=True)
+"""The config class of a codec family."""
 
-    ``x → analysis (conv + GDN) → y → quantise with step Δ[level] → ŷ → synthesis (deconv + IGDN) → x̂``.
-    Training replaces rounding by additive uniform noise ``ŷ = y + Δ·u``, ``u ~ U(−½, ½)`` (from torch's
-    default generator, like dropout; the trainer forks and seeds it). Each sample of a batch is trained at
-    a quality level drawn in :meth:`prepare_batch`; the level travels as ``condition``.
 
-    Loss per sample at level ``k`` (``B`` samples, ``H × W`` pixels):
-    ``bpp = Σ −log2 P(ŷ) / (H·W)``; ``distortion = mse(x̂, x)`` (on [0, 1]) or ``1 − ms_ssim(x̂, x)``;
-    ``loss = mean(bpp + λ_k · s · distortion)`` with ``s = 255²`` for mse and 1 for ms_ssim;
-    ``aux = Σ |f(quantiles) − targets|`` (phase ``aux``, group ``aux``: the quantiles only).
+class LevelledCodec(AbstractAutoencoder[CodecConfigT]):
+    """What the learned codecs share: an analysis and a synthesis transform, quantisation steps ``Δ`` per
+    quality level and latent channel (``log_steps``), and a quality level per sample as ``condition``
+    (drawn uniformly by :meth:`prepare_batch`); the factorized ``density``'s quantiles train in their own
+    ``aux`` group. Subclasses build ``analysis``, ``synthesis``, ``density`` and ``log_steps``."""
 
-    Before coding real bitstreams call :meth:`update_tables` once after training; it stores the integer
-    probability tables as buffers, so they are saved with the weights and encoder and decoder use the very
-    same integers on any machine.
-    """
-
-    config_class = CodecConfig
-    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "bpp", "distortion", "aux")
-    phases: ClassVar[tuple[Phase, ...]] = (Phase("main", "loss", "main"), Phase("aux", "aux", "aux"))
-    lmbda_values: Tensor
-    cdf_tables: Tensor
-    cdf_offsets: Tensor
-    cdf_lengths: Tensor
-    cdf_source: Tensor
-
-    def __init__(self, config: CodecConfig) -> None:
-        super().__init__(config)
-        self.analysis = _analysis(config)
-        self.synthesis = _synthesis(config)
-        self.density = FactorizedDensity(
-            config.latent_channels, config.density_filters, config.density_init_scale, config.tail_mass
-        )
-        n_levels = len(config.lmbda)
-        # Δ_k ∝ λ_k^(-1/2) is the high-rate optimum of D + λR; the top level starts at Δ = 1.
-        steps = torch.tensor([(config.lmbda[-1] / lmbda) ** 0.5 for lmbda in config.lmbda])
-        self.log_steps = nn.Parameter(steps.log().view(n_levels, 1).repeat(1, config.latent_channels))
-        self.register_buffer(
-            "lmbda_values", torch.tensor(config.lmbda, dtype=torch.float32), persistent=False
-        )
-        self.register_buffer(
-            "cdf_tables", torch.zeros(n_levels, config.latent_channels, 0, dtype=torch.int32)
-        )
-        self.register_buffer("cdf_offsets", torch.zeros(n_levels, config.latent_channels, dtype=torch.int32))
-        self.register_buffer("cdf_lengths", torch.zeros(n_levels, config.latent_channels, dtype=torch.int32))
-        self.register_buffer("cdf_source", torch.zeros(32, dtype=torch.uint8))
+    analysis: nn.Module
+    synthesis: nn.Module
+    density: FactorizedDensity
+    log_steps: nn.Parameter
 
     @property
     def n_levels(self) -> int:
@@ -281,6 +248,77 @@ class Codec(AbstractAutoencoder[CodecConfig]):
             )
         return self.synthesis(y_hat)
 
+    def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+        """Reconstruction ``(B, *input_shape)`` from flattened latents ``(B, latent_dim)``."""
+        if z.dim() != 2 or z.shape[1] != self.latent_dim:
+            raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
+        _, height, width = self.input_shape
+        factor = self.config.downsampling
+        return self.synthesis(z.view(z.shape[0], self.latent_channels, height // factor, width // factor))
+
+    def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
+        """Inputs are their own target; draw a quality level per sample (uniform) as the condition."""
+        inputs, _labels = batch
+        device = generator.device if generator is not None else inputs.device
+        levels = torch.randint(self.n_levels, (inputs.shape[0],), generator=generator, device=device)
+        return inputs, inputs, levels.to(inputs.device)
+
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        """``main``: transforms, steps and density shape; ``aux``: the density quantiles."""
+        aux = [self.density.quantiles]
+        main = [p for p in self.parameters() if p is not self.density.quantiles]
+        return {"main": main, "aux": aux}
+
+
+@register_model("codec")
+class Codec(LevelledCodec[CodecConfig]):
+    """Learned lossy image codec (Ballé, Laparra, Simoncelli, ICLR 2017) with several quality levels.
+
+    ``x → analysis (conv + GDN) → y → quantise with step Δ[level] → ŷ → synthesis (deconv + IGDN) → x̂``.
+    Training replaces rounding by additive uniform noise ``ŷ = y + Δ·u``, ``u ~ U(−½, ½)`` (from torch's
+    default generator, like dropout; the trainer forks and seeds it). Each sample of a batch is trained at
+    a quality level drawn in :meth:`prepare_batch`; the level travels as ``condition``.
+
+    Loss per sample at level ``k`` (``B`` samples, ``H × W`` pixels):
+    ``bpp = Σ −log2 P(ŷ) / (H·W)``; ``distortion = mse(x̂, x)`` (on [0, 1]) or ``1 − ms_ssim(x̂, x)``;
+    ``loss = mean(bpp + λ_k · s · distortion)`` with ``s = 255²`` for mse and 1 for ms_ssim;
+    ``aux = Σ |f(quantiles) − targets|`` (phase ``aux``, group ``aux``: the quantiles only).
+
+    Before coding real bitstreams call :meth:`update_tables` once after training; it stores the integer
+    probability tables as buffers, so they are saved with the weights and encoder and decoder use the very
+    same integers on any machine.
+    """
+
+    config_class = CodecConfig
+    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "bpp", "distortion", "aux")
+    phases: ClassVar[tuple[Phase, ...]] = (Phase("main", "loss", "main"), Phase("aux", "aux", "aux"))
+    lmbda_values: Tensor
+    cdf_tables: Tensor
+    cdf_offsets: Tensor
+    cdf_lengths: Tensor
+    cdf_source: Tensor
+
+    def __init__(self, config: CodecConfig) -> None:
+        super().__init__(config)
+        self.analysis = _analysis(config)
+        self.synthesis = _synthesis(config)
+        self.density = FactorizedDensity(
+            config.latent_channels, config.density_filters, config.density_init_scale, config.tail_mass
+        )
+        n_levels = len(config.lmbda)
+        # Δ_k ∝ λ_k^(-1/2) is the high-rate optimum of D + λR; the top level starts at Δ = 1.
+        steps = torch.tensor([(config.lmbda[-1] / lmbda) ** 0.5 for lmbda in config.lmbda])
+        self.log_steps = nn.Parameter(steps.log().view(n_levels, 1).repeat(1, config.latent_channels))
+        self.register_buffer(
+            "lmbda_values", torch.tensor(config.lmbda, dtype=torch.float32), persistent=False
+        )
+        self.register_buffer(
+            "cdf_tables", torch.zeros(n_levels, config.latent_channels, 0, dtype=torch.int32)
+        )
+        self.register_buffer("cdf_offsets", torch.zeros(n_levels, config.latent_channels, dtype=torch.int32))
+        self.register_buffer("cdf_lengths", torch.zeros(n_levels, config.latent_channels, dtype=torch.int32))
+        self.register_buffer("cdf_source", torch.zeros(32, dtype=torch.uint8))
+
     def quantize_symbols(self, y: Tensor, level: int) -> Tensor:
         """Integer symbols ``round((y − median) / Δ[level])`` of a latent ``(B, M, h, w)`` (int64)."""
         steps, medians = self._grid(level, y)
@@ -327,14 +365,6 @@ class Codec(AbstractAutoencoder[CodecConfig]):
         medians = self.density.medians().view(1, -1, 1, 1)
         return (medians + torch.round((y - medians) / steps) * steps).flatten(1)
 
-    def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
-        """Reconstruction ``(B, *input_shape)`` from flattened latents ``(B, latent_dim)``."""
-        if z.dim() != 2 or z.shape[1] != self.latent_dim:
-            raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
-        _, height, width = self.input_shape
-        factor = self.config.downsampling
-        return self.synthesis(z.view(z.shape[0], self.latent_channels, height // factor, width // factor))
-
     def forward(self, x: Tensor, condition: Tensor | None = None) -> CodecOutput:
         """Run analysis, bottleneck and synthesis; ``condition`` = quality level per sample ``(B,)``."""
         self.check_input(x)
@@ -367,19 +397,6 @@ class Codec(AbstractAutoencoder[CodecConfig]):
             "distortion": distortion.mean(),
             "aux": self.density.aux_loss(),
         }
-
-    def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
-        """Inputs are their own target; draw a quality level per sample (uniform) as the condition."""
-        inputs, _labels = batch
-        device = generator.device if generator is not None else inputs.device
-        levels = torch.randint(self.n_levels, (inputs.shape[0],), generator=generator, device=device)
-        return inputs, inputs, levels.to(inputs.device)
-
-    def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        """``main``: transforms, steps and density shape; ``aux``: the density quantiles."""
-        aux = [self.density.quantiles]
-        main = [p for p in self.parameters() if p is not self.density.quantiles]
-        return {"main": main, "aux": aux}
 
     # -- integer probability tables ---------------------------------------------------------------
 

@@ -42,8 +42,8 @@ from torch import Tensor, nn
 from aekit.config import check_positive, check_range
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.losses.ssim import ms_ssim
-from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, Phase, PreparedBatch
-from aekit.models.compression import CodecConfig, _analysis, _synthesis
+from aekit.models.base import AEOutput, LossTerms, Phase
+from aekit.models.compression import CodecConfig, LevelledCodec, _analysis, _synthesis
 from aekit.models.registry import register_model
 from aekit.nn.entropy import FactorizedDensity, gaussian_likelihood, gaussian_tables, log_scale_table
 from aekit.nn.gdn import lower_bound
@@ -234,7 +234,7 @@ class IntegerHyperSynthesis:
 
 
 @register_model("codec_hyperprior")
-class HyperpriorCodec(AbstractAutoencoder):
+class HyperpriorCodec(LevelledCodec[HyperpriorCodecConfig]):
     """Learned image codec with a mean-scale hyperprior and several quality levels (see module doc).
 
     Training: additive uniform noise for the rates of ``u`` and ``z`` (from torch's default generator,
@@ -308,46 +308,6 @@ class HyperpriorCodec(AbstractAutoencoder):
             self.register_buffer(name, torch.zeros(0, dtype=dtype))
         self.register_buffer("table_source", torch.zeros(32, dtype=torch.uint8))
 
-    @property
-    def config(self) -> HyperpriorCodecConfig:
-        return self._config  # type: ignore[return-value]
-
-    @property
-    def n_levels(self) -> int:
-        """Number of quality levels (one per λ)."""
-        return len(self.config.lmbda)
-
-    @property
-    def latent_channels(self) -> int:
-        """Channels ``M`` of the spatial latent."""
-        return self.config.latent_channels
-
-    @property
-    def latent_dim(self) -> int:
-        _, height, width = self.config.input_shape
-        factor = self.config.downsampling
-        return self.config.latent_channels * (height // factor) * (width // factor)
-
-    def steps(self) -> Tensor:
-        """Quantisation steps ``Δ`` of shape ``(n_levels, M)``."""
-        return torch.exp(self.log_steps)
-
-    def _levels(self, condition: Tensor | None, batch: int) -> Tensor:
-        device = self.log_steps.device
-        if condition is None:
-            return torch.full((batch,), self.n_levels - 1, dtype=torch.long, device=device)
-        if not isinstance(condition, Tensor) or condition.is_floating_point() or condition.is_complex():
-            raise TypeError(f"condition must be an integer tensor of quality levels; got {condition!r:.60}")
-        if condition.shape != (batch,):
-            raise ShapeError(
-                f"condition must have shape ({batch},) (one level per sample); got {tuple(condition.shape)}"
-            )
-        if bool(((condition < 0) | (condition >= self.n_levels)).any()):
-            raise DataError(
-                f"condition holds quality levels outside [0, {self.n_levels - 1}]: {condition.tolist()}"
-            )
-        return condition.to(device=device, dtype=torch.long)
-
     def check_level(self, level: int) -> int:
         """``level`` as an int after checking it names a quality level."""
         if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level < self.n_levels:
@@ -355,25 +315,6 @@ class HyperpriorCodec(AbstractAutoencoder):
         return level
 
     # -- transforms -------------------------------------------------------------------------------
-
-    def encode_latent(self, x: Tensor) -> Tensor:
-        """Analysis transform: images ``(B, C, H, W)`` with ``H, W`` multiples of ``downsampling`` →
-        continuous latent ``y`` ``(B, M, H / downsampling, W / downsampling)``."""
-        factor = self.config.downsampling
-        if x.dim() != 4 or x.shape[1] != self.input_shape[0] or x.shape[-2] % factor or x.shape[-1] % factor:
-            raise ShapeError(
-                f"x must have shape (B, {self.input_shape[0]}, H, W) with H and W multiples of {factor}; "
-                f"got {tuple(x.shape)}"
-            )
-        return self.analysis(x)
-
-    def decode_latent(self, y_hat: Tensor) -> Tensor:
-        """Synthesis transform: latent ``(B, M, h, w)`` → image ``(B, C, h·downsampling, w·downsampling)``."""
-        if y_hat.dim() != 4 or y_hat.shape[1] != self.latent_channels:
-            raise ShapeError(
-                f"y_hat must have shape (B, {self.latent_channels}, h, w); got {tuple(y_hat.shape)}"
-            )
-        return self.synthesis(y_hat)
 
     def _hyper_parameters(self, z_hat: Tensor, height: int, width: int) -> tuple[Tensor, Tensor]:
         """Float means and scales ``(B, M, height, width)`` from ``ẑ`` (training and evaluation path)."""
@@ -433,14 +374,6 @@ class HyperpriorCodec(AbstractAutoencoder):
         finally:
             self.train(was_training)
 
-    def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
-        """Reconstruction ``(B, *input_shape)`` from flattened latents ``(B, latent_dim)``."""
-        if z.dim() != 2 or z.shape[1] != self.latent_dim:
-            raise ShapeError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
-        _, height, width = self.input_shape
-        factor = self.config.downsampling
-        return self.synthesis(z.view(z.shape[0], self.latent_channels, height // factor, width // factor))
-
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         """Rate + λ·distortion per sample at its level, and the density's aux loss (see class doc)."""
         if not isinstance(output, HyperpriorOutput):
@@ -465,19 +398,6 @@ class HyperpriorCodec(AbstractAutoencoder):
             "distortion": distortion.mean(),
             "aux": self.density.aux_loss(),
         }
-
-    def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:
-        """Inputs are their own target; draw a quality level per sample (uniform) as the condition."""
-        inputs, _labels = batch
-        device = generator.device if generator is not None else inputs.device
-        levels = torch.randint(self.n_levels, (inputs.shape[0],), generator=generator, device=device)
-        return inputs, inputs, levels.to(inputs.device)
-
-    def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        """``main``: transforms, steps and density shape; ``aux``: the density quantiles."""
-        aux = [self.density.quantiles]
-        main = [p for p in self.parameters() if p is not self.density.quantiles]
-        return {"main": main, "aux": aux}
 
     # -- the exact coding path --------------------------------------------------------------------
 

@@ -73,7 +73,7 @@ def _refuse_unsupported(model: AbstractAutoencoder, parts: tuple[Part, ...]) -> 
         )
 
 
-def _program(model: AbstractAutoencoder, part: Part, *, onnx: bool):  # type: ignore[no-untyped-def]
+def _program(model: AbstractAutoencoder, part: Part, *, onnx: bool):
     """Trace one part with a dynamic batch: an ONNX program, or only ``torch.export``'s graph."""
     wrapper_class, input_name, output_name = _WRAPPERS[part]
     wrapper = wrapper_class(model).eval()

@@ -98,7 +98,7 @@ def model_image_shape(bundle: ModelBundle) -> tuple[int, int, int]:
             "restoration needs a model trained on images scaled from a fixed range to [0, 1] "
             f"(normalisation 'scale' or 'identity'); this model uses {bundle.normalizer.kind!r}"
         )
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _describe_channels(channels: int) -> str:

@@ -86,7 +86,7 @@ def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
         raise ConfigError(f"{name} must be an int or a pair of ints; got {value!r}")
-    return pair  # type: ignore[return-value]
+    return pair
 
 
 def _pad_to(image: Tensor, height: int, width: int) -> Tensor:

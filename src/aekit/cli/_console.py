@@ -195,7 +195,7 @@ def progress_iter(
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:  # type: ignore[no-untyped-def]
+        def render(self, task) -> Text:
             speed = task.finished_speed or task.speed
             if speed is None and task.completed and task.elapsed:
                 speed = task.completed / task.elapsed  # too few samples yet for rich's moving estimate

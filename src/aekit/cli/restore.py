@@ -37,7 +37,7 @@ def _parse_rectangle(text: str) -> tuple[int, int, int, int]:
         values = ()
     if len(values) != 4:
         raise ConfigError(f"--rect must be four integers x,y,width,height (e.g. 10,20,30,15); got {text!r}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _report(results: list[Any], verb: str) -> None:

@@ -28,7 +28,7 @@ from aekit.formats.suffixes import suffixes
 __all__ = ["load_audio_folder", "log_spectrogram"]
 
 
-def _soundfile():  # type: ignore[no-untyped-def]
+def _soundfile():
     try:
         import soundfile
     except ImportError:

@@ -182,7 +182,7 @@ class AbstractAutoencoderEstimator(BaseEstimator):
         random = check_random_state(self.random_state)
         seed = int(random.randint(_SEED_BOUND))
         kind = "identity" if self.scaling == "none" else self.scaling
-        self.normalizer_ = Normalizer.fit(torch.from_numpy(array), kind)  # type: ignore[arg-type]
+        self.normalizer_ = Normalizer.fit(torch.from_numpy(array), kind)
         self.input_shape_ = shape
         values = {"input_shape": shape, **self._architecture(n_features), **(self.model_options or {})}
         self.model_ = self._build_model(values, seed)

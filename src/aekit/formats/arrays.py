@@ -121,7 +121,7 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     """
     header = read_npy_header(path)
     try:
-        return np.load(header.path, allow_pickle=False)  # type: ignore[no-any-return]
+        return np.load(header.path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
         raise DataError(f"{header.path} is not a readable .npy file: {error}") from None
 

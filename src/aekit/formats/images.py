@@ -234,7 +234,7 @@ def read_mask(path: str | os.PathLike[str], size: tuple[int, int] | None = None)
             "they must be the same size"
         )
     half = ((1 << mask_image.bit_depth) - 1) / 2
-    return mask_image.raw.max(axis=0) >= half  # type: ignore[no-any-return]
+    return mask_image.raw.max(axis=0) >= half
 
 
 def _read_npy(file: Path) -> RasterImage:

@@ -154,7 +154,7 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _parquet_file(file: Path):  # type: ignore[no-untyped-def]
+def _parquet_file(file: Path):
     """Open a Parquet file, turning pyarrow's errors for damaged files into one-line DataErrors."""
     import pyarrow.parquet as pq
 
@@ -172,7 +172,7 @@ def _is_numeric(arrow_type: object) -> bool:
     )
 
 
-class _ChunkDataset(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
+class _ChunkDataset(torch.utils.data.IterableDataset):
     """Reads the chunks listed in ``order`` (split between loader workers) and yields shuffled batches."""
 
     def __init__(
@@ -216,7 +216,7 @@ class NpyStream:
     @property
     def rows(self) -> NpyRows:
         """The file's header information."""
-        return self._rows  # type: ignore[attr-defined, no-any-return]
+        return self._rows  # type: ignore[attr-defined]
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -276,7 +276,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         """
         config = self.config
         if config.prior == "mixture":
-            return self.mixture_prior.components()  # type: ignore[no-any-return]
+            return self.mixture_prior.components()
         if config.prior == "vamp":
             mu, logvar = self._posterior(self.pseudo_inputs(), None)
             count = len(mu)
@@ -618,9 +618,9 @@ class CVAE(AbstractVariationalAutoencoder[CVAEConfig]):
 def _run(module: nn.Module, x: Tensor, frozen: bool) -> Tensor:
     """``module(x)``; ``frozen`` detaches the module's parameters, so gradients reach ``x`` alone."""
     if not frozen:
-        return module(x)  # type: ignore[no-any-return]
+        return module(x)
     parameters = {name: parameter.detach() for name, parameter in module.named_parameters()}
-    return torch.func.functional_call(module, parameters, (x,))  # type: ignore[no-any-return]
+    return torch.func.functional_call(module, parameters, (x,))
 
 
 def _check_count(name: str, value: int) -> None:

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -90,7 +90,7 @@ def mosaic_figure(
     value_range: tuple[float, float] | None = None,
     tile_inches: float = 0.45,
     axis_labels: tuple[str, str] | None = None,
-):  # type: ignore[no-untyped-def]
+):
     """A mosaic of samples ``(R, C, *sample_shape)`` with optional row and column captions."""
     plt = _pyplot()
     grid = np.asarray(images)
@@ -129,7 +129,7 @@ def latent_scatter_figure(
     axis_names: tuple[str, str] = ("z1", "z2"),
     legend_title: str = "label",
     class_names: Sequence[str] | None = None,
-):  # type: ignore[no-untyped-def]
+):
     """Scatter of 2-D points ``(N, 2)`` coloured by integer labels or clusters ``(N,)`` (−1 = noise, grey)."""
     plt = _pyplot()
     xy = np.asarray(points, dtype=np.float64)
@@ -174,7 +174,7 @@ def _name(value: Any, class_names: Sequence[str] | None) -> str:
     return str(value)
 
 
-def sweep_figure(rows: Sequence[dict[str, Any]]):  # type: ignore[no-untyped-def]
+def sweep_figure(rows: Sequence[dict[str, Any]]):
     """Test MSE (log scale) and PSNR against latent size, one line per model (``model`` key of each row)."""
     plt = _pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -203,7 +203,7 @@ def search_results_figure(
     captions: Sequence[Sequence[str]] | None = None,
     value_range: tuple[float, float] | None = None,
     title: str | None = None,
-):  # type: ignore[no-untyped-def]
+):
     """Each query ``(Q, *shape)`` followed by its neighbours ``(Q, k, *shape)``, one row per query.
 
     ``captions[q][j]`` is written under neighbour ``j`` of query ``q`` (e.g. its label's name).
@@ -236,7 +236,7 @@ def cluster_members_figure(
     *,
     value_range: tuple[float, float] | None = None,
     title: str = "most typical members of each cluster (row: cluster, its size)",
-):  # type: ignore[no-untyped-def]
+):
     """One row per cluster: its most typical members ``(n_i, *sample_shape)``, left to right.
 
     Rows with fewer members than the longest are padded with blank tiles.

@@ -16,7 +16,7 @@ from aekit.formats.files import atomic_path
 __all__ = ["latent_map_figure", "loss_curve_figure", "reconstruction_grid_figure", "save_figure"]
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -39,7 +39,7 @@ def _as_image(sample: np.ndarray) -> tuple[np.ndarray, str | None]:
     return sample, "gray"
 
 
-def reconstruction_grid_figure(inputs: np.ndarray, reconstructions: np.ndarray, n_columns: int = 10):  # type: ignore[no-untyped-def]
+def reconstruction_grid_figure(inputs: np.ndarray, reconstructions: np.ndarray, n_columns: int = 10):
     """Top row inputs, bottom row their reconstructions (first ``n_columns`` samples), values in [0, 1].
 
     Drawn as one mosaic image (one axes), which is several times faster than a grid of subplots.
@@ -53,7 +53,7 @@ def reconstruction_grid_figure(inputs: np.ndarray, reconstructions: np.ndarray, 
     )
 
 
-def restoration_figure(corrupted: np.ndarray, restored: np.ndarray, clean: np.ndarray, n_columns: int = 10):  # type: ignore[no-untyped-def]
+def restoration_figure(corrupted: np.ndarray, restored: np.ndarray, clean: np.ndarray, n_columns: int = 10):
     """Three rows: corrupted inputs, the model's restorations, the clean originals (values in [0, 1])."""
     from aekit.report.latent_plots import mosaic_figure
 
@@ -67,7 +67,7 @@ def restoration_figure(corrupted: np.ndarray, restored: np.ndarray, clean: np.nd
     )
 
 
-def loss_curve_figure(rows: Sequence[dict[str, float]]):  # type: ignore[no-untyped-def]
+def loss_curve_figure(rows: Sequence[dict[str, float]]):
     """One line per ``train_*``/``val_*`` loss term against epoch (log scale when positive)."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(6, 4))
@@ -93,7 +93,7 @@ def loss_curve_figure(rows: Sequence[dict[str, float]]):  # type: ignore[no-unty
     return figure
 
 
-def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title: str = "latent space"):  # type: ignore[no-untyped-def]
+def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title: str = "latent space"):
     """Scatter of 2-D codes (projected by PCA when the latent has more dimensions), coloured by label."""
     plt = _pyplot()
     points = np.asarray(codes, dtype=np.float64)
@@ -133,7 +133,7 @@ def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title
     return figure
 
 
-def save_figure(figure, path: str | os.PathLike[str], dpi: int = 110) -> None:  # type: ignore[no-untyped-def]
+def save_figure(figure, path: str | os.PathLike[str], dpi: int = 110) -> None:
     """Save ``figure`` as PNG atomically and release it; a path not ending in ``.png`` is refused."""
     from aekit.formats.files import check_output_suffix
 

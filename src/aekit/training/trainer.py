@@ -507,7 +507,7 @@ class _Run:
             for group in optimizer.param_groups:
                 group["lr"] = first
             scheduler.last_epoch = 1
-            scheduler._last_lr = [first] * len(optimizer.param_groups)  # type: ignore[attr-defined]
+            scheduler._last_lr = [first] * len(optimizer.param_groups)
             self.schedulers[name] = scheduler
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from aekit.data import load_mnist
+from aekit.models.base import AbstractAutoencoder
 
 DEFAULT_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "bsds500-train"
@@ -102,3 +104,78 @@ def evaluation_holes(size: tuple[int, int], kind: str, seed: int) -> torch.Tenso
         left = int(torch.randint(0, width - rect_w + 1, (1,), generator=generator))
         holes[top : top + rect_h, left : left + rect_w] = True
     return holes
+
+
+def train_on_patches(
+    model: AbstractAutoencoder,
+    images: list[torch.Tensor],
+    args: argparse.Namespace,
+    settings: dict[str, object],
+    score: Callable[[], float],
+    score_name: str,
+) -> None:
+    """The photo models' training recipe: fresh random ``args.patch`` crops of ``images`` each pass
+    (``args.steps_per_pass`` batches of ``args.batch_size``), Adam with a cosine decay from ``args.lr``
+    over ``args.passes``, through aekit's ``Trainer``, checkpointed in ``args.out`` (a rerun resumes).
+
+    ``args.init`` (a trainer checkpoint or an aekit model folder) gives the starting weights. After every
+    pass ``score()`` (higher is better) is appended to ``OUT/validation.csv`` under ``score_name`` and the
+    best weights so far are saved to ``OUT/best`` with the recipe ``settings``.
+    """
+    import csv
+    import math
+    import time
+
+    import aekit
+    from aekit.data.patches import RandomPatches
+    from aekit.models.files import load
+    from aekit.training import Trainer
+    from aekit.training.checkpoint import load_checkpoint
+    from aekit.training.config import TrainConfig
+
+    if args.init is not None and args.init.is_file():  # a trainer checkpoint of an earlier run
+        state = load_checkpoint(
+            args.init,
+            model_name=model.registry_name,
+            model_config=model.config.to_dict(),
+        )
+        model.load_state_dict(state["model"])
+    elif args.init is not None:  # an aekit model folder
+        model.load_state_dict(load(args.init).model.state_dict())
+    data = RandomPatches(images, args.patch, args.steps_per_pass * args.batch_size)
+    log_path = args.out / "validation.csv"
+    best = -math.inf
+    if log_path.exists():
+        with log_path.open() as file:
+            best = max((float(row[score_name]) for row in csv.DictReader(file)), default=-math.inf)
+    started = time.process_time()
+
+    def on_pass_end(epoch: int, row: dict[str, float]) -> None:
+        nonlocal best
+        value = score()
+        new_file = not log_path.exists()
+        with log_path.open("a", newline="") as file:
+            writer = csv.writer(file)
+            if new_file:
+                writer.writerow(["pass", "train_loss", "lr", "seconds", "cpu_seconds", score_name])
+            writer.writerow(
+                [epoch, row["train_loss"], row["lr"], row["seconds"], time.process_time() - started, value]
+            )
+        print(f"pass {epoch}: train loss {row['train_loss']:.6f}, {score_name} {value:.3f}", flush=True)
+        if value > best:
+            best = value
+            metadata = {f"validation_{score_name}": value, "pass": epoch, "recipe": settings}
+            aekit.save_model(model, args.out / "best", metadata=metadata)
+
+    config = TrainConfig(
+        epochs=args.passes,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        lr_schedule="cosine",
+        seed=0,
+        device="cpu",
+        keep_best=False,
+        checkpoint_dir=str(args.out),
+        resume=True,
+    )
+    Trainer(config, on_epoch_end=on_pass_end).fit(model, data)

@@ -11,41 +11,14 @@ Set12, Kodak) are never read here.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import DEFAULT_PHOTOS, photo_split, train_on_patches
 
 import aekit
-from aekit.data.patches import RandomPatches
-from aekit.models.files import load
-from aekit.training import Trainer
-from aekit.training.checkpoint import load_checkpoint
-from aekit.training.config import TrainConfig
-
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "photos" / "bsds500-train"
-
-
-def load_photos(folder: Path, mode: str) -> tuple[list[torch.Tensor], list[torch.Tensor], list[str]]:
-    """Training and validation images (every 20th file by name) as ``(C, H, W)`` float tensors in [0, 1]."""
-    from PIL import Image
-
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    train, val, val_names = [], [], []
-    for index, file in enumerate(files):
-        with Image.open(file) as image:
-            pixels = np.asarray(image.convert(mode), dtype=np.float32) / 255.0
-        tensor = torch.from_numpy(pixels.reshape(pixels.shape[0], pixels.shape[1], -1)).permute(2, 0, 1)
-        if index % 20 == 19:
-            val.append(tensor.contiguous())
-            val_names.append(file.name)
-        else:
-            train.append(tensor.contiguous())
-    return train, val, val_names
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -70,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=DEFAULT_PHOTOS)
     parser.add_argument("--out", type=Path, default=Path("runs/photo_grey"))
     parser.add_argument("--colour", action="store_true", help="train on RGB instead of grey")
     parser.add_argument("--channels", type=int, nargs="+", default=[64, 128, 256])
@@ -88,7 +61,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     mode = "RGB" if args.colour else "L"
-    train_images, val_images, val_names = load_photos(args.data, mode)
+    train_images, val_images, val_names = photo_split(args.data, mode)
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "val": val_names}
     (args.out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")
@@ -99,53 +72,14 @@ def main() -> None:
         channels=tuple(args.channels),
         noise_range=(0.0, args.sigma_max / 255),
     )
-    if args.init is not None and args.init.is_file():  # a trainer checkpoint of an earlier run
-        state = load_checkpoint(
-            args.init, model_name=model.registry_name, model_config=model.config.to_dict()
-        )
-        model.load_state_dict(state["model"])
-    elif args.init is not None:  # an aekit model folder
-        model.load_state_dict(load(args.init).model.state_dict())
-    data = RandomPatches(train_images, args.patch, args.steps_per_pass * args.batch_size)
-    log_path = args.out / "validation.csv"
-    best = -math.inf
-    if log_path.exists():
-        with log_path.open() as file:
-            best = max((float(row["psnr_sigma25"]) for row in csv.DictReader(file)), default=-math.inf)
-    started = time.process_time()
-
-    def on_pass_end(epoch: int, row: dict[str, float]) -> None:
-        nonlocal best
-        score = validation_psnr(model, val_images, 25.0)
-        new_file = not log_path.exists()
-        with log_path.open("a", newline="") as file:
-            writer = csv.writer(file)
-            if new_file:
-                writer.writerow(["pass", "train_loss", "lr", "seconds", "cpu_seconds", "psnr_sigma25"])
-            writer.writerow(
-                [epoch, row["train_loss"], row["lr"], row["seconds"], time.process_time() - started, score]
-            )
-        print(f"pass {epoch}: train loss {row['train_loss']:.6f}, val PSNR σ=25 {score:.3f} dB", flush=True)
-        if score > best:
-            best = score
-            aekit.save_model(
-                model,
-                args.out / "best",
-                metadata={"validation_psnr_sigma25": score, "pass": epoch, "recipe": settings},
-            )
-
-    config = TrainConfig(
-        epochs=args.passes,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        lr_schedule="cosine",
-        seed=0,
-        device="cpu",
-        keep_best=False,
-        checkpoint_dir=str(args.out),
-        resume=True,
+    train_on_patches(
+        model,
+        train_images,
+        args,
+        settings,
+        lambda: validation_psnr(model, val_images, 25.0),  # type: ignore[arg-type]
+        "psnr_sigma25",
     )
-    Trainer(config, on_epoch_end=on_pass_end).fit(model, data)
 
 
 if __name__ == "__main__":

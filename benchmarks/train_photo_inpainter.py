@@ -13,23 +13,15 @@ from and scikit-image's biharmonic inpainting are scored on the same holes once,
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from _common import DEFAULT_PHOTOS, evaluation_holes, photo_split
+from _common import DEFAULT_PHOTOS, evaluation_holes, photo_split, train_on_patches
 
 import aekit
-from aekit.data.patches import RandomPatches
-from aekit.models.files import load
 from aekit.models.photo_inpainter import PhotoInpainter, smooth_fill
-from aekit.training import Trainer
-from aekit.training.checkpoint import load_checkpoint
-from aekit.training.config import TrainConfig
 
 
 def hole_psnr(filled: torch.Tensor, clean: torch.Tensor, holes: torch.Tensor) -> float:
@@ -76,7 +68,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_PHOTOS)
     parser.add_argument("--out", type=Path, default=Path("runs/photo_inpainter"))
     parser.add_argument("--channels", type=int, nargs="+", default=[32, 64, 128, 256])
-    parser.add_argument("--patch", type=int, default=128)
+    parser.add_argument("--patch", type=int, default=96)
     parser.add_argument("--hole-size", type=float, nargs=2, default=[0.15, 0.6])
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--steps-per-pass", type=int, default=250)
@@ -105,53 +97,14 @@ def main() -> None:
         channels=tuple(args.channels),
         hole_size=tuple(args.hole_size),
     )
-    if args.init is not None and args.init.is_file():  # a trainer checkpoint of an earlier run
-        state = load_checkpoint(
-            args.init, model_name=model.registry_name, model_config=model.config.to_dict()
-        )
-        model.load_state_dict(state["model"])
-    elif args.init is not None:  # an aekit model folder
-        model.load_state_dict(load(args.init).model.state_dict())
-    data = RandomPatches(train_images, args.patch, args.steps_per_pass * args.batch_size)
-    log_path = args.out / "validation.csv"
-    best = -math.inf
-    if log_path.exists():
-        with log_path.open() as file:
-            best = max((float(row["hole_psnr"]) for row in csv.DictReader(file)), default=-math.inf)
-    started = time.process_time()
-
-    def on_pass_end(epoch: int, row: dict[str, float]) -> None:
-        nonlocal best
-        score = validation_psnr(model, val_images, holes)  # type: ignore[arg-type]
-        new_file = not log_path.exists()
-        with log_path.open("a", newline="") as file:
-            writer = csv.writer(file)
-            if new_file:
-                writer.writerow(["pass", "train_loss", "lr", "seconds", "cpu_seconds", "hole_psnr"])
-            writer.writerow(
-                [epoch, row["train_loss"], row["lr"], row["seconds"], time.process_time() - started, score]
-            )
-        print(f"pass {epoch}: train loss {row['train_loss']:.6f}, val hole PSNR {score:.3f} dB", flush=True)
-        if score > best:
-            best = score
-            aekit.save_model(
-                model,
-                args.out / "best",
-                metadata={"validation_hole_psnr": score, "pass": epoch, "recipe": settings},
-            )
-
-    config = TrainConfig(
-        epochs=args.passes,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        lr_schedule="cosine",
-        seed=0,
-        device="cpu",
-        keep_best=False,
-        checkpoint_dir=str(args.out),
-        resume=True,
+    train_on_patches(
+        model,
+        train_images,
+        args,
+        settings,
+        lambda: validation_psnr(model, val_images, holes),  # type: ignore[arg-type]
+        "hole_psnr",
     )
-    Trainer(config, on_epoch_end=on_pass_end).fit(model, data)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 scikit-learn.
 
 No downloads: every image ships inside the installed packages. The evaluation set is the five
-photographs the issue's reference JPEG/JPEG 2000 figures are averaged over; the rest (photos, textures
+photographs the earlier JPEG/JPEG 2000 reference figures are averaged over; the rest (photos, textures
 and greyscale scenes, grey ones replicated to RGB) are cut into random training crops. ``cat`` is left out
 because it is the same picture as ``chelsea``.
 """

@@ -19,7 +19,7 @@ import dataclasses
 import hashlib
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ from aekit.apps.compression.coder import (
 )
 from aekit.errors import AekitError, DataError, ShapeError
 from aekit.formats.limits import check_allocation, check_pixels
-from aekit.models.compression import Codec
+from aekit.models.compression import Codec, LevelledCodec
 from aekit.models.hyperprior import HyperpriorCodec
 
 __all__ = [
@@ -303,34 +303,10 @@ def compress_image(model: AnyCodec, image: np.ndarray, *, level: int | None = No
     if isinstance(codec, HyperpriorCodec):
         return _compress_hyperprior(codec, image, channels, level, grid)
     tables = tables_for_level(codec, level)
-    device = codec.log_steps.device
-    was_training = codec.training
-    codec.eval()
     streams = []
-    try:
-        with torch.no_grad():
-            for row in range(grid.rows):
-                for col in range(grid.cols):
-                    (core_rows, core_cols), (rows, cols) = grid.core(row, col), grid.window(row, col)
-                    x = _window_tensor(
-                        image,
-                        slice(rows.start * factor, rows.stop * factor),
-                        slice(cols.start * factor, cols.stop * factor),
-                        codec.input_shape[0],
-                    )
-                    latent = codec.encode_latent(x.to(device))
-                    latent = latent[
-                        :,
-                        :,
-                        core_rows.start - rows.start : core_rows.stop - rows.start,
-                        core_cols.start - cols.start : core_cols.stop - cols.start,
-                    ]
-                    symbols = codec.quantize_symbols(latent, level)[0]
-                    streams.append(
-                        encode_symbols(symbols.reshape(symbols.shape[0], -1).cpu().numpy(), tables)
-                    )
-    finally:
-        codec.train(was_training)
+    for latent in _tile_latents(codec, image, grid):
+        symbols = codec.quantize_symbols(latent, level)[0]
+        streams.append(encode_symbols(symbols.reshape(symbols.shape[0], -1).cpu().numpy(), tables))
     if grid.single:
         payload, version = streams[0], 1
     else:
@@ -711,16 +687,13 @@ def _hyperprior_segments(
     return [first, second], codec.dequantize_latent(symbols, means, level)
 
 
-def _compress_hyperprior(
-    codec: HyperpriorCodec, image: np.ndarray, channels: int, level: int, grid: _TileGrid
-) -> bytes:
-    """Format 3: one length-prefixed stream per tile, each holding the tile's hyper-latent and latent."""
-    tables = hyperprior_tables(codec)
+def _tile_latents(codec: LevelledCodec, image: np.ndarray, grid: _TileGrid) -> Iterator[torch.Tensor]:
+    """The analysis latent of each tile's core, row by row: computed on the tile's window (the core and
+    its halo) in eval mode without gradients, then cropped to the core."""
     factor = codec.config.downsampling
     device = codec.log_steps.device
     was_training = codec.training
     codec.eval()
-    streams = []
     try:
         with torch.no_grad():
             for row in range(grid.rows):
@@ -732,16 +705,25 @@ def _compress_hyperprior(
                         slice(cols.start * factor, cols.stop * factor),
                         codec.input_shape[0],
                     )
-                    latent = codec.encode_latent(x.to(device))[
+                    yield codec.encode_latent(x.to(device))[
                         :,
                         :,
                         core_rows.start - rows.start : core_rows.stop - rows.start,
                         core_cols.start - cols.start : core_cols.stop - cols.start,
                     ]
-                    segments, _ = _hyperprior_segments(codec, latent, level)
-                    streams.append(encode_segments(segments, tables))
     finally:
         codec.train(was_training)
+
+
+def _compress_hyperprior(
+    codec: HyperpriorCodec, image: np.ndarray, channels: int, level: int, grid: _TileGrid
+) -> bytes:
+    """Format 3: one length-prefixed stream per tile, each holding the tile's hyper-latent and latent."""
+    tables = hyperprior_tables(codec)
+    streams = [
+        encode_segments(_hyperprior_segments(codec, latent, level)[0], tables)
+        for latent in _tile_latents(codec, image, grid)
+    ]
     payload = b"".join(struct.pack("<I", len(stream)) + stream for stream in streams)
     header = CodecHeader(
         height=image.shape[0],

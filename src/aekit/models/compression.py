@@ -186,12 +186,16 @@ class LevelledCodec(AbstractAutoencoder[CodecConfigT]):
     """What the learned codecs share: an analysis and a synthesis transform, quantisation steps ``Δ`` per
     quality level and latent channel (``log_steps``), and a quality level per sample as ``condition``
     (drawn uniformly by :meth:`prepare_batch`); the factorized ``density``'s quantiles train in their own
-    ``aux`` group. Subclasses build ``analysis``, ``synthesis``, ``density`` and ``log_steps``."""
+    ``aux`` group; both share the rate–distortion loss (:meth:`_rate_distortion`). Subclasses build
+    ``analysis``, ``synthesis`` and ``density`` and call :meth:`_init_levels`."""
 
+    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "bpp", "distortion", "aux")
+    phases: ClassVar[tuple[Phase, ...]] = (Phase("main", "loss", "main"), Phase("aux", "aux", "aux"))
     analysis: nn.Module
     synthesis: nn.Module
     density: FactorizedDensity
     log_steps: nn.Parameter
+    lmbda_values: Tensor
 
     @property
     def n_levels(self) -> int:
@@ -212,6 +216,33 @@ class LevelledCodec(AbstractAutoencoder[CodecConfigT]):
     def steps(self) -> Tensor:
         """Quantisation steps ``Δ`` of shape ``(n_levels, M)``."""
         return torch.exp(self.log_steps)
+
+    def _init_levels(self) -> None:
+        """Register ``log_steps`` (``Δ_k ∝ λ_k^(-1/2)``, the high-rate optimum of D + λR; the top level
+        starts at ``Δ = 1``) and the ``lmbda_values`` buffer."""
+        lmbda = self.config.lmbda
+        steps = torch.tensor([(lmbda[-1] / value) ** 0.5 for value in lmbda])
+        self.log_steps = nn.Parameter(steps.log().view(len(lmbda), 1).repeat(1, self.config.latent_channels))
+        self.register_buffer("lmbda_values", torch.tensor(lmbda, dtype=torch.float32), persistent=False)
+
+    def _rate_distortion(self, bits: Tensor, x_hat: Tensor, target: Tensor, levels: Tensor) -> LossTerms:
+        """The loss terms from each sample's coded ``bits`` ``(B,)``, its reconstruction and its level."""
+        bpp = bits / (target.shape[-2] * target.shape[-1])
+        if self.config.distortion == "mse":
+            distortion = (x_hat.float() - target.float()).pow(2).flatten(1).mean(dim=1)
+            weight = 255.0**2
+        else:
+            # float32 outside autocast: in bf16, σ² = E[x²] − μ² cancels to ≤ 0 and MS-SSIM blows up
+            with torch.autocast(device_type=target.device.type, enabled=False):
+                distortion = 1 - ms_ssim(x_hat.float(), target.float(), data_range=1.0)
+            weight = 1.0
+        lmbda = self.lmbda_values[levels]
+        return {
+            "loss": (bpp + lmbda * weight * distortion).mean(),
+            "bpp": bpp.mean(),
+            "distortion": distortion.mean(),
+            "aux": self.density.aux_loss(),
+        }
 
     def _levels(self, condition: Tensor | None, batch: int) -> Tensor:
         device = self.log_steps.device
@@ -290,9 +321,6 @@ class Codec(LevelledCodec[CodecConfig]):
     """
 
     config_class = CodecConfig
-    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "bpp", "distortion", "aux")
-    phases: ClassVar[tuple[Phase, ...]] = (Phase("main", "loss", "main"), Phase("aux", "aux", "aux"))
-    lmbda_values: Tensor
     cdf_tables: Tensor
     cdf_offsets: Tensor
     cdf_lengths: Tensor
@@ -305,13 +333,8 @@ class Codec(LevelledCodec[CodecConfig]):
         self.density = FactorizedDensity(
             config.latent_channels, config.density_filters, config.density_init_scale, config.tail_mass
         )
+        self._init_levels()
         n_levels = len(config.lmbda)
-        # Δ_k ∝ λ_k^(-1/2) is the high-rate optimum of D + λR; the top level starts at Δ = 1.
-        steps = torch.tensor([(config.lmbda[-1] / lmbda) ** 0.5 for lmbda in config.lmbda])
-        self.log_steps = nn.Parameter(steps.log().view(n_levels, 1).repeat(1, config.latent_channels))
-        self.register_buffer(
-            "lmbda_values", torch.tensor(config.lmbda, dtype=torch.float32), persistent=False
-        )
         self.register_buffer(
             "cdf_tables", torch.zeros(n_levels, config.latent_channels, 0, dtype=torch.int32)
         )
@@ -380,23 +403,8 @@ class Codec(LevelledCodec[CodecConfig]):
         """Rate + λ·distortion per sample at its level, and the entropy model's aux loss (see class doc)."""
         if not isinstance(output, CodecOutput):
             raise TypeError(f"output must be a CodecOutput from Codec.forward; got {type(output).__name__}")
-        n_pixels = target.shape[-2] * target.shape[-1]
-        bpp = -torch.log2(output.likelihoods).flatten(1).sum(dim=1) / n_pixels
-        if self.config.distortion == "mse":
-            distortion = (output.x_hat - target).pow(2).flatten(1).mean(dim=1)
-            weight = 255.0**2
-        else:
-            # float32 outside autocast: in bf16, σ² = E[x²] − μ² cancels to ≤ 0 and MS-SSIM blows up
-            with torch.autocast(device_type=target.device.type, enabled=False):
-                distortion = 1 - ms_ssim(output.x_hat.float(), target.float(), data_range=1.0)
-            weight = 1.0
-        lmbda = self.lmbda_values[output.levels]
-        return {
-            "loss": (bpp + lmbda * weight * distortion).mean(),
-            "bpp": bpp.mean(),
-            "distortion": distortion.mean(),
-            "aux": self.density.aux_loss(),
-        }
+        bits = -torch.log2(output.likelihoods).flatten(1).sum(dim=1)
+        return self._rate_distortion(bits, output.x_hat, target, output.levels)
 
     # -- integer probability tables ---------------------------------------------------------------
 
@@ -451,4 +459,3 @@ class Codec(LevelledCodec[CodecConfig]):
         if key in state_dict and state_dict[key].dim() == 3:
             self.cdf_tables = torch.zeros_like(state_dict[key], dtype=torch.int32)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-

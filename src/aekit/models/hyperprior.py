@@ -41,8 +41,7 @@ from torch import Tensor, nn
 
 from aekit.config import check_positive, check_range
 from aekit.errors import ConfigError, DataError, ShapeError
-from aekit.losses.ssim import ms_ssim
-from aekit.models.base import AEOutput, LossTerms, Phase
+from aekit.models.base import AEOutput, LossTerms
 from aekit.models.compression import CodecConfig, LevelledCodec, _analysis, _synthesis
 from aekit.models.registry import register_model
 from aekit.nn.entropy import FactorizedDensity, gaussian_likelihood, gaussian_tables, log_scale_table
@@ -251,9 +250,6 @@ class HyperpriorCodec(LevelledCodec[HyperpriorCodecConfig]):
     """
 
     config_class = HyperpriorCodecConfig
-    loss_terms: ClassVar[tuple[str, ...]] = ("loss", "bpp", "distortion", "aux")
-    phases: ClassVar[tuple[Phase, ...]] = (Phase("main", "loss", "main"), Phase("aux", "aux", "aux"))
-    lmbda_values: Tensor
     z_tables: Tensor
     z_offsets: Tensor
     z_lengths: Tensor
@@ -295,12 +291,7 @@ class HyperpriorCodec(LevelledCodec[HyperpriorCodecConfig]):
         self.density = FactorizedDensity(
             config.hyper_channels, config.density_filters, config.density_init_scale, config.tail_mass
         )
-        n_levels = len(config.lmbda)
-        steps = torch.tensor([(config.lmbda[-1] / lmbda) ** 0.5 for lmbda in config.lmbda])
-        self.log_steps = nn.Parameter(steps.log().view(n_levels, 1).repeat(1, config.latent_channels))
-        self.register_buffer(
-            "lmbda_values", torch.tensor(config.lmbda, dtype=torch.float32), persistent=False
-        )
+        self._init_levels()
         for name in self._TABLE_BUFFERS:
             dtype = (
                 torch.int64 if "biases" in name or "thresholds" in name or "shifts" in name else torch.int32
@@ -380,24 +371,9 @@ class HyperpriorCodec(LevelledCodec[HyperpriorCodecConfig]):
             raise TypeError(
                 f"output must be a HyperpriorOutput from HyperpriorCodec.forward; got {type(output).__name__}"
             )
-        n_pixels = target.shape[-2] * target.shape[-1]
         bits = -torch.log2(output.likelihoods).flatten(1).sum(dim=1)
         bits = bits - torch.log2(output.hyper_likelihoods).flatten(1).sum(dim=1)
-        bpp = bits / n_pixels
-        if self.config.distortion == "mse":
-            distortion = (output.x_hat.float() - target.float()).pow(2).flatten(1).mean(dim=1)
-            weight = 255.0**2
-        else:
-            with torch.autocast(device_type=target.device.type, enabled=False):
-                distortion = 1 - ms_ssim(output.x_hat.float(), target.float(), data_range=1.0)
-            weight = 1.0
-        lmbda = self.lmbda_values[output.levels]
-        return {
-            "loss": (bpp + lmbda * weight * distortion).mean(),
-            "bpp": bpp.mean(),
-            "distortion": distortion.mean(),
-            "aux": self.density.aux_loss(),
-        }
+        return self._rate_distortion(bits, output.x_hat, target, output.levels)
 
     # -- the exact coding path --------------------------------------------------------------------
 

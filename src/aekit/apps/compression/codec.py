@@ -21,6 +21,7 @@ import os
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -231,6 +232,10 @@ def _window_tensor(image: np.ndarray, rows: slice, cols: slice, codec_channels: 
     return values.unsqueeze(0)
 
 
+WindowT = TypeVar("WindowT", np.ndarray, torch.Tensor)
+"""A latent window: symbols (``np.ndarray``) or dequantised values (``torch.Tensor``)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class _TileGrid:
     """Tiles of ``TILE × TILE`` latent positions over a latent of ``latent_h × latent_w``."""
@@ -264,6 +269,25 @@ class _TileGrid:
             slice(max(rows.start - HALO, 0), min(rows.stop + HALO, self.latent_h)),
             slice(max(cols.start - HALO, 0), min(cols.stop + HALO, self.latent_w)),
         )
+
+    def gather(self, out: WindowT, rows: slice, cols: slice, tile: Callable[[int, int], WindowT]) -> WindowT:
+        """Fill ``out`` ``(M, len(rows), len(cols))`` (array or tensor) with the latent window ``rows ×
+        cols``, copied from the tiles it overlaps; ``tile(row, col)`` gives a tile's core ``(M, h, w)``."""
+        for row in range(rows.start // TILE, (rows.stop - 1) // TILE + 1):
+            for col in range(cols.start // TILE, (cols.stop - 1) // TILE + 1):
+                tile_rows, tile_cols = self.core(row, col)
+                top, bottom = max(rows.start, tile_rows.start), min(rows.stop, tile_rows.stop)
+                left, right = max(cols.start, tile_cols.start), min(cols.stop, tile_cols.stop)
+                source = (
+                    slice(top - tile_rows.start, bottom - tile_rows.start),
+                    slice(left - tile_cols.start, right - tile_cols.start),
+                )
+                target = (
+                    slice(top - rows.start, bottom - rows.start),
+                    slice(left - cols.start, right - cols.start),
+                )
+                out[:, target[0], target[1]] = tile(row, col)[:, source[0], source[1]]
+        return out
 
 
 def _check_tile_memory(grid: _TileGrid, factor: int, codec: AnyCodec, what: str) -> None:
@@ -506,19 +530,7 @@ class _SymbolSource:
         if self.whole is not None:
             return self.whole[:, rows, cols]
         out = np.empty((self.channels, rows.stop - rows.start, cols.stop - cols.start), np.int64)
-        for row in range(rows.start // TILE, (rows.stop - 1) // TILE + 1):
-            for col in range(cols.start // TILE, (cols.stop - 1) // TILE + 1):
-                tile_rows, tile_cols = self.grid.core(row, col)
-                top, bottom = max(rows.start, tile_rows.start), min(rows.stop, tile_rows.stop)
-                left, right = max(cols.start, tile_cols.start), min(cols.stop, tile_cols.stop)
-                out[:, top - rows.start : bottom - rows.start, left - cols.start : right - cols.start] = (
-                    self.tile(row, col)[
-                        :,
-                        top - tile_rows.start : bottom - tile_rows.start,
-                        left - tile_cols.start : right - tile_cols.start,
-                    ]
-                )
-        return out
+        return self.grid.gather(out, rows, cols, self.tile)
 
 
 def _decode_tile(
@@ -791,16 +803,4 @@ class _HyperLatentSource:
         out = torch.empty(
             (self.model.latent_channels, rows.stop - rows.start, cols.stop - cols.start), device=self.device
         )
-        for row in range(rows.start // TILE, (rows.stop - 1) // TILE + 1):
-            for col in range(cols.start // TILE, (cols.stop - 1) // TILE + 1):
-                tile_rows, tile_cols = self.grid.core(row, col)
-                top, bottom = max(rows.start, tile_rows.start), min(rows.stop, tile_rows.stop)
-                left, right = max(cols.start, tile_cols.start), min(cols.stop, tile_cols.stop)
-                out[:, top - rows.start : bottom - rows.start, left - cols.start : right - cols.start] = (
-                    self.tile(row, col)[
-                        :,
-                        top - tile_rows.start : bottom - tile_rows.start,
-                        left - tile_cols.start : right - tile_cols.start,
-                    ]
-                )
-        return out.unsqueeze(0)
+        return self.grid.gather(out, rows, cols, self.tile).unsqueeze(0)

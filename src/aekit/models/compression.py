@@ -334,7 +334,7 @@ class Codec(LevelledCodec[CodecConfig]):
             config.latent_channels, config.density_filters, config.density_init_scale, config.tail_mass
         )
         self._init_levels()
-        n_levels = len(config.lmbda)
+        n_levels = self.n_levels
         self.register_buffer(
             "cdf_tables", torch.zeros(n_levels, config.latent_channels, 0, dtype=torch.int32)
         )

@@ -9,6 +9,7 @@ from aekit.models import (  # noqa: F401  (importing a module registers its fami
     classifier,
     compression,
     ensemble,
+    hvae,
     hyperprior,
     inpainting,
     multi_decoder,
@@ -36,6 +37,7 @@ from aekit.models.base import (
     ModelConfig,
     Phase,
 )
+from aekit.models.hvae import HierarchicalVAE, HierarchicalVAEConfig
 from aekit.models.multi_decoder import MultiDecoderAutoencoder, MultiDecoderConfig
 from aekit.models.pca import PCAAutoencoder, PCAConfig
 from aekit.models.photo_denoiser import PhotoDenoiser, PhotoDenoiserConfig
@@ -60,6 +62,8 @@ __all__ = [
     "ConditionalAdversarialAutoencoderConfig",
     "ConvAutoencoder",
     "ConvAutoencoderConfig",
+    "HierarchicalVAE",
+    "HierarchicalVAEConfig",
     "LossTerms",
     "MLPAutoencoder",
     "MLPAutoencoderConfig",

@@ -73,6 +73,9 @@ __all__ = [
     "VAEConfig",
     "VAEOutput",
     "VariationalConfig",
+    "check_warmup_weight",
+    "observation_log_likelihood",
+    "observation_mean",
 ]
 
 Likelihood = Literal["bernoulli", "gaussian"]
@@ -244,10 +247,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         return _run(self.decoder, z, frozen).reshape(-1, *self.input_shape)
 
     def _mean(self, decoder_output: Tensor) -> Tensor:
-        """Mean of ``p(x | z)``: ``sigmoid(logits)`` (Bernoulli) or the decoded mean (Gaussian)."""
-        if self.config.likelihood == "bernoulli":
-            return torch.sigmoid(decoder_output)
-        return decoder_output
+        return observation_mean(self.config.likelihood, decoder_output)
 
     def _log_std(self) -> Tensor:
         config = self.config
@@ -262,9 +262,11 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         Gaussian: ``−Σ_i [½ ((x_i − x̂_i) / σ)² + log σ + ½ log 2π]`` (``frozen`` detaches a learned σ).
         """
         if self.config.likelihood == "bernoulli":
-            return bernoulli_log_likelihood(decoder_output, target)
+            return observation_log_likelihood("bernoulli", decoder_output, target)
         log_std = self._log_std()
-        return gaussian_log_likelihood(decoder_output, log_std.detach() if frozen else log_std, target)
+        return observation_log_likelihood(
+            "gaussian", decoder_output, target, log_std.detach() if frozen else log_std
+        )
 
     # -- the prior -------------------------------------------------------------------------------
     def prior_mixture(self) -> MixtureComponents:
@@ -305,9 +307,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         """Scale the KL part of training-mode losses by ``weight`` in ``[0, 1]`` (a KL warm-up; Bowman et
         al. 2016, Sønderby et al. 2016): ``log w = log p(x | z) + weight · β · (log p(z) − log q(z | x))``.
         Evaluation-mode losses and the bounds always use the full β."""
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
-            raise ConfigError(f"the warm-up weight must be in [0, 1]; got {weight!r}")
-        self._warmup = float(weight)
+        self._warmup = check_warmup_weight(weight)
 
     def _standard_normal(self, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
         device = self._device()
@@ -613,6 +613,29 @@ class CVAE(AbstractVariationalAutoencoder[CVAEConfig]):
             f"condition must be integer labels ({batch_size},) or floats ({batch_size}, {self.n_classes}); "
             f"got shape {tuple(condition.shape)}, dtype {condition.dtype}"
         )
+
+
+def observation_mean(likelihood: Likelihood, decoder_output: Tensor) -> Tensor:
+    """Mean of ``p(x | z)``: ``sigmoid(logits)`` (Bernoulli) or the decoded mean (Gaussian)."""
+    return torch.sigmoid(decoder_output) if likelihood == "bernoulli" else decoder_output
+
+
+def observation_log_likelihood(
+    likelihood: Likelihood, decoder_output: Tensor, target: Tensor, log_std: Tensor | None = None
+) -> Tensor:
+    """``log p(x | z)`` per sample ``(B,)``: Bernoulli from logits, or Gaussian of scale ``exp(log_std)``."""
+    if likelihood == "bernoulli":
+        return bernoulli_log_likelihood(decoder_output, target)
+    if log_std is None:
+        raise ValueError("the Gaussian likelihood needs log_std")
+    return gaussian_log_likelihood(decoder_output, log_std, target)
+
+
+def check_warmup_weight(weight: object) -> float:
+    """``weight`` as a float; :class:`ConfigError` unless it is a number in ``[0, 1]``."""
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+        raise ConfigError(f"the warm-up weight must be in [0, 1]; got {weight!r}")
+    return float(weight)
 
 
 def _run(module: nn.Module, x: Tensor, frozen: bool) -> Tensor:

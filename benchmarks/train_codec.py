@@ -66,14 +66,19 @@ def _init_from_factorized(model: torch.nn.Module, folder: str) -> None:
 
 def train(args: argparse.Namespace) -> None:
     """Train a hyperprior codec, build its integer tables and save it."""
-    from aekit.apps.compression.images import PhotoCrops, load_photo_folder, split_photos
+    from aekit.apps.compression.images import load_photo_folder, photo_patches, split_photos
     from aekit.models.files import save_model
     from aekit.models.registry import create
     from aekit.training import TrainConfig, Trainer
 
     torch.set_num_threads(args.threads)
     photos, _ = split_photos(load_photo_folder(args.data))
-    data = PhotoCrops(photos, args.crop_size, args.crops_per_pass)
+    large = {name: image for name, image in photos.items() if min(image.shape[:2]) >= args.crop_size}
+    if len(large) < len(photos):
+        print(f"left out {len(photos) - len(large)} training photographs smaller than {args.crop_size} px")
+    if not large:
+        raise SystemExit(f"no training photograph in {args.data} has both sides ≥ {args.crop_size} px")
+    data = photo_patches(large, args.crop_size, args.crops_per_pass)
     model = create(
         "codec_hyperprior",
         seed=args.seed,

@@ -1,43 +1,61 @@
-"""Fresh random patches of in-memory images each pass, for training fully convolutional restorers.
+"""Fresh random patches of in-memory images each pass, for training fully convolutional models.
 
 A drop-in :class:`~aekit.data.tensors.BatchSource` for the :class:`~aekit.training.Trainer`: every pass
-draws ``patches_per_pass`` square crops (position, image, and one of the 8 flips/rotations) from the
-trainer's seeded generator, so a resumed or repeated run sees the same patches. With ``targets`` (clean
-images of the same sizes) the same crop of both is returned as ``(noisy, clean)`` pairs.
+draws ``patches_per_pass`` square crops (image, position, and a flip or rotation) from the trainer's
+seeded generator, so a resumed or repeated run sees the same patches, and in distributed training each
+rank gets its own share of them. With ``targets`` (clean images of the same sizes) the same crop of both
+is returned as ``(noisy, clean)`` pairs. The restorers (denoiser, inpainter) and the learned codecs
+train on it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import torch
 from torch import Tensor
 
-from aekit.errors import DataError, ShapeError
+from aekit.errors import ConfigError, DataError, ShapeError
 
-__all__ = ["RandomPatches"]
+__all__ = ["Flips", "RandomPatches"]
+
+Flips = Literal["dihedral", "horizontal"]
+"""``dihedral``: one of the 8 rotations/reflections of the square (images without a canonical
+orientation); ``horizontal``: a left-right mirror or not (photographs keep their up and down)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class RandomPatches:
     """Random ``patch_size``² crops of ``images`` (each ``(C, H, W)``, any sizes at least the patch).
 
+    Each crop picks an image uniformly (so one large image does not dominate), then a position uniformly
+    inside it, then a flip. ``uint8`` images (0..255, a quarter of the memory) give float crops in [0, 1].
+
     Attributes:
-        images: The images crops are drawn from (the network's inputs).
+        images: The images crops are drawn from (the network's inputs), float or ``uint8``.
         patch_size: Side of a square crop.
-        patches_per_pass: Crops per pass (the trainer's "epoch").
+        patches_per_pass: Crops per pass (the trainer's "epoch"), shared among distributed ranks.
         targets: Optional images of the same sizes cropped at the same places (the targets ``y``).
+        flips: ``dihedral`` (the 8 flips/rotations) or ``horizontal`` (see :data:`Flips`).
     """
 
     images: Sequence[Tensor]
     patch_size: int
     patches_per_pass: int
     targets: Sequence[Tensor] | None = None
+    flips: Flips = "dihedral"
 
     def __post_init__(self) -> None:
         if not self.images:
             raise DataError("no images to draw patches from")
+        if self.flips not in ("dihedral", "horizontal"):
+            raise ConfigError(f"flips must be 'dihedral' or 'horizontal'; got {self.flips!r}")
+        if isinstance(self.patches_per_pass, bool) or not isinstance(self.patches_per_pass, int):
+            raise ConfigError(f"patches_per_pass must be a positive integer; got {self.patches_per_pass!r}")
+        if self.patches_per_pass < 1:
+            raise ConfigError(f"patches_per_pass must be a positive integer; got {self.patches_per_pass!r}")
         channels = self.images[0].shape[0]
         for index, image in enumerate(self.images):
             if image.dim() != 3 or image.shape[0] != channels:
@@ -76,10 +94,15 @@ class RandomPatches:
         rank: int = 0,
         world_size: int = 1,
     ) -> Iterator[tuple[Tensor, Tensor | None]]:
-        """Yield ``(x, y)`` batches of fresh crops (``y`` None without targets); ``shuffle`` is implied."""
+        """Yield ``(x, y)`` batches of fresh crops (``y`` None without targets); ``shuffle`` is implied.
+
+        The pass's draws come from ``generator`` (a fixed seed when None); rank ``r`` of ``world_size``
+        takes every ``world_size``-th of them, starting with the ``r``-th, so ranks see different crops.
+        """
         n = self.patches_per_pass // world_size if world_size > 1 else self.patches_per_pass
         stop = n - n % batch_size if drop_last else n
-        draws = torch.rand((stop, 4), generator=generator)
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        draws = torch.rand((self.patches_per_pass, 4), generator=generator)[rank::world_size][:stop]
         for start in range(0, stop, batch_size):
             crops = [self._crop(draw) for draw in draws[start : start + batch_size]]
             x = torch.stack([crop[0] for crop in crops])
@@ -94,9 +117,11 @@ class RandomPatches:
         size = self.patch_size
         top = min(int(draw[1] * (height - size + 1)), height - size)
         left = min(int(draw[2] * (width - size + 1)), width - size)
-        transform = min(int(draw[3] * 8), 7)
+        transform = min(int(draw[3] * 8), 7) if self.flips == "dihedral" else 4 * int(draw[3] >= 0.5)
         pieces = [image] if self.targets is None else [image, self.targets[index]]
-        out = [_dihedral(piece[:, top : top + size, left : left + size], transform) for piece in pieces]
+        out = [
+            _dihedral(_unit(piece[:, top : top + size, left : left + size]), transform) for piece in pieces
+        ]
         return out[0], out[1] if len(out) > 1 else None
 
     def n_batches(self, batch_size: int, *, drop_last: bool = False, world_size: int = 1) -> int:
@@ -105,8 +130,13 @@ class RandomPatches:
         return n // batch_size if drop_last else -(-n // batch_size)
 
 
+def _unit(patch: Tensor) -> Tensor:
+    """A ``uint8`` patch as float32 in [0, 1]; other patches unchanged."""
+    return patch.float() / 255 if patch.dtype == torch.uint8 else patch
+
+
 def _dihedral(patch: Tensor, transform: int) -> Tensor:
-    """One of the 8 rotations/reflections of a square ``(C, S, S)`` patch."""
+    """One of the 8 rotations/reflections of a square ``(C, S, S)`` patch (4: the left-right mirror)."""
     if transform >= 4:
         patch = patch.flip(-1)
     return torch.rot90(patch, transform % 4, dims=(-2, -1)).contiguous()

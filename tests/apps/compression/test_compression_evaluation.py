@@ -97,7 +97,7 @@ def test_random_crops_are_seeded() -> None:
     assert first.shape == (4, 3, 16, 16) and torch.equal(first, again)
     assert float(first.min()) >= 0 and float(first.max()) <= 1
     assert len(HOLDOUT_IMAGES) == 5
-    with pytest.raises(DataError, match="sides ≥ size=64"):
+    with pytest.raises(ShapeError, match="smaller than the patch size 64"):
         random_crops(images, 1, 64, generator=torch.Generator())
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.nn.dihedral import dihedral
 
 __all__ = ["Flips", "RandomPatches"]
 
@@ -119,9 +120,7 @@ class RandomPatches:
         left = min(int(draw[2] * (width - size + 1)), width - size)
         transform = min(int(draw[3] * 8), 7) if self.flips == "dihedral" else 4 * int(draw[3] >= 0.5)
         pieces = [image] if self.targets is None else [image, self.targets[index]]
-        out = [
-            _dihedral(_unit(piece[:, top : top + size, left : left + size]), transform) for piece in pieces
-        ]
+        out = [dihedral(_unit(piece[:, top : top + size, left : left + size]), transform) for piece in pieces]
         return out[0], out[1] if len(out) > 1 else None
 
     def n_batches(self, batch_size: int, *, drop_last: bool = False, world_size: int = 1) -> int:
@@ -133,10 +132,3 @@ class RandomPatches:
 def _unit(patch: Tensor) -> Tensor:
     """A ``uint8`` patch as float32 in [0, 1]; other patches unchanged."""
     return patch.float() / 255 if patch.dtype == torch.uint8 else patch
-
-
-def _dihedral(patch: Tensor, transform: int) -> Tensor:
-    """One of the 8 rotations/reflections of a square ``(C, S, S)`` patch (4: the left-right mirror)."""
-    if transform >= 4:
-        patch = patch.flip(-1)
-    return torch.rot90(patch, transform % 4, dims=(-2, -1)).contiguous()

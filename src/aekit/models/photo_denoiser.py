@@ -27,6 +27,7 @@ from aekit.losses.functional import l1, mse
 from aekit.models._backbone import AnySizeUNetConfig
 from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, PreparedBatch
 from aekit.models.registry import register_model
+from aekit.nn.dihedral import VIEW_COUNTS, self_ensemble
 from aekit.nn.unet import UNet, pad_to_multiple
 
 __all__ = ["AnySizeDenoiser", "PhotoDenoiser", "PhotoDenoiserConfig"]
@@ -56,10 +57,15 @@ class PhotoDenoiserConfig(AnySizeUNetConfig):
         noise_range: ``(low, high)`` standard deviation of the training noise, on the [0, 1] pixel scale;
             each image's level is uniform in the range.
         reconstruction: Pixel loss ``mse`` or ``l1`` between the denoised and the clean image.
+        self_ensemble: Views averaged by :meth:`PhotoDenoiser.denoise`: 1 (the image as it is), 2 (and
+            its mirror image), 4 (its four rotations by 90°) or 8 (rotations of the image and of its
+            mirror image), each denoised and turned back (:func:`aekit.nn.dihedral.self_ensemble`);
+            ``k`` views cost ``k`` times as much. Inference only: training sees one view.
     """
 
     noise_range: tuple[float, float] = (0.0, 55 / 255)
     reconstruction: Literal["mse", "l1"] = "mse"
+    self_ensemble: Literal[1, 2, 4, 8] = 1
 
     def validate(self) -> None:
         super().validate()
@@ -69,6 +75,7 @@ class PhotoDenoiserConfig(AnySizeUNetConfig):
                 f"noise_range must be (low, high) with 0 ≤ low ≤ high; got {self.noise_range!r}"
             )
         check_choice("reconstruction", self.reconstruction, ("mse", "l1"))
+        check_choice("self_ensemble", self.self_ensemble, VIEW_COUNTS)
 
 
 @register_model("photo_denoiser")
@@ -96,11 +103,15 @@ class PhotoDenoiser(AbstractAutoencoder[PhotoDenoiserConfig], AnySizeDenoiser):
         return float(self.config.noise_range[1])
 
     def denoise(self, noisy: Tensor) -> Tensor:
-        """Denoise images ``(B, C, H, W)`` of any height and width (mirror-padded to the U-Net's multiple)."""
+        """Denoise images ``(B, C, H, W)`` of any height and width (mirror-padded to the U-Net's
+        multiple), averaged over ``self_ensemble`` views."""
         if noisy.dim() != 4 or noisy.shape[1] != self.input_shape[0]:
             raise ShapeError(
                 f"noisy must have shape (B, {self.input_shape[0]}, H, W); got {tuple(noisy.shape)}"
             )
+        return self_ensemble(self._denoise_once, noisy, views=self.config.self_ensemble)
+
+    def _denoise_once(self, noisy: Tensor) -> Tensor:
         padded, (height, width) = self._pad(noisy)
         return (padded - self.net(padded))[..., :height, :width]
 

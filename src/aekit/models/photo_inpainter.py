@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import torch
@@ -31,6 +30,7 @@ from aekit.models._backbone import AnySizeUNetConfig
 from aekit.models.base import AbstractAutoencoder, AEOutput, Batch, LossTerms, PreparedBatch
 from aekit.models.inpainting import HOLE_KINDS, HoleKind, InpaintingOutput, checked_hole_mask, hole_masks
 from aekit.models.registry import register_model
+from aekit.nn.dihedral import VIEW_COUNTS, self_ensemble
 from aekit.nn.unet import UNet, pad_to_multiple
 
 __all__ = ["AnySizeInpainter", "PhotoInpainter", "PhotoInpainterConfig", "smooth_fill"]
@@ -71,21 +71,6 @@ def smooth_fill(image: Tensor, mask: Tensor) -> Tensor:
     return torch.where(mask > 0.5, estimate, image)
 
 
-def _dihedral(view: int, inverse: bool) -> Callable[[Tensor], Tensor]:
-    """View ``view`` (0–7) of the square's symmetries on images ``(…, H, W)``: ``view % 4`` quarter
-    turns, of the mirror image when ``view ≥ 4``; ``inverse`` gives the map back."""
-    turns, mirrored = view % 4, view >= 4
-
-    def forward(x: Tensor) -> Tensor:
-        return torch.rot90(x.flip(-1) if mirrored else x, turns, (-2, -1))
-
-    def backward(x: Tensor) -> Tensor:
-        x = torch.rot90(x, -turns, (-2, -1))
-        return x.flip(-1) if mirrored else x
-
-    return backward if inverse else forward
-
-
 @dataclasses.dataclass(frozen=True)
 class PhotoInpainterConfig(AnySizeUNetConfig):
     """Config of :class:`PhotoInpainter`: the U-Net's (:class:`~aekit.models._backbone.AnySizeUNetConfig`;
@@ -98,9 +83,10 @@ class PhotoInpainterConfig(AnySizeUNetConfig):
         max_strokes: Most strokes per image.
         stroke_width: Widest brush as a fraction of the shorter patch side.
         reconstruction: Loss over the hole pixels, ``mse`` (what PSNR measures) or ``l1``.
-        self_ensemble: Views averaged by :meth:`PhotoInpainter.fill`: 1 (the image as it is), 4 (its
-            four rotations by 90°) or 8 (rotations of the image and of its mirror image); each view is
-            filled and turned back. Inference only: training sees one view.
+        self_ensemble: Views averaged by :meth:`PhotoInpainter.fill`: 1 (the image as it is), 2 (and its
+            mirror image), 4 (its four rotations by 90°) or 8 (rotations of the image and of its mirror
+            image); each view is filled and turned back (:func:`aekit.nn.dihedral.self_ensemble`).
+            Inference only: training sees one view.
     """
 
     channels: tuple[int, ...] = (32, 64, 128, 256)
@@ -109,7 +95,7 @@ class PhotoInpainterConfig(AnySizeUNetConfig):
     max_strokes: int = 4
     stroke_width: float = 0.1
     reconstruction: Literal["mse", "l1"] = "mse"
-    self_ensemble: Literal[1, 4, 8] = 8
+    self_ensemble: Literal[1, 2, 4, 8] = 8
 
     def validate(self) -> None:
         super().validate()
@@ -121,7 +107,7 @@ class PhotoInpainterConfig(AnySizeUNetConfig):
         check_positive("max_strokes", self.max_strokes)
         check_range("stroke_width", self.stroke_width, 0.0, 1.0, inclusive=True)
         check_choice("reconstruction", self.reconstruction, ("mse", "l1"))
-        check_choice("self_ensemble", self.self_ensemble, (1, 4, 8))
+        check_choice("self_ensemble", self.self_ensemble, VIEW_COUNTS)
 
 
 @register_model("photo_inpainter")
@@ -151,14 +137,8 @@ class PhotoInpainter(AbstractAutoencoder[PhotoInpainterConfig], AnySizeInpainter
                 f"image must have shape (B, {self.input_shape[0]}, H, W); got {tuple(image.shape)}"
             )
         holes = self._check_mask(mask, image.shape).to(image.device)
-        views = [_dihedral(view, False) for view in range(self.config.self_ensemble)]
-        filled = [
-            _dihedral(view, True)(self._fill_once(transform(image), transform(holes)))
-            for view, transform in enumerate(views)
-        ]
-        if len(filled) == 1:
-            return filled[0]
-        return torch.where(holes > 0.5, torch.stack(filled).mean(dim=0), image)
+        filled = self_ensemble(self._fill_once, image, holes, views=self.config.self_ensemble)
+        return torch.where(holes > 0.5, filled, image)
 
     def _fill_once(self, image: Tensor, holes: Tensor) -> Tensor:
         height, width = image.shape[-2:]

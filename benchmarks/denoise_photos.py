@@ -73,7 +73,14 @@ def load_set(name: str, limit: int | None) -> list[tuple[str, np.ndarray]]:
     if folder == "skimage-brain":
         from skimage import data
 
-        slices = data.brain().astype(np.float64)
+        try:
+            slices = data.brain().astype(np.float64)
+        except (ModuleNotFoundError, OSError) as error:  # scikit-image fetches it with pooch, online
+            print(
+                f"brain: skipped, skimage.data.brain() could not be loaded ({type(error).__name__}: it is "
+                "downloaded on first use, which needs the pooch package and internet access)"
+            )
+            return []
         images = [(f"slice{i}", s / slices.max()) for i, s in enumerate(slices)]
     else:
         files = sorted(p for p in (DATA / folder).iterdir() if p.suffix.lower() in (".png", ".jpg", ".tif"))

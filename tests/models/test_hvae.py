@@ -142,3 +142,20 @@ def test_the_default_split_is_half_and_half() -> None:
     assert isinstance(model, HierarchicalVAE)
     assert (model.config.bottom_dim, model.config.top_dim) == (4, 3)
     assert math.isclose(model.config.beta, 1.0)
+
+
+@pytest.mark.parametrize("observation_std", [None, 0.2])
+def test_the_gaussian_likelihood_uses_the_fixed_or_learned_scale(observation_std: float | None) -> None:
+    model = _model(likelihood="gaussian", observation_std=observation_std).train()
+    x = torch.rand(8, 1, 6, 6, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    output = model(x)
+    terms = model.loss(output, x)
+    terms["loss"].backward()
+    log_std = math.log(observation_std) if observation_std is not None else 0.0  # a learned σ starts at 1
+    expected = -(
+        -0.5 * ((x - output.decoder_outputs) / math.exp(log_std)) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+    ).flatten(1).sum(1).mean()
+    torch.testing.assert_close(terms["recon"], expected)
+    if observation_std is None:
+        assert model.log_observation_std.grad is not None

@@ -41,8 +41,10 @@ from aekit.models.registry import register_model
 from aekit.models.vae import (
     Likelihood,
     check_warmup_weight,
+    gaussian_log_std,
     observation_log_likelihood,
     observation_mean,
+    standard_normal_draws,
 )
 from aekit.nn.heads import GaussianHead
 from aekit.nn.layers import ACTIVATIONS
@@ -53,6 +55,7 @@ from aekit.nn.priors import (
     MixtureComponents,
     PriorKind,
     PseudoInputs,
+    equal_weight_components,
     mixture_log_density,
     sample_mixture,
     standard_components,
@@ -62,7 +65,6 @@ __all__ = ["HierarchicalVAE", "HierarchicalVAEConfig", "HierarchicalVAEOutput"]
 
 HierarchicalObjective = Literal["elbo", "iwae"]
 
-_MIN_LOG_STD = math.log(1e-3)
 _KL_DRAWS = 8
 
 
@@ -217,16 +219,13 @@ class HierarchicalVAE(AbstractGenerativeAutoencoder[HierarchicalVAEConfig]):
         """Logits or means ``(N, *input_shape)`` of codes ``(N, latent_dim)``."""
         return self.decoder(z).reshape(-1, *self.input_shape)
 
-    def _log_std(self) -> Tensor:
-        if self.config.observation_std is not None:
-            return torch.tensor(math.log(self.config.observation_std), device=self._device())
-        return self.log_observation_std.clamp(min=_MIN_LOG_STD)
-
     def log_likelihood(self, decoder_output: Tensor, target: Tensor) -> Tensor:
         """``log p(x | z₁, z₂)`` of each sample, summed over its elements, ``(N,)``."""
         if self.config.likelihood == "bernoulli":
             return observation_log_likelihood("bernoulli", decoder_output, target)
-        return observation_log_likelihood("gaussian", decoder_output, target, self._log_std())
+        learned = getattr(self, "log_observation_std", None)
+        log_std = gaussian_log_std(self.config.observation_std, learned, self._device())
+        return observation_log_likelihood("gaussian", decoder_output, target, log_std)
 
     # -- the prior -------------------------------------------------------------------------------
     def prior_mixture(self) -> MixtureComponents:
@@ -236,8 +235,7 @@ class HierarchicalVAE(AbstractGenerativeAutoencoder[HierarchicalVAEConfig]):
             return self.mixture_prior.components()
         if config.prior == "vamp":
             _features, mu, logvar = self._top(self.pseudo_inputs())
-            count = len(mu)
-            return MixtureComponents(mu, logvar, torch.full((count,), -math.log(count), device=mu.device))
+            return equal_weight_components(mu, logvar)
         return standard_components(self.config.top_dim, self._device())
 
     def _log_top_prior(self, top: Tensor, components: MixtureComponents | None) -> Tensor:
@@ -250,10 +248,7 @@ class HierarchicalVAE(AbstractGenerativeAutoencoder[HierarchicalVAEConfig]):
         self._warmup = check_warmup_weight(weight)
 
     def _noise(self, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
-        device = self._device()
-        if generator is None:
-            return torch.randn(shape, device=device)
-        return torch.randn(shape, generator=generator, device=generator.device).to(device)
+        return standard_normal_draws(shape, self._device(), generator)
 
     # -- draws ------------------------------------------------------------------------------------
     def _draws(self, x: Tensor, count: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:

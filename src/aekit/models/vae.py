@@ -59,6 +59,7 @@ from aekit.nn.priors import (
     MixtureComponents,
     PriorKind,
     PseudoInputs,
+    equal_weight_components,
     mixture_log_density,
     sample_mixture,
     standard_components,
@@ -74,8 +75,10 @@ __all__ = [
     "VAEOutput",
     "VariationalConfig",
     "check_warmup_weight",
+    "gaussian_log_std",
     "observation_log_likelihood",
     "observation_mean",
+    "standard_normal_draws",
 ]
 
 Likelihood = Literal["bernoulli", "gaussian"]
@@ -250,10 +253,8 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         return observation_mean(self.config.likelihood, decoder_output)
 
     def _log_std(self) -> Tensor:
-        config = self.config
-        if config.observation_std is not None:
-            return torch.tensor(math.log(config.observation_std), device=self._device())
-        return self.log_observation_std.clamp(min=_MIN_LOG_STD)
+        learned = getattr(self, "log_observation_std", None)
+        return gaussian_log_std(self.config.observation_std, learned, self._device())
 
     def log_likelihood(self, decoder_output: Tensor, target: Tensor, *, frozen: bool = False) -> Tensor:
         """``log p(x | z)`` of each sample, summed over its elements, shape ``(B,)``.
@@ -280,9 +281,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         if config.prior == "mixture":
             return self.mixture_prior.components()
         if config.prior == "vamp":
-            mu, logvar = self._posterior(self.pseudo_inputs(), None)
-            count = len(mu)
-            return MixtureComponents(mu, logvar, torch.full((count,), -math.log(count), device=mu.device))
+            return equal_weight_components(*self._posterior(self.pseudo_inputs(), None))
         return standard_components(self.latent_dim, self._device())
 
     def log_prior(self, z: Tensor, components: MixtureComponents | None = None) -> Tensor:
@@ -310,10 +309,7 @@ class AbstractVariationalAutoencoder(AbstractGenerativeAutoencoder[VariationalCo
         self._warmup = check_warmup_weight(weight)
 
     def _standard_normal(self, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
-        device = self._device()
-        if generator is None:
-            return torch.randn(shape, device=device)
-        return torch.randn(shape, generator=generator, device=generator.device).to(device)
+        return standard_normal_draws(shape, self._device(), generator)
 
     # -- the interface ---------------------------------------------------------------------------
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
@@ -629,6 +625,26 @@ def observation_log_likelihood(
     if log_std is None:
         raise ValueError("the Gaussian likelihood needs log_std")
     return gaussian_log_likelihood(decoder_output, log_std, target)
+
+
+def gaussian_log_std(observation_std: float | None, learned: Tensor | None, device: torch.device) -> Tensor:
+    """``log σ`` of the Gaussian likelihood: the configured ``observation_std`` (on ``device``), else the
+    ``learned`` parameter (bounded below by ``log 10⁻³``)."""
+    if observation_std is not None:
+        return torch.tensor(math.log(observation_std), device=device)
+    if learned is None:
+        raise ValueError("a learned σ needs its parameter")
+    return learned.clamp(min=_MIN_LOG_STD)
+
+
+def standard_normal_draws(
+    shape: tuple[int, ...], device: torch.device, generator: torch.Generator | None
+) -> Tensor:
+    """``N(0, 1)`` draws of ``shape`` on ``device``, from ``generator`` (on its own device) when given,
+    else from the global RNG."""
+    if generator is None:
+        return torch.randn(shape, device=device)
+    return torch.randn(shape, generator=generator, device=generator.device).to(device)
 
 
 def check_warmup_weight(weight: object) -> float:

@@ -31,6 +31,7 @@ __all__ = [
     "MixtureComponents",
     "PriorKind",
     "PseudoInputs",
+    "equal_weight_components",
     "mixture_log_density",
     "sample_mixture",
     "standard_components",
@@ -65,6 +66,13 @@ def standard_components(latent_dim: int, device: torch.device | None = None) -> 
     """``N(0, I)`` as a one-component mixture."""
     zeros = torch.zeros(1, latent_dim, device=device)
     return MixtureComponents(zeros, zeros, torch.zeros(1, device=device))
+
+
+def equal_weight_components(means: Tensor, logvars: Tensor) -> MixtureComponents:
+    """Components ``N(means_k, diag exp(logvars_k))`` ``(K, d)``, each of weight ``1/K`` (the
+    VampPrior's: the posteriors of its pseudo-inputs)."""
+    count = len(means)
+    return MixtureComponents(means, logvars, torch.full((count,), -math.log(count), device=means.device))
 
 
 def mixture_log_density(z: Tensor, components: MixtureComponents) -> Tensor:

@@ -53,10 +53,9 @@ class RandomPatches:
             raise DataError("no images to draw patches from")
         if self.flips not in ("dihedral", "horizontal"):
             raise ConfigError(f"flips must be 'dihedral' or 'horizontal'; got {self.flips!r}")
-        if isinstance(self.patches_per_pass, bool) or not isinstance(self.patches_per_pass, int):
-            raise ConfigError(f"patches_per_pass must be a positive integer; got {self.patches_per_pass!r}")
-        if self.patches_per_pass < 1:
-            raise ConfigError(f"patches_per_pass must be a positive integer; got {self.patches_per_pass!r}")
+        count = self.patches_per_pass
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"patches_per_pass must be a positive integer; got {count!r}")
         channels = self.images[0].shape[0]
         for index, image in enumerate(self.images):
             if image.dim() != 3 or image.shape[0] != channels:

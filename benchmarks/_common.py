@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 from collections.abc import Callable
@@ -179,3 +180,18 @@ def train_on_patches(
         resume=True,
     )
     Trainer(config, on_epoch_end=on_pass_end).fit(model, data)
+
+
+def latest_rows(path: Path, key: tuple[str, ...]) -> list[dict[str, object]]:
+    """The rows of a JSON-lines results file, the last one for each value of the ``key`` fields, so a
+    rerun that recomputes entries (``--fresh``) replaces the earlier figures instead of being averaged
+    with them."""
+    if not path.exists():
+        return []
+    latest: dict[tuple[object, ...], dict[str, object]] = {}
+    with path.open() as file:
+        for line in file:
+            if line.strip():
+                row = json.loads(line)
+                latest[tuple(row[field] for field in key)] = row
+    return list(latest.values())

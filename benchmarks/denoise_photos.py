@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import latest_rows
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results" / "denoise_photos.jsonl"
@@ -209,10 +210,7 @@ def method_function(
 
 
 def read_results(path: Path) -> list[dict[str, object]]:
-    if not path.exists():
-        return []
-    with path.open() as file:
-        return [json.loads(line) for line in file if line.strip()]
+    return latest_rows(path, ("set", "sigma", "method", "image"))
 
 
 def _cpu(rows: list[dict[str, object]]) -> str:

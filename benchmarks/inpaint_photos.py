@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import evaluation_holes
+from _common import evaluation_holes, latest_rows
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
 RESULTS = Path(__file__).resolve().parent / "results" / "inpaint_photos.jsonl"
@@ -83,9 +83,7 @@ def method_function(method: str, model_dir: Path | None):  # type: ignore[no-unt
 
 
 def read_results(path: Path) -> list[dict[str, object]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return latest_rows(path, ("holes", "method", "image"))
 
 
 def summary(rows: list[dict[str, object]]) -> str:

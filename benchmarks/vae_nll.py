@@ -47,7 +47,8 @@ from aekit.models.vae import VAE
 from aekit.training import TrainConfig, Trainer
 
 EARLIER_REFERENCE_NATS = 91.65  # a plain-PyTorch VAE after 30 epochs, measured earlier on this machine
-TARGET_NATS = 88.0
+TARGET_NATS = 88.0  # within 30 minutes
+LONG_TARGET_NATS = 85.0  # within 2 hours
 
 
 def binarize(images: Tensor, generator: torch.Generator) -> Tensor:
@@ -353,14 +354,17 @@ def main() -> None:
         f"reference: constant 1e-3), batch {args.batch_size}, {args.prior_components} prior components; "
         f"IWAE K = {args.iwae_k} on {args.iwae_images} test images; "
         f"earlier reference {EARLIER_REFERENCE_NATS} nats (plain PyTorch, 30 epochs), "
-        f"target < {TARGET_NATS} nats"
+        f"targets < {TARGET_NATS} nats in 30 minutes, ≤ {LONG_TARGET_NATS} nats in 2 hours"
     )
     print(table(rows))
     for row in rows[: len(args.variants)]:
-        verdict = "below" if row["IWAE NLL"] < TARGET_NATS else "not below"
+        verdicts = [
+            f"{'below' if row['IWAE NLL'] < TARGET_NATS else 'not below'} {TARGET_NATS:g} nats",
+            f"{'at most' if row['IWAE NLL'] <= LONG_TARGET_NATS else 'above'} {LONG_TARGET_NATS:g} nats",
+        ]
         print(
             f"{row['model']}: IWAE NLL {row['IWAE NLL']:.2f} ± {row['IWAE s.e.']:.2f} nats after "
-            f"{row['epochs']} epochs in {row['train s'] / 60:.1f} min: {verdict} {TARGET_NATS} nats"
+            f"{row['epochs']} epochs in {row['train s'] / 60:.1f} min: {', '.join(verdicts)}"
         )
     document: dict[str, Any] = {"command": sys.argv, "settings": settings, "args": vars(args), "rows": rows}
     if args.output is not None:
@@ -381,7 +385,7 @@ def main() -> None:
             )
             document["final"].append(final)
             print(
-                f"aekit vae {variant}: IWAE NLL with K = {k} on {len(nll)} test images "
+                f"aekit {variant_family(variant)} {variant}: IWAE NLL with K = {k} on {len(nll)} test images "
                 f"{final['IWAE NLL']:.2f} ± {final['IWAE s.e.']:.2f} nats ({seconds:.0f} s)",
                 flush=True,
             )

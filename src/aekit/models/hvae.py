@@ -23,7 +23,7 @@ from typing import ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from aekit.config import check_choice, check_positive
+from aekit.config import check_choice
 from aekit.errors import ConfigError
 from aekit.losses.bounds import elbo_bound, iwae_bound
 from aekit.losses.functional import diagonal_gaussian_log_density, log_mean_exp, standard_normal_log_density
@@ -40,6 +40,7 @@ from aekit.models.base import (
 from aekit.models.registry import register_model
 from aekit.models.vae import (
     Likelihood,
+    check_variational_fields,
     check_warmup_weight,
     gaussian_log_std,
     observation_log_likelihood,
@@ -50,7 +51,6 @@ from aekit.nn.heads import GaussianHead
 from aekit.nn.layers import ACTIVATIONS
 from aekit.nn.mlp import mlp
 from aekit.nn.priors import (
-    PRIORS,
     GaussianMixturePrior,
     MixtureComponents,
     PriorKind,
@@ -117,14 +117,7 @@ class HierarchicalVAEConfig(ModelConfig):
         for width in self.hidden_dims:
             check_count("hidden_dims entries", width)
         check_choice("activation", self.activation, ACTIVATIONS)
-        check_positive("beta", self.beta, allow_zero=True)
-        check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
-        if self.observation_std is not None:
-            check_positive("observation_std", self.observation_std)
-        check_choice("objective", self.objective, ("elbo", "iwae"))
-        check_count("importance_samples", self.importance_samples)
-        check_choice("prior", self.prior, PRIORS)
-        check_count("prior_components", self.prior_components)
+        check_variational_fields(self, ("elbo", "iwae"))
 
     @property
     def top_dim(self) -> int:

@@ -74,6 +74,7 @@ __all__ = [
     "VAEConfig",
     "VAEOutput",
     "VariationalConfig",
+    "check_variational_fields",
     "check_warmup_weight",
     "gaussian_log_std",
     "observation_log_likelihood",
@@ -129,14 +130,7 @@ class VariationalConfig(ArchitectureConfig):
 
     def validate(self) -> None:
         super().validate()
-        check_positive("beta", self.beta, allow_zero=True)
-        check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
-        if self.observation_std is not None:
-            check_positive("observation_std", self.observation_std)
-        check_choice("objective", self.objective, OBJECTIVES)
-        check_choice("prior", self.prior, PRIORS)
-        _check_count("importance_samples", self.importance_samples)
-        _check_count("prior_components", self.prior_components)
+        check_variational_fields(self, OBJECTIVES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -645,6 +639,20 @@ def standard_normal_draws(
     if generator is None:
         return torch.randn(shape, device=device)
     return torch.randn(shape, generator=generator, device=generator.device).to(device)
+
+
+def check_variational_fields(config: Any, objectives: tuple[str, ...]) -> None:
+    """Check the likelihood, objective and prior fields that the VAE and the two-layer VAE configs share
+    (``beta``, ``likelihood``, ``observation_std``, ``objective``, ``importance_samples``, ``prior``,
+    ``prior_components``); ``objectives`` are the objectives the family trains on."""
+    check_positive("beta", config.beta, allow_zero=True)
+    check_choice("likelihood", config.likelihood, ("bernoulli", "gaussian"))
+    if config.observation_std is not None:
+        check_positive("observation_std", config.observation_std)
+    check_choice("objective", config.objective, objectives)
+    check_choice("prior", config.prior, PRIORS)
+    _check_count("importance_samples", config.importance_samples)
+    _check_count("prior_components", config.prior_components)
 
 
 def check_warmup_weight(weight: object) -> float:

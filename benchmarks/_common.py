@@ -121,7 +121,8 @@ def train_on_patches(
 
     ``args.init`` (a trainer checkpoint or an aekit model folder) gives the starting weights. After every
     pass ``score()`` (higher is better) is appended to ``OUT/validation.csv`` under ``score_name`` and the
-    best weights so far are saved to ``OUT/best`` with the recipe ``settings``.
+    best weights so far are saved to ``OUT/best`` with the recipe ``settings``; with ``args.keep_passes``
+    every pass's weights are also kept, in ``OUT/passes/NNN`` (for weight averaging).
     """
     import csv
     import math
@@ -163,6 +164,8 @@ def train_on_patches(
                 [epoch, row["train_loss"], row["lr"], row["seconds"], time.process_time() - started, value]
             )
         print(f"pass {epoch}: train loss {row['train_loss']:.6f}, {score_name} {value:.3f}", flush=True)
+        if args.keep_passes:
+            aekit.save_model(model, args.out / "passes" / f"{epoch:03d}", metadata={"pass": epoch})
         if value > best:
             best = value
             metadata = {f"validation_{score_name}": value, "pass": epoch, "recipe": settings}
@@ -180,6 +183,17 @@ def train_on_patches(
         resume=True,
     )
     Trainer(config, on_epoch_end=on_pass_end).fit(model, data)
+
+
+def add_patch_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every photo model's :func:`train_on_patches` recipe reads besides its own."""
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--init", type=Path, help="start from the weights of an aekit model folder or a checkpoint.pt"
+    )
+    parser.add_argument(
+        "--keep-passes", action="store_true", help="keep every pass's weights in OUT/passes (for averaging)"
+    )
 
 
 def latest_rows(path: Path, key: tuple[str, ...]) -> list[dict[str, object]]:

@@ -5,7 +5,8 @@
 Holds out every 20th photograph (20 of 400) as a validation split: after every pass the model denoises them
 at σ = 25 (fixed noise seed) and the weights with the best validation PSNR are saved to ``OUT/best`` (an
 aekit model folder). Checkpoints every pass; rerunning the same command resumes. Evaluation sets (BSD68,
-Set12, Kodak) are never read here.
+Set12, Kodak) are never read here. ``--evaluate FOLDER`` only scores a model folder on the validation split
+at σ = 15, 25 and 50 (with the views its config asks for).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import DEFAULT_PHOTOS, photo_split, train_on_patches
+from _common import DEFAULT_PHOTOS, add_patch_training_arguments, photo_split, train_on_patches
 
 import aekit
 
@@ -53,15 +54,21 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--sigma-max", type=float, default=55.0)
-    parser.add_argument("--threads", type=int, default=1)
+    add_patch_training_arguments(parser)
     parser.add_argument(
-        "--init", type=Path, help="start from the weights of an aekit model folder or a checkpoint.pt"
+        "--evaluate", type=Path, metavar="FOLDER", help="only score a model folder on the validation split"
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     mode = "RGB" if args.colour else "L"
     train_images, val_images, val_names = photo_split(args.data, mode)
+    if args.evaluate is not None:
+        evaluated = aekit.load_model(args.evaluate)
+        for sigma in (15.0, 25.0, 50.0):
+            value = validation_psnr(evaluated, val_images, sigma)  # type: ignore[arg-type]
+            print(f"{args.evaluate}: validation PSNR at sigma {sigma:g}: {value:.3f} dB", flush=True)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "val": val_names}
     (args.out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import DEFAULT_PHOTOS, evaluation_holes, photo_split, train_on_patches
+from _common import (
+    DEFAULT_PHOTOS,
+    add_patch_training_arguments,
+    evaluation_holes,
+    photo_split,
+    train_on_patches,
+)
 
 import aekit
 from aekit.models.photo_inpainter import PhotoInpainter, smooth_fill
@@ -74,10 +80,7 @@ def main() -> None:
     parser.add_argument("--steps-per-pass", type=int, default=250)
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument(
-        "--init", type=Path, help="start from the weights of an aekit model folder or a checkpoint.pt"
-    )
+    add_patch_training_arguments(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)

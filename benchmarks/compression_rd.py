@@ -48,7 +48,7 @@ from aekit.models.hyperprior import HyperpriorCodec
 
 logger = logging.getLogger("compression_rd")
 
-REFERENCE = {  # the reference figures (mean over the held-out images)
+REFERENCE = {  # reference figures measured earlier (mean over the held-out images)
     "jpeg": {0.25: (26.67, 0.913), 0.5: (29.60, 0.961)},
     "jpeg2000": {0.25: (29.07, 0.948), 0.5: (32.01, 0.972)},
 }

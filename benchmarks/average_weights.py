@@ -53,13 +53,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="the averaged model folder to write")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config changes")
     args = parser.parse_args()
-    template = next((load(path) for path in args.sources if path.is_dir()), None)
-    if template is None:
+    folder = next((path for path in args.sources if path.is_dir()), None)
+    if folder is None:
         raise SystemExit("at least one source must be a model folder (it gives the config)")
+    template = load(folder).model
     changes = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set)}
-    config = {**template.model.config.to_dict(), **changes}
-    model = aekit.models.create(template.model.registry_name, **config)
-    model.load_state_dict(average([source_weights(path) for path in args.sources]))
+    model = aekit.models.create(template.registry_name, **{**template.config.to_dict(), **changes})
+    states = [template.state_dict() if path == folder else source_weights(path) for path in args.sources]
+    model.load_state_dict(average(states))
     metadata = {"averaged_from": [str(path) for path in args.sources], "config_changes": changes}
     aekit.save_model(model, args.out, metadata=metadata)
     print(f"saved the average of {len(args.sources)} sources to {args.out}")

@@ -20,21 +20,24 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def photo_split(
-    folder: Path, mode: str, every: int = 20
+    folder: Path, mode: str, every: int = 20, *, validation_only: bool = False
 ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[str]]:
     """Training and validation photographs (every ``every``-th file by name is held out) as
     ``(C, H, W)`` float tensors in [0, 1]; ``mode`` is Pillow's ``"L"`` or ``"RGB"``. Returns
-    ``(train, validation, validation file names)``."""
+    ``(train, validation, validation file names)``; ``validation_only`` leaves ``train`` empty."""
     import numpy as np
     from PIL import Image
 
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
     train, val, val_names = [], [], []
     for index, file in enumerate(files):
+        held_out = index % every == every - 1
+        if validation_only and not held_out:
+            continue
         with Image.open(file) as image:
             pixels = np.asarray(image.convert(mode), dtype=np.float32) / 255.0
         tensor = torch.from_numpy(pixels.reshape(pixels.shape[0], pixels.shape[1], -1)).permute(2, 0, 1)
-        if index % every == every - 1:
+        if held_out:
             val.append(tensor.contiguous())
             val_names.append(file.name)
         else:

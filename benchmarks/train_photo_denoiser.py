@@ -62,8 +62,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     mode = "RGB" if args.colour else "L"
-    train_images, val_images, val_names = photo_split(args.data, mode)
-    if args.evaluate is not None:
+    only_scoring = args.evaluate is not None
+    train_images, val_images, val_names = photo_split(args.data, mode, validation_only=only_scoring)
+    if only_scoring:
         evaluated = aekit.load_model(args.evaluate)
         for sigma in (15.0, 25.0, 50.0):
             value = validation_psnr(evaluated, val_images, sigma)  # type: ignore[arg-type]

@@ -5,10 +5,10 @@
 Holds out every 20th photograph (20 of 400) as a validation split: after every pass the model fills
 three fixed rectangles in each of them (``_common.evaluation_holes``) and the weights with the best hole
 PSNR are saved to ``OUT/best`` (an aekit model folder). ``--scales 1 1.6`` also trains on the training
-photographs enlarged 1.6 times (for photographs of a higher resolution than the training set's). The smooth (push–pull) fill the network starts
-from and scikit-image's biharmonic inpainting are scored on the same holes once, for reference
-(``OUT/baselines.json``). Checkpoints every pass; rerunning the same command resumes. Evaluation sets
-(Kodak) are never read here.
+photographs enlarged 1.6 times (for photographs of a higher resolution than the training set's). The
+smooth (push–pull) fill the network starts from and scikit-image's biharmonic inpainting are scored on
+the same holes once, for reference (``OUT/baselines.json``). Checkpoints every pass; rerunning the same
+command resumes. Evaluation sets (Kodak) are never read here.
 """
 
 from __future__ import annotations

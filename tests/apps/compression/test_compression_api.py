@@ -76,6 +76,10 @@ def test_file_helpers(tmp_path: Path, tiny_codec: Codec, smooth_image: np.ndarra
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(DataError, match="is not a readable image"):
         compress_file(tiny_codec, tmp_path / "bad.png", tmp_path / "x.aek")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "grey.png").read_bytes()[:80])  # data cut short
+    with pytest.raises(DataError, match=r"cannot read image .*cut\.png \(unreadable, truncated or corrupt\)"):
+        compress_file(tiny_codec, tmp_path / "cut.png", tmp_path / "x.aek")
+    assert not (tmp_path / "x.aek").exists()
 
 
 def test_input_errors(tiny_codec: Codec, tiny_config) -> None:

@@ -571,7 +571,7 @@ def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         if isinstance(error, DataError):
             raise
-        raise DataError(f"{path} is not a readable image: {error}") from None
+        raise DataError(f"cannot read image {path} (unreadable, truncated or corrupt): {error}") from None
 
 
 def compress_file(

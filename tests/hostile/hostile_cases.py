@@ -398,6 +398,18 @@ def cases() -> Iterator[Case]:
             setup=_write("in.png", content),
             memory=kind.startswith(("png-header", "bmp")),
         )
+    # 2b: the same size guard on the restoration commands (its advice must name only what they accept)
+    for command in ("denoise", "inpaint"):
+        extra = ("--rect", "1,1,4,4") if command == "inpaint" else ()
+        yield _case(
+            f"{command}-png-header-100000",
+            command,
+            "{W}/in.png",
+            "-o",
+            "{W}/out.png",
+            *extra,
+            setup=_write("in.png", _png_header_only(100000, 100000)),
+        )
     yield _case(
         "compress-png-16384-real",
         "compress",

@@ -8,9 +8,11 @@ huge amounts if a check were missing run in one subprocess whose address space i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +66,22 @@ def _problems(exit_code: int, stderr: str, output: str) -> list[str]:
     return problems
 
 
+@functools.cache
+def _help_text(command: str) -> str:
+    return invoke([command, "--help"]).stdout
+
+
+def _wrong_advice(argv: tuple[str, ...], stderr: str) -> list[str]:
+    """Options an error message tells the user to pass that the command does not have."""
+    command = next(part for part in argv if not part.startswith("-"))
+    advised = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", stderr))
+    return [
+        f"advice names {option}, which {command} does not accept"
+        for option in sorted(advised)
+        if option not in _help_text(command)
+    ]
+
+
 def _unchanged(before: dict[Path, str], after: dict[Path, str]) -> list[str]:
     return [f"{path} changed or removed" for path, digest in before.items() if after.get(path) != digest]
 
@@ -88,6 +106,7 @@ def test_hostile_input_is_refused_cleanly(case: Case, assets: Path, tmp_path: Pa
     result = invoke(case.command(assets, work))
     problems = _problems(result.exit_code, result.stderr, result.stdout)
     problems += _unchanged(before, _snapshot(assets, work))
+    problems += _wrong_advice(case.argv, result.stderr)
     assert not problems, f"{case.name}: {problems}\nstderr: {result.stderr}\nexception: {result.exception!r}"
 
 

@@ -279,6 +279,22 @@ def test_sweep_writes_table_plot_and_models(runner, tmp_path) -> None:
         assert (run_dir / name).is_file(), name
     bad = runner.invoke(app, ["sweep", "digits", "--latent-dims", "2,x"])
     assert bad.exit_code == 2 and "--latent-dims must be integers" in bad.output
+    # a second sweep into the same folder is refused and leaves the first one as it was
+    (run_dir / "notes.txt").write_text("mine")
+    table = (run_dir / "sweep.csv").read_bytes()
+    again = ["sweep", "digits", "--latent-dims", "4", "--epochs", "1", "--max-samples", "200", "--no-pca"]
+    refused = runner.invoke(app, [*again, "-o", str(run_dir)])
+    assert refused.exit_code == 2 and "already holds a sweep" in refused.output
+    assert (run_dir / "sweep.csv").read_bytes() == table
+    replaced = runner.invoke(app, [*again, "-o", str(run_dir), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert sorted(p.name for p in run_dir.iterdir() if not p.name.startswith(".")) == [
+        "mlp_latent_4",
+        "notes.txt",
+        "sweep.csv",
+        "sweep.json",
+        "sweep.png",
+    ]
 
 
 def test_table_rows_cluster_like_images(runner, tmp_path) -> None:

@@ -35,10 +35,14 @@ def sweep(
     data_dir: DataDirOption = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda ...")] = "auto",
     seed: SeedOption = 0,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the sweep already in the folder (else such a folder is refused).")
+    ] = False,
 ) -> None:
     """Train one model per latent size and plot test reconstruction error against size, beside PCA.
 
-    Writes RUN_DIR/sweep.csv, sweep.json, sweep.png and one model folder per size.
+    Writes RUN_DIR/sweep.csv, sweep.json, sweep.png and one model folder per size; a folder that already
+    holds a sweep is refused unless --overwrite.
 
     Examples:
 
@@ -48,9 +52,10 @@ def sweep(
     """
     from aekit.cli.options import parse_assignments
     from aekit.errors import ConfigError
+    from aekit.formats.files import FolderLock
     from aekit.report.latent_plots import sweep_figure
     from aekit.training.config import TrainConfig
-    from aekit.workflows.sweep import load_sweep_data, save_sweep, sweep_latent_dims
+    from aekit.workflows.sweep import claim_sweep_folder, load_sweep_data, save_sweep, sweep_latent_dims
 
     try:
         dims = [int(d) for d in latent_dims.split(",") if d.strip()]
@@ -74,21 +79,23 @@ def sweep(
             f"test MSE {row.test_mse:.5f}, PSNR {row.test_psnr_db:.2f} dB"
         )
 
-    result = sweep_latent_dims(
-        data.train,
-        data.test,
-        dims,
-        model=model,
-        model_options=options,
-        train_config=config,
-        include_pca=pca,
-        output_dir=run_dir,
-        normalizer=data.normalizer,
-        on_row=report,
-    )
-    files = {name: str(path) for name, path in save_sweep(result, run_dir).items()}
-    files["plot"] = str(run_dir / "sweep.png")
-    save_picture(sweep_figure(result.to_dict()["rows"]), run_dir / "sweep.png")
+    with FolderLock(run_dir, "latent sweep"):
+        claim_sweep_folder(run_dir, overwrite=overwrite)
+        result = sweep_latent_dims(
+            data.train,
+            data.test,
+            dims,
+            model=model,
+            model_options=options,
+            train_config=config,
+            include_pca=pca,
+            output_dir=run_dir,
+            normalizer=data.normalizer,
+            on_row=report,
+        )
+        files = {name: str(path) for name, path in save_sweep(result, run_dir).items()}
+        files["plot"] = str(run_dir / "sweep.png")
+        save_picture(sweep_figure(result.to_dict()["rows"]), run_dir / "sweep.png")
     header = f"{'model':>6} {'latent':>6} {'test MSE':>10} {'PSNR dB':>8}"
     body = [f"{r.model:>6} {r.latent_dim:>6} {r.test_mse:>10.5f} {r.test_psnr_db:>8.2f}" for r in result.rows]
     data_out({**result.to_dict(), "files": files}, "\n".join([header, *body]))

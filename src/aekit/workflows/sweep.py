@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from aekit.data.datasets import load_dataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
 from aekit.data.tensors import TensorData
-from aekit.errors import ConfigError
+from aekit.errors import ConfigError, DataError
 from aekit.formats.files import atomic_write_text
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder
@@ -203,6 +204,41 @@ def sweep_latent_dims(
             if on_row is not None:
                 on_row(row)
     return SweepResult(tuple(rows))
+
+
+SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png")
+"""What a sweep writes into its folder besides one model folder per size (``<model>_latent_<d>``)."""
+
+
+def claim_sweep_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Make ``folder`` ready for a sweep: refuse one that already holds a sweep, or with ``overwrite``
+    remove that sweep's files and model folders (nothing else in the folder).
+
+    Raises:
+        DataError: The folder holds a sweep and ``overwrite`` is False.
+    """
+    target = Path(folder)
+    if not target.is_dir():
+        return
+    previous = sorted(
+        path
+        for path in target.iterdir()
+        if path.name in SWEEP_FILES
+        or (path.is_dir() and "_latent_" in path.name and (path / "config.json").exists())
+    )
+    if not previous:
+        return
+    if not overwrite:
+        names = ", ".join(path.name for path in previous[:4]) + (" …" if len(previous) > 4 else "")
+        raise DataError(
+            f"the folder {target} already holds a sweep ({names}); pass --overwrite to replace it or "
+            "choose another folder"
+        )
+    for path in previous:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def save_sweep(result: SweepResult, folder: str | os.PathLike[str]) -> dict[str, Path]:

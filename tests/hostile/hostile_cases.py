@@ -435,6 +435,20 @@ def cases() -> Iterator[Case]:
         *TRAIN,
         setup=_both(_write("run/settings.json", "{}"), _write("run/model/config.json", "{}")),
     )
+    yield _case(
+        "sweep-into-finished-sweep",
+        "sweep",
+        "digits",
+        "--latent-dims",
+        "2",
+        "--max-samples",
+        "100",
+        "-o",
+        "{W}/sweep",
+        setup=_both(
+            _write("sweep/sweep.csv", "model,latent_dim\n"), _write("sweep/mlp_latent_2/config.json", "{}")
+        ),
+    )
     # 4: output = input
     yield _case(
         "same-compress",

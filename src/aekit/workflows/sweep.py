@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -141,6 +142,15 @@ def _errors(model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512) 
     return float(squared.mean()), float(peaks.mean())
 
 
+SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png")
+"""What a sweep writes into its folder besides one model folder per size (:func:`model_folder_name`)."""
+
+
+def model_folder_name(model: str, latent_dim: int) -> str:
+    """The folder a sweep saves ``model`` at ``latent_dim`` into: ``<model>_latent_<d>``."""
+    return f"{model}_latent_{latent_dim}"
+
+
 def sweep_latent_dims(
     train: TensorData,
     test: TensorData,
@@ -197,17 +207,13 @@ def sweep_latent_dims(
             if output_dir is not None:
                 save_model(
                     network,
-                    Path(output_dir) / f"{name}_latent_{dim}",
+                    Path(output_dir) / model_folder_name(name, dim),
                     normalizer=normalizer,
                     metadata={"sweep": dataclasses.asdict(row)},
                 )
             if on_row is not None:
                 on_row(row)
     return SweepResult(tuple(rows))
-
-
-SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png")
-"""What a sweep writes into its folder besides one model folder per size (``<model>_latent_<d>``)."""
 
 
 def claim_sweep_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) -> None:
@@ -224,7 +230,7 @@ def claim_sweep_folder(folder: str | os.PathLike[str], *, overwrite: bool = Fals
         path
         for path in target.iterdir()
         if path.name in SWEEP_FILES
-        or (path.is_dir() and "_latent_" in path.name and (path / "config.json").exists())
+        or (path.is_dir() and re.fullmatch(r"\w+_latent_\d+", path.name) and (path / "config.json").exists())
     )
     if not previous:
         return

@@ -110,6 +110,22 @@ def evaluation_holes(size: tuple[int, int], kind: str, seed: int) -> torch.Tenso
     return holes
 
 
+def rescaled(images: list[torch.Tensor], scales: list[float]) -> list[torch.Tensor]:
+    """``images`` at each of ``scales`` (bicubic, antialiased when shrinking), all in one list."""
+    out = []
+    for scale in scales:
+        for image in images:
+            if scale == 1.0:
+                out.append(image)
+                continue
+            size = [round(side * scale) for side in image.shape[1:]]
+            resized = torch.nn.functional.interpolate(
+                image[None], size=size, mode="bicubic", align_corners=False, antialias=scale < 1
+            )
+            out.append(resized[0].clamp(0, 1).contiguous())
+    return out
+
+
 def train_on_patches(
     model: AbstractAutoencoder,
     images: list[torch.Tensor],
@@ -118,7 +134,8 @@ def train_on_patches(
     score: Callable[[], float],
     score_name: str,
 ) -> None:
-    """The photo models' training recipe: fresh random ``args.patch`` crops of ``images`` each pass
+    """The photo models' training recipe: fresh random ``args.patch`` crops of ``images`` (at each of
+    ``args.scales``, :func:`rescaled`) each pass
     (``args.steps_per_pass`` batches of ``args.batch_size``), Adam with a cosine decay from ``args.lr``
     over ``args.passes``, through aekit's ``Trainer``, checkpointed in ``args.out`` (a rerun resumes).
 
@@ -147,7 +164,7 @@ def train_on_patches(
         model.load_state_dict(state["model"])
     elif args.init is not None:  # an aekit model folder
         model.load_state_dict(load(args.init).model.state_dict())
-    data = RandomPatches(images, args.patch, args.steps_per_pass * args.batch_size)
+    data = RandomPatches(rescaled(images, args.scales), args.patch, args.steps_per_pass * args.batch_size)
     log_path = args.out / "validation.csv"
     best = -math.inf
     if log_path.exists():
@@ -196,6 +213,13 @@ def add_patch_training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--keep-passes", action="store_true", help="keep every pass's weights in OUT/passes (for averaging)"
+    )
+    parser.add_argument(
+        "--scales",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="train on the photographs resized by each factor (e.g. 1 1.6: also at a higher resolution)",
     )
 
 

@@ -68,22 +68,6 @@ def baseline_scores(images: list[torch.Tensor], holes: list[torch.Tensor]) -> di
     return {"smooth_fill": float(np.mean(smooth)), "biharmonic": float(np.mean(biharmonic))}
 
 
-def rescaled(images: list[torch.Tensor], scales: list[float]) -> list[torch.Tensor]:
-    """``images`` at each of ``scales`` (bicubic, antialiased when shrinking), all in one list."""
-    out = []
-    for scale in scales:
-        for image in images:
-            if scale == 1.0:
-                out.append(image)
-                continue
-            size = [round(side * scale) for side in image.shape[1:]]
-            resized = torch.nn.functional.interpolate(
-                image[None], size=size, mode="bicubic", align_corners=False, antialias=scale < 1
-            )
-            out.append(resized[0].clamp(0, 1).contiguous())
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,13 +81,6 @@ def main() -> None:
     parser.add_argument("--steps-per-pass", type=int, default=250)
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument(
-        "--scales",
-        type=float,
-        nargs="+",
-        default=[1.0],
-        help="train on the photographs resized by each factor (e.g. 1 1.6: also at a higher resolution)",
-    )
     add_patch_training_arguments(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -126,7 +103,7 @@ def main() -> None:
     )
     train_on_patches(
         model,
-        rescaled(train_images, args.scales),
+        train_images,
         args,
         settings,
         lambda: validation_psnr(model, val_images, holes),  # type: ignore[arg-type]

@@ -9,6 +9,11 @@ photographs enlarged 1.6 times (for photographs of a higher resolution than the 
 smooth (push–pull) fill the network starts from and scikit-image's biharmonic inpainting are scored on
 the same holes once, for reference (``OUT/baselines.json``). Checkpoints every pass; rerunning the same
 command resumes. Evaluation sets (Kodak) are never read here.
+
+``--evaluate FOLDER …`` only scores model folders (with their own ``self_ensemble``) and biharmonic
+inpainting on the validation photographs at each of ``--scales``::
+
+    python benchmarks/train_photo_inpainter.py --evaluate runs/photo_inpainter5b/best --scales 1 1.6
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from _common import (
     add_patch_training_arguments,
     evaluation_holes,
     photo_split,
+    rescaled,
     train_on_patches,
 )
 
@@ -82,10 +88,28 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--lr", type=float, default=1e-3)
     add_patch_training_arguments(parser)
+    parser.add_argument(
+        "--evaluate",
+        type=Path,
+        nargs="+",
+        metavar="FOLDER",
+        help="only score model folders (and biharmonic) on the validation split at each of --scales",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    train_images, val_images, val_names = photo_split(args.data, "RGB")
+    only_scoring = args.evaluate is not None
+    train_images, val_images, val_names = photo_split(args.data, "RGB", validation_only=only_scoring)
+    if only_scoring:
+        for scale in args.scales:
+            images = rescaled(val_images, [scale])
+            scale_holes = validation_holes(images)
+            print(f"scale {scale:g}: {json.dumps(baseline_scores(images, scale_holes))}", flush=True)
+            for folder in args.evaluate:
+                model = aekit.load_model(folder)
+                value = validation_psnr(model, images, scale_holes)  # type: ignore[arg-type]
+                print(f"scale {scale:g}: {folder}: validation hole PSNR {value:.3f} dB", flush=True)
+        return
     holes = validation_holes(val_images)
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "val": val_names}

@@ -6,7 +6,8 @@ Holds out every 20th photograph (20 of 400) as a validation split: after every p
 at σ = 25 (fixed noise seed) and the weights with the best validation PSNR are saved to ``OUT/best`` (an
 aekit model folder). Checkpoints every pass; rerunning the same command resumes. Evaluation sets (BSD68,
 Set12, Kodak) are never read here. ``--evaluate FOLDER`` only scores a model folder on the validation split
-at σ = 15, 25 and 50 (with the views its config asks for).
+at σ = 15, 25 and 50 (with the views its config asks for), at each of ``--scales`` (e.g. ``--scales 1 1.6``:
+also the validation photographs enlarged 1.6 times).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import DEFAULT_PHOTOS, add_patch_training_arguments, photo_split, train_on_patches
+from _common import DEFAULT_PHOTOS, add_patch_training_arguments, photo_split, rescaled, train_on_patches
 
 import aekit
 
@@ -66,9 +67,14 @@ def main() -> None:
     train_images, val_images, val_names = photo_split(args.data, mode, validation_only=only_scoring)
     if only_scoring:
         evaluated = aekit.load_model(args.evaluate)
-        for sigma in (15.0, 25.0, 50.0):
-            value = validation_psnr(evaluated, val_images, sigma)  # type: ignore[arg-type]
-            print(f"{args.evaluate}: validation PSNR at sigma {sigma:g}: {value:.3f} dB", flush=True)
+        for scale in args.scales:
+            images = rescaled(val_images, [scale])
+            for sigma in (15.0, 25.0, 50.0):
+                value = validation_psnr(evaluated, images, sigma)  # type: ignore[arg-type]
+                print(
+                    f"{args.evaluate}: validation PSNR at scale {scale:g}, sigma {sigma:g}: {value:.3f} dB",
+                    flush=True,
+                )
         return
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "val": val_names}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ __all__ = [
     "atomic_write_text",
     "check_output_path",
     "check_output_suffix",
+    "claim_folder",
     "remove_stale_temp_files",
 ]
 
@@ -122,6 +124,40 @@ def check_output_suffix(output: str | os.PathLike[str], suffixes: Iterable[str],
             f"cannot write {output}: {what} are written as {' or '.join(allowed)}; "
             f"use a name ending in {' or '.join(allowed)}"
         )
+
+
+def claim_folder(
+    folder: Path, previous: Iterable[Path], *, what: str, overwrite: bool, keep_hint: str = ""
+) -> None:
+    """Make ``folder`` ready for new output: refuse it while it holds ``previous`` outputs (files or
+    folders of an earlier run, sweep, …), or with ``overwrite`` remove exactly those and nothing else.
+
+    Args:
+        folder: The output folder (named in the message).
+        previous: The earlier outputs found in it (empty: nothing to do).
+        what: What they are, for the message (``"a run"``, ``"a sweep"``).
+        overwrite: Remove them instead of refusing.
+        keep_hint: Another way out to suggest, e.g. ``", --resume to continue it"``.
+
+    Raises:
+        DataError: ``previous`` is not empty and ``overwrite`` is False.
+    """
+    from aekit.errors import DataError
+
+    found = sorted(previous)
+    if not found:
+        return
+    if not overwrite:
+        names = ", ".join(path.name for path in found[:4]) + (" …" if len(found) > 4 else "")
+        raise DataError(
+            f"the folder {folder} already holds {what} ({names}); pass --overwrite to replace it"
+            f"{keep_hint}, or choose another folder"
+        )
+    for path in found:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:

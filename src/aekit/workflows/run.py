@@ -19,7 +19,6 @@ import difflib
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ from aekit.data.split import train_val_split
 from aekit.data.tables import load_table
 from aekit.data.tensors import TensorData
 from aekit.errors import ConfigError, DataError
-from aekit.formats.files import FolderLock, atomic_write_text, remove_stale_temp_files
+from aekit.formats.files import FolderLock, atomic_write_text, claim_folder, remove_stale_temp_files
 from aekit.formats.folders import folder_files
 from aekit.formats.limits import MAX_IMAGE_SIDE
 from aekit.formats.suffixes import kind_of, suffixes
@@ -322,10 +321,7 @@ def _paired_targets(spec: RunSpec, loaded: LoadedDataset) -> torch.Tensor:
             f"--targets pairs two image folders (noisy, clean); got {spec.dataset} and {spec.targets} "
             "(an .npz gives clean images as y instead)"
         )
-    names = [
-        [p.name for p in folder_files(folder, "image")]
-        for folder in (noisy_folder, clean_folder)
-    ]
+    names = [[p.name for p in folder_files(folder, "image")] for folder in (noisy_folder, clean_folder)]
     if names[0] != names[1]:
         unmatched = sorted(set(names[0]) ^ set(names[1]))
         raise DataError(
@@ -414,18 +410,12 @@ def run_training(spec: RunSpec) -> RunResult:
 
 
 def _claim_run_folder(run_dir: Path, spec: RunSpec) -> None:
-    previous = [name for name in ("settings.json", *RUN_FOLDERS) if (run_dir / name).exists()]
-    if previous and not spec.train.resume:
-        if not spec.overwrite:
-            raise DataError(
-                f"the run folder {run_dir} already holds a run ({', '.join(previous)}); pass --overwrite "
-                "to replace it, --resume to continue it, or choose another folder"
-            )
-        for name in RUN_FILES:
-            (run_dir / name).unlink(missing_ok=True)
-        for name in RUN_FOLDERS:
-            if (run_dir / name).is_dir():
-                shutil.rmtree(run_dir / name)
+    holds_run = any((run_dir / name).exists() for name in ("settings.json", *RUN_FOLDERS))
+    if holds_run and not spec.train.resume:
+        previous = [run_dir / name for name in (*RUN_FILES, *RUN_FOLDERS) if (run_dir / name).exists()]
+        claim_folder(
+            run_dir, previous, what="a run", overwrite=spec.overwrite, keep_hint=", --resume to continue it"
+        )
     remove_stale_temp_files(run_dir)
 
 

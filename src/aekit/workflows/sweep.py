@@ -14,7 +14,6 @@ import json
 import math
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,8 +26,8 @@ from aekit.data.datasets import load_dataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
 from aekit.data.tensors import TensorData
-from aekit.errors import ConfigError, DataError
-from aekit.formats.files import atomic_write_text
+from aekit.errors import ConfigError
+from aekit.formats.files import atomic_write_text, claim_folder
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import save_model
@@ -226,25 +225,13 @@ def claim_sweep_folder(folder: str | os.PathLike[str], *, overwrite: bool = Fals
     target = Path(folder)
     if not target.is_dir():
         return
-    previous = sorted(
+    previous = [
         path
         for path in target.iterdir()
         if path.name in SWEEP_FILES
         or (path.is_dir() and re.fullmatch(r"\w+_latent_\d+", path.name) and (path / "config.json").exists())
-    )
-    if not previous:
-        return
-    if not overwrite:
-        names = ", ".join(path.name for path in previous[:4]) + (" …" if len(previous) > 4 else "")
-        raise DataError(
-            f"the folder {target} already holds a sweep ({names}); pass --overwrite to replace it or "
-            "choose another folder"
-        )
-    for path in previous:
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+    ]
+    claim_folder(target, previous, what="a sweep", overwrite=overwrite)
 
 
 def save_sweep(result: SweepResult, folder: str | os.PathLike[str]) -> dict[str, Path]:

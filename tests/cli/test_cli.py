@@ -171,3 +171,23 @@ def test_train_with_augmentation_records_it(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["train", "--augment", "max_shift=-1", "-o", str(tmp_path / "x")])
     assert bad.exit_code == 2
     assert "max_shift must be a whole number of pixels >= 0" in bad.stderr
+
+
+def test_encode_takes_one_image_file_as_well_as_its_folder(tmp_path: Path) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(12):
+        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(folder / f"{index:02}.png")
+    run = tmp_path / "run"
+    trained = invoke("train", "--dataset", str(folder), "--model", "mlp", "--epochs", "1", "-o", str(run))
+    assert trained.exit_code == 0  # type: ignore[attr-defined]
+    model = str(run / "model")
+    for source, output in ((folder, "all.npy"), (folder / "02.png", "one.npy")):
+        encoded = invoke("encode", str(source), "--model", model, "-o", str(tmp_path / output))
+        assert encoded.exit_code == 0  # type: ignore[attr-defined]
+    one, every = np.load(tmp_path / "one.npy"), np.load(tmp_path / "all.npy")
+    assert one.shape == (1, every.shape[1])
+    np.testing.assert_allclose(one[0], every[2], atol=1e-5)

@@ -15,6 +15,7 @@ from aekit.data import (
     load_dataset,
     load_digits,
     load_fashion_mnist,
+    load_image_file,
     load_image_folder,
     load_mnist,
     load_table,
@@ -288,6 +289,22 @@ def test_image_folder_errors(tmp_path):
         load_image_folder(tmp_path)
     with pytest.raises(ConfigError, match=r"size must be \(height, width\)"):
         load_image_folder(tmp_path / "cls", size=(0, 3))
+
+
+def test_one_image_file_is_a_data_set_of_that_image(tmp_path):
+    colour = np.random.default_rng(0).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    _save(tmp_path / "photo.png", colour)
+    _save(tmp_path / "other.png", np.zeros((6, 5, 3), dtype=np.uint8))
+    loaded = load_dataset(tmp_path / "photo.png")
+    assert loaded.kind == "image" and loaded.value_range == (0.0, 255.0) and loaded.data.y is None
+    np.testing.assert_array_equal(loaded.data.x[0].numpy(), colour.transpose(2, 0, 1))
+    torch.testing.assert_close(loaded.data.x[0], load_image_folder(tmp_path).data.x[1])  # same conventions
+    assert load_dataset(tmp_path / "photo.png", image_size=(3, 4)).data.x.shape == (1, 3, 3, 4)
+    with pytest.raises(DataError, match=r"photo\.png is in colour"):
+        load_image_file(tmp_path / "photo.png", mode="L")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(DataError, match=r"cannot read image .*broken\.png"):
+        load_dataset(tmp_path / "broken.png")
 
 
 # ------------------------------------------------------------------------------------------- dispatch

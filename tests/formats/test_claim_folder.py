@@ -1,4 +1,4 @@
-"""claim_folder: the one rule behind `train`'s and `sweep`'s handling of a folder that holds earlier output."""
+"""claim_folder: the one rule for a folder of `train` or `sweep` that holds earlier output."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from aekit.data.download import (
     verify_file,
 )
 from aekit.data.idx import read_idx, write_idx
-from aekit.data.images import load_image_folder
+from aekit.data.images import load_image_file, load_image_folder
 from aekit.data.loaded import LoadedDataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
@@ -59,6 +59,7 @@ __all__ = [
     "load_dataset",
     "load_digits",
     "load_fashion_mnist",
+    "load_image_file",
     "load_image_folder",
     "load_mnist",
     "load_table",

@@ -26,7 +26,7 @@ import torch
 
 from aekit.data.download import ensure_files
 from aekit.data.idx import read_idx
-from aekit.data.images import load_image_folder
+from aekit.data.images import load_image_file, load_image_folder
 from aekit.data.loaded import LoadedDataset, check_finite, check_size, labels_tensor
 from aekit.data.tables import load_table
 from aekit.data.tensors import TensorData
@@ -35,7 +35,7 @@ from aekit.formats.arrays import check_npz, read_npy_header
 from aekit.formats.limits import check_allocation
 from aekit.formats.suffixes import format_of, kind_of, suffixes
 
-# LoadedDataset, load_table and load_image_folder live in their own modules; re-exported here so that
+# LoadedDataset, load_table and the image loaders live in their own modules; re-exported here so that
 # this module offers every loader.
 __all__ = [
     "DATASET_NAMES",
@@ -44,6 +44,7 @@ __all__ = [
     "load_dataset",
     "load_digits",
     "load_fashion_mnist",
+    "load_image_file",
     "load_image_folder",
     "load_mnist",
     "load_table",
@@ -280,9 +281,9 @@ def load_dataset(
 ) -> LoadedDataset:
     """Load a dataset by name (``"digits"``, ``"mnist"``, ``"fashion-mnist"``) or by path.
 
-    A path is loaded by its kind: a folder as images (:func:`load_image_folder`), ``.npy``/``.npz`` as
-    arrays, ``.csv``/``.tsv``/``.parquet`` as tables. A known name wins over a same-named file in the
-    working folder; write ``./mnist`` to mean the folder.
+    A path is loaded by its kind: a folder as images (:func:`load_image_folder`), an image file as a
+    data set of that one image, ``.npy``/``.npz`` as arrays, ``.csv``/``.tsv``/``.parquet`` as tables. A
+    known name wins over a same-named file in the working folder; write ``./mnist`` to mean the folder.
 
     Args:
         name_or_path: Dataset name or file/folder path.
@@ -303,19 +304,21 @@ def load_dataset(
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise DataError(
             f"{str(name_or_path)!r} is neither a dataset name nor an existing path; {hint}"
-            f"names: {', '.join(DATASET_NAMES)}; files: {', '.join(suffixes(*_BY_KIND))} "
+            f"names: {', '.join(DATASET_NAMES)}; files: {', '.join(suffixes(*_BY_KIND, 'image'))} "
             "or a folder of images"
         )
     if split != "train":
         raise DataError(f"{path} has no {split!r} split, only 'train' (the whole file or folder)")
     if path.is_dir():
         return load_image_folder(path, size=image_size)
+    if kind_of(path) == "image":
+        return load_image_file(path, size=image_size)
     loader = _BY_KIND.get(kind_of(path) or "")
     if loader is None:
         raise DataError(
             f"cannot load {path}: unsupported file type; expected one of "
-            f"{', '.join(suffixes(*_BY_KIND))} or a folder of images"
+            f"{', '.join(suffixes(*_BY_KIND, 'image'))} or a folder of images"
         )
     if image_size is not None:
-        raise ConfigError(f"image_size applies to images only; {path} is not an image folder")
+        raise ConfigError(f"image_size applies to images only; {path} is not an image or image folder")
     return loader(path)

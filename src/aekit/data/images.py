@@ -19,7 +19,7 @@ from aekit.formats.suffixes import suffixes
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-__all__ = ["ImageMode", "load_image_folder"]
+__all__ = ["ImageMode", "load_image_file", "load_image_folder"]
 
 ImageMode = Literal["auto", "L", "RGB"]
 
@@ -102,6 +102,37 @@ def load_image_folder(
     files, labels, class_names = labelled_files(folder, "image", what="images")
     if not files:
         raise DataError(f"image folder {folder} is empty (no {'/'.join(suffixes('image'))} files)")
+    return _load_images(files, labels, class_names, folder, size, mode)
+
+
+def load_image_file(
+    path: str | os.PathLike[str], size: tuple[int, int] | None = None, mode: ImageMode = "auto"
+) -> LoadedDataset:
+    """Load one PNG/JPEG/TIFF/BMP image as a data set of one unlabelled sample ``(1, C, H, W)``, with
+    the conventions of :func:`load_image_folder` (raw scale, alpha dropped, ``size`` resizes).
+
+    Raises:
+        DataError: A missing or unreadable image (naming it), or a colour image with ``mode="L"``.
+    """
+    file = Path(path)
+    if mode not in ("auto", "L", "RGB"):
+        raise ConfigError(f"mode must be 'auto', 'L' or 'RGB'; got {mode!r}")
+    if size is not None:
+        size = check_size(size, "size")
+    if not file.is_file():
+        raise DataError(f"image {file} does not exist or is not a file")
+    return _load_images([file], None, None, file.parent, size, mode)
+
+
+def _load_images(
+    files: list[Path],
+    labels: list[int] | None,
+    class_names: tuple[str, ...] | None,
+    folder: Path,
+    size: tuple[int, int] | None,
+    mode: ImageMode,
+) -> LoadedDataset:
+    """Images ``files`` (under ``folder``, named in messages) as one data set (:func:`load_image_folder`)."""
     if size is not None:
         check_allocation(
             4 * 3 * len(files) * size[0] * size[1], f"{len(files)} images of {size[1]}×{size[0]}"

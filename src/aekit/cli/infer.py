@@ -18,7 +18,8 @@ OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Output file:
 
 def encode(
     source: Annotated[
-        str, typer.Argument(help="Dataset name or path (.npy/.npz/.csv/.parquet, an image or an image folder).")
+        str,
+        typer.Argument(help="Dataset name or path (.npy/.npz/.csv/.parquet, an image or an image folder)."),
     ],
     model_dir: ModelOption,
     output: OutputOption,

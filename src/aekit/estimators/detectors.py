@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.apps import anomaly
 from aekit.errors import ConfigError
-from aekit.estimators.base import ESTIMATOR_KEY, AbstractAutoencoderEstimator, Scaling
+from aekit.estimators.base import _SEED_BOUND, ESTIMATOR_KEY, AbstractAutoencoderEstimator, Scaling
 from aekit.models import registry
 from aekit.models.files import ModelBundle
 
@@ -36,7 +36,8 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
     ``docs/anomaly.md``): robust scaling (median, interquartile range), an ensemble of 8 small MLP
     autoencoders (``mlp_ensemble``) sized from the number of columns, a fixed budget of ``steps``
     optimiser steps whatever the number of rows, and as score the reconstruction error plus how far
-    the row's code lies from the training codes (``score_method="mse_code"``). A
+    the row's code lies from the training codes, both from their centre and from their nearest
+    members (``score_method="mse_code"``). A
     ``calibration_fraction`` of the rows is held out of training to set the threshold.
 
     Scores follow scikit-learn's detectors: ``score_samples`` is minus the anomaly score (the pooled
@@ -71,9 +72,10 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
             used as threshold, in (0, 100]: the target false-positive rate is ``1 − p / 100``.
         calibration_fraction: Share of the rows held out of training to set the threshold, in [0, 0.5]
             (0, or fewer than 20 rows: the training rows set it).
-        score_method: ``mse_code`` (the default): the mean squared reconstruction error plus half a
-            robust distance of the code from the training codes, each relative to its median on the
-            training rows (:class:`~aekit.apps.anomaly.CodeDistance`); ``auto`` (ELBO when the model
+        score_method: ``mse_code`` (the default): the mean squared reconstruction error, plus half a
+            robust distance of the code from the training codes' median, plus 6 × the code's mean
+            distance to its 20 nearest training codes, each relative to its median on the training
+            rows (:class:`~aekit.apps.anomaly.CodeDistance`); ``auto`` (ELBO when the model
             has one, else its reconstruction loss), ``mse``, ``l1``, ``bce`` (needs
             ``scaling="minmax"``), ``elbo``, or ``mahalanobis``: the Mahalanobis distance of the
             reconstruction residual under a Gaussian fitted to the training residuals.
@@ -231,7 +233,10 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
                 )
             elif method == "mse_code":
                 self.code_distance_ = anomaly.fit_code_distance(
-                    self.model_, array[trained], normalizer=self.normalizer_
+                    self.model_,
+                    array[trained],
+                    normalizer=self.normalizer_,
+                    random_state=int(check_random_state(self.random_state).randint(_SEED_BOUND)),
                 )
         if self.contamination == "auto":
             held_out = np.flatnonzero(~trained)

@@ -261,9 +261,9 @@ def anomaly_scores(
     a generator seeded with 0 at each call, so a call repeats exactly (a sample's score can still differ
     slightly with the batching). With ``mahalanobis`` the score is the squared Mahalanobis distance
     of the residual ``x̂ − x`` (plus that of the code) under ``gaussian``, from :func:`fit_gaussian`.
-    With ``mse_code`` it is the mean squared error plus a robust distance of the code, each relative
-    to its median on normal data (``code_distance``, from :func:`fit_code_distance`; see
-    :class:`~aekit.apps.anomaly.codes.CodeDistance`).
+    With ``mse_code`` it is the mean squared error plus a robust distance of the code and the code's
+    mean distance to its nearest normal codes, each relative to its median on normal data
+    (``code_distance``, from :func:`fit_code_distance`; see :class:`~aekit.apps.anomaly.codes.CodeDistance`).
 
     Args:
         model: A trained model or a loaded :class:`~aekit.models.files.ModelBundle`.
@@ -336,14 +336,16 @@ def fit_code_distance(
     *,
     normalizer: Normalizer | None = None,
     batch_size: int = 1024,
+    random_state: int = 0,
 ) -> CodeDistance:
-    """Fit the code statistics of ``method="mse_code"`` to normal samples (usually the training rows)."""
+    """Fit the code statistics of ``method="mse_code"`` to normal samples (usually the training rows);
+    ``random_state`` seeds the choice of the neighbour part's reference codes."""
     net, norm = unpack(model, normalizer)
     inputs = _as_inputs(net, x)
     both = run_batches(
         net, lambda batch, _: _errors_and_codes(net, batch), inputs, batch_size=batch_size, normalizer=norm
     ).numpy()
-    return CodeDistance.fit(both[:, 0], both[:, 1:])
+    return CodeDistance.fit(both[:, 0], both[:, 1:], random_state=random_state)
 
 
 def fit_gaussian(

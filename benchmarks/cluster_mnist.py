@@ -162,7 +162,7 @@ def recipe_codes(
     """Concatenated standardised codes of the small-data recipe's autoencoders (``clustering_recipe``).
 
     Tables with few rows per cluster get no autoencoder in the recipe; their codes rows show what the
-    small-image recipe's three 256-256-1024 autoencoders would give (trained on the standardised table).
+    recipe's three 256-256-1024 autoencoders for tables would give (trained on the standardised table).
     """
     kind = "images" if len(shape) == 3 else "table"
     recipe = clustering_recipe(len(x), k, kind)  # type: ignore[arg-type]
@@ -170,9 +170,11 @@ def recipe_codes(
         recipe = ClusteringRecipe(True, (256, 256, 1024), k, 3, max(1, round(5_700 * 32 / len(x))), 32)
     inputs = torch.from_numpy(x).reshape(len(x), *shape)
     folders = [Path(args.models) / f"{name}-recipe" / f"member{m}" for m in range(recipe.members)]
-    if all((f / "config.json").is_file() for f in folders):
-        models = [load(f).model.eval() for f in folders]
-        steps["train"] = sum(float(load(f).metadata.get("train_seconds", float("nan"))) for f in folders)
+    saved = [load(f) if (f / "config.json").is_file() else None for f in folders]
+    if all(bundle is not None and bundle.metadata.get("recipe") == str(recipe) for bundle in saved):
+        bundles = [bundle for bundle in saved if bundle is not None]
+        models = [bundle.model.eval() for bundle in bundles]
+        steps["train"] = sum(float(bundle.metadata.get("train_seconds", float("nan"))) for bundle in bundles)
     else:
         started = time.process_time()
         models = fit_clustering_autoencoders(inputs, recipe, random_state=0)

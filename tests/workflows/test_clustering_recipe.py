@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -50,7 +52,8 @@ def test_bic_prefers_the_simplest_covariance_that_fits() -> None:
 def test_recipe_by_data_size_and_kind() -> None:
     assert clustering_recipe(178, 3, "table") == ClusteringRecipe(use_autoencoder=False)
     small = clustering_recipe(1797, 10, "images")
-    assert small.use_autoencoder and small.members == 3 and small.hidden_dims == (256, 256, 1024)
+    assert small.use_autoencoder and small.members == 3
+    assert (small.conv_channels, small.hidden_dims) == ((32, 64), (256,))  # convolutional members
     assert small.latent_dim == 10 and small.batch_size == 32 and small.epochs == 102  # ≈ 5 700 updates
     large = clustering_recipe(70_000, 10, "images")
     assert (large.members, large.hidden_dims, large.batch_size, large.epochs) == (
@@ -60,7 +63,10 @@ def test_recipe_by_data_size_and_kind() -> None:
         15,
     )
     assert clustering_recipe(LARGE_DATA, 5, "table").members == 1
-    assert clustering_recipe(5_000, 5, "table").members == 3  # 1 000 rows per cluster: autoencoders
+    mid_table = clustering_recipe(5_000, 5, "table")  # 1 000 rows per cluster: autoencoders
+    assert (
+        mid_table.members == 3 and not mid_table.conv_channels and mid_table.hidden_dims == (256, 256, 1024)
+    )
     with pytest.raises(ConfigError, match="kind must be one of"):
         clustering_recipe(100, 2, "sounds")  # type: ignore[arg-type]
 
@@ -99,6 +105,9 @@ def test_images_train_the_recipes_autoencoders_and_cluster_their_codes() -> None
     assert result.scores is not None and result.scores.accuracy == 1.0
     with pytest.raises(ShapeError, match=r"\(N, C, H, W\)"):
         cluster_inputs(images[:, 0], 2, kind="images", recipe=recipe)
+    convolutional = dataclasses.replace(recipe, hidden_dims=(8,), conv_channels=(4, 8))
+    result, features = cluster_inputs(images, 2, labels=labels, recipe=convolutional, method="kmeans")
+    assert features.shape == (60, 4) and result.scores is not None and result.scores.accuracy == 1.0
 
 
 def test_auto_without_umap_learn_warns_and_fits_the_mixture(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,7 +65,8 @@ def encode(
         codes = encode_dataset(bundle, loaded.data.x, batch_size=batch_size, condition=labels)
         write_matrix(output, codes.numpy(), prefix="z")
         n_samples = len(codes)
-    message(f"encoded {n_samples} samples to {bundle.model.latent_dim}-D codes")
+    plural = "" if n_samples == 1 else "s"
+    message(f"encoded {n_samples} sample{plural} to {bundle.model.latent_dim}-D codes")
     data_out(
         {"output": str(output), "n_samples": n_samples, "latent_dim": bundle.model.latent_dim}, str(output)
     )

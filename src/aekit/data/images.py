@@ -93,10 +93,6 @@ def load_image_folder(
             8- and 16-bit images.
     """
     folder = Path(path)
-    if mode not in ("auto", "L", "RGB"):
-        raise ConfigError(f"mode must be 'auto', 'L' or 'RGB'; got {mode!r}")
-    if size is not None:
-        size = check_size(size, "size")
     if not folder.is_dir():
         raise DataError(f"image folder {folder} does not exist or is not a folder")
     files, labels, class_names = labelled_files(folder, "image", what="images")
@@ -115,10 +111,6 @@ def load_image_file(
         DataError: A missing or unreadable image (naming it), or a colour image with ``mode="L"``.
     """
     file = Path(path)
-    if mode not in ("auto", "L", "RGB"):
-        raise ConfigError(f"mode must be 'auto', 'L' or 'RGB'; got {mode!r}")
-    if size is not None:
-        size = check_size(size, "size")
     if not file.is_file():
         raise DataError(f"image {file} does not exist or is not a file")
     return _load_images([file], None, None, file.parent, size, mode)
@@ -133,7 +125,10 @@ def _load_images(
     mode: ImageMode,
 ) -> LoadedDataset:
     """Images ``files`` (under ``folder``, named in messages) as one data set (:func:`load_image_folder`)."""
+    if mode not in ("auto", "L", "RGB"):
+        raise ConfigError(f"mode must be 'auto', 'L' or 'RGB'; got {mode!r}")
     if size is not None:
+        size = check_size(size, "size")
         check_allocation(
             4 * 3 * len(files) * size[0] * size[1], f"{len(files)} images of {size[1]}×{size[0]}"
         )

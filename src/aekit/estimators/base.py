@@ -31,7 +31,7 @@ from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import ModelBundle, load, save_model
 from aekit.training.fit import fit as fit_model
 
-__all__ = ["AbstractAutoencoderEstimator", "Scaling"]
+__all__ = ["AbstractAutoencoderEstimator", "Scaling", "draw_seed"]
 
 Scaling = Literal["standardize", "robust", "minmax", "none"]
 SCALINGS: tuple[str, ...] = ("standardize", "robust", "minmax", "none")
@@ -180,7 +180,7 @@ class AbstractAutoencoderEstimator(BaseEstimator):
         n_features = array.shape[1]
         shape = self._sample_shape(n_features, sample_shape_of(X))
         random = check_random_state(self.random_state)
-        seed = int(random.randint(_SEED_BOUND))
+        seed = draw_seed(random)
         kind = "identity" if self.scaling == "none" else self.scaling
         self.normalizer_ = Normalizer.fit(torch.from_numpy(array), kind)
         self.input_shape_ = shape
@@ -293,6 +293,11 @@ class AbstractAutoencoderEstimator(BaseEstimator):
         names = bundle.metadata.get("feature_names")
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
+
+
+def draw_seed(random: np.random.RandomState) -> int:
+    """A torch/NumPy seed drawn from the estimator's ``random_state`` (scikit-learn's convention)."""
+    return int(random.randint(_SEED_BOUND))
 
 
 def sample_shape_of(X: Any) -> tuple[int, ...] | None:

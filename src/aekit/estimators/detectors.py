@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.apps import anomaly
 from aekit.errors import ConfigError
-from aekit.estimators.base import _SEED_BOUND, ESTIMATOR_KEY, AbstractAutoencoderEstimator, Scaling
+from aekit.estimators.base import ESTIMATOR_KEY, AbstractAutoencoderEstimator, Scaling, draw_seed
 from aekit.models import registry
 from aekit.models.files import ModelBundle
 
@@ -236,7 +236,7 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
                     self.model_,
                     array[trained],
                     normalizer=self.normalizer_,
-                    random_state=int(check_random_state(self.random_state).randint(_SEED_BOUND)),
+                    random_state=draw_seed(check_random_state(self.random_state)),
                 )
         if self.contamination == "auto":
             held_out = np.flatnonzero(~trained)

@@ -42,7 +42,8 @@ REFERENCE_CODES = 1024
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class CodeDistance:
-    """Robust location and spread of normal codes, and the medians that put both score parts on one scale.
+    """Robust location and spread of normal codes, reference codes, and the medians that put the score's
+    three parts on one scale.
 
     The score of a row with mean squared reconstruction error ``e`` and code ``z``, with ``u`` the
     z-scored code ``(z − code_median) / code_spread``, is

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from aekit.data.tensors import TensorData
-from aekit.errors import ConfigError
+from aekit.errors import ConfigError, DataError
 from aekit.models.files import load
 from aekit.training.config import TrainConfig
 from aekit.workflows.sweep import load_sweep_data, save_sweep, sweep_latent_dims
@@ -50,3 +50,25 @@ def test_sweep_data_and_arguments(tmp_path) -> None:
     assert float(data.train.x.max()) <= 1.0 and data.normalizer.kind == "scale"
     with pytest.raises(ConfigError, match="latent_dims must be distinct positive integers"):
         sweep_latent_dims(data.train, data.test, [4, 4])
+
+
+def test_sweep_folder_is_claimed_before_training(tmp_path) -> None:
+    data = load_sweep_data("digits", max_samples=200, test_fraction=0.2)
+    config = TrainConfig(epochs=1, batch_size=64, device="cpu")
+    folder = tmp_path / "sweep"
+    sweep_latent_dims(data.train, data.test, [8], train_config=config, include_pca=False, output_dir=folder)
+    trained: list[int] = []
+    with pytest.raises(DataError, match="already holds a sweep"):
+        sweep_latent_dims(
+            data.train,
+            data.test,
+            [2],
+            train_config=config,
+            output_dir=folder,
+            on_row=lambda r: trained.append(1),
+        )
+    assert trained == [] and (folder / "mlp_latent_8" / "config.json").is_file()
+    sweep_latent_dims(
+        data.train, data.test, [2], train_config=config, include_pca=False, output_dir=folder, overwrite=True
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["mlp_latent_2"]

@@ -55,7 +55,7 @@ def sweep(
     from aekit.formats.files import FolderLock
     from aekit.report.latent_plots import sweep_figure
     from aekit.training.config import TrainConfig
-    from aekit.workflows.sweep import claim_sweep_folder, load_sweep_data, save_sweep, sweep_latent_dims
+    from aekit.workflows.sweep import load_sweep_data, save_sweep, sweep_latent_dims
 
     try:
         dims = [int(d) for d in latent_dims.split(",") if d.strip()]
@@ -80,7 +80,6 @@ def sweep(
         )
 
     with FolderLock(run_dir, "latent sweep"):
-        claim_sweep_folder(run_dir, overwrite=overwrite)
         result = sweep_latent_dims(
             data.train,
             data.test,
@@ -92,6 +91,7 @@ def sweep(
             output_dir=run_dir,
             normalizer=data.normalizer,
             on_row=report,
+            overwrite=overwrite,
         )
         files = {name: str(path) for name, path in save_sweep(result, run_dir).items()}
         files["plot"] = str(run_dir / "sweep.png")

@@ -162,6 +162,7 @@ def sweep_latent_dims(
     output_dir: str | os.PathLike[str] | None = None,
     normalizer: Normalizer | None = None,
     on_row: Callable[[SweepRow], None] | None = None,
+    overwrite: bool = False,
 ) -> SweepResult:
     """Train ``model`` once per latent size and measure test reconstruction error beside PCA's.
 
@@ -172,13 +173,21 @@ def sweep_latent_dims(
         model_options: Its other config fields.
         train_config: Training settings (the same for every size; ``seed`` fixes each run).
         include_pca: Also fit PCA at every size.
-        output_dir: Save each model to ``output_dir/<model>_latent_<d>/`` (with ``normalizer``).
+        output_dir: Save each model to ``output_dir/<model>_latent_<d>/`` (with ``normalizer``); a
+            folder that already holds a sweep is refused before any training (see ``overwrite``).
         normalizer: Stored with the saved models.
         on_row: Called with each row as soon as it is measured (progress reports).
+        overwrite: Replace an earlier sweep in ``output_dir`` (its files and model folders only).
+
+    Raises:
+        ConfigError: Bad latent sizes.
+        DataError: ``output_dir`` holds a sweep and ``overwrite`` is False.
     """
     dims = [int(d) for d in latent_dims]
     if not dims or any(d < 1 for d in dims) or len(set(dims)) != len(dims):
         raise ConfigError(f"latent_dims must be distinct positive integers; got {list(latent_dims)!r}")
+    if output_dir is not None:
+        claim_sweep_folder(output_dir, overwrite=overwrite)
     config = train_config or TrainConfig()
     options = dict(model_options or {})
     options.pop("latent_dim", None)

@@ -109,4 +109,8 @@ def test_save_load_keeps_threshold_feature_names_and_scores(tmp_path: Path) -> N
     assert restored.threshold_ == detector.threshold_
     assert list(restored.feature_names_in_) == list(frame.columns)
     assert restored.normalizer_ == detector.normalizer_
-    np.testing.assert_allclose(restored.score_samples(frame), detector.score_samples(frame), rtol=1e-9)
+    np.testing.assert_array_equal(restored.score_samples(frame), detector.score_samples(frame))
+    # the fitted statistics (reference codes) sit in the arrays file, not as numbers in config.json
+    config = (tmp_path / "detector" / "config.json").read_text()
+    assert (tmp_path / "detector" / "arrays.safetensors").is_file() and '"$array"' in config
+    assert len(config) < 20_000

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -44,6 +45,45 @@ def test_config_json_is_plain_and_versioned(tmp_path: Path) -> None:
     assert len(document["weights_sha256"]) == 64
 
 
+def test_metadata_arrays_go_to_their_own_checked_file(tmp_path: Path) -> None:
+    model = create("mlp", input_shape=(4,), latent_dim=2)
+    codes = np.arange(12, dtype=np.float32).reshape(4, 3) / 7
+    precision = np.eye(3) / 3  # float64 stays float64
+    metadata = {"stats": {"codes": codes, "parts": [precision, None], "scale": 0.5}, "note": "hi"}
+    save_model(model, tmp_path, metadata=metadata)
+    document = json.loads((tmp_path / "config.json").read_text())
+    assert document["format_version"] == 2 and len(document["arrays_sha256"]) == 64
+    assert document["metadata"]["stats"]["codes"] == {"$array": "metadata/stats/codes"}
+    loaded = load(tmp_path).metadata
+    assert loaded["stats"]["codes"].dtype == np.float32 and np.array_equal(loaded["stats"]["codes"], codes)
+    assert np.array_equal(loaded["stats"]["parts"][0], precision) and loaded["stats"]["parts"][1] is None
+    assert loaded["stats"]["scale"] == 0.5 and loaded["note"] == "hi"
+
+    arrays = tmp_path / "arrays.safetensors"
+    data = bytearray(arrays.read_bytes())
+    data[-1] ^= 0xFF
+    arrays.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"arrays\.safetensors does not match the checksum"):
+        load(tmp_path)
+    arrays.unlink()
+    with pytest.raises(ModelFileError, match=r"lacks arrays\.safetensors"):
+        load(tmp_path)
+    # saved again without arrays: format 1 (older readers), and the stale arrays file is gone
+    save_model(model, tmp_path, metadata=metadata)
+    save_model(model, tmp_path, metadata={"note": "hi"})
+    assert json.loads((tmp_path / "config.json").read_text())["format_version"] == 1
+    assert not arrays.exists() and load(tmp_path).metadata == {"note": "hi"}
+
+
+def test_an_array_placeholder_without_its_array_is_refused(tmp_path: Path) -> None:
+    save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path, metadata={"a": np.ones(2)})
+    document = json.loads((tmp_path / "config.json").read_text())
+    document["metadata"]["b"] = {"$array": "metadata/missing"}
+    (tmp_path / "config.json").write_text(json.dumps(document))
+    with pytest.raises(ModelFileError, match="lacks the array 'metadata/missing'"):
+        load(tmp_path)
+
+
 def test_tampered_weights_are_refused(tmp_path: Path) -> None:
     save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path)
     weights = tmp_path / "model.safetensors"
@@ -66,7 +106,7 @@ def test_weights_that_do_not_fit_the_config_are_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "mutation,message",
     [
-        (lambda d: d.update(format_version=99), "format_version 99; this aekit reads up to 1"),
+        (lambda d: d.update(format_version=99), "format_version 99; this aekit reads up to 2"),
         (lambda d: d.update(model="no_such_model"), "unknown model 'no_such_model'"),
         (lambda d: d.update(format="something-else"), "is not an aekit model config"),
         (lambda d: d["config"].update(latnt_dim=2), "did you mean 'latent_dim'"),

@@ -29,7 +29,7 @@ __all__ = [
 
 MODEL_FILES = ("config.json", "model.safetensors")
 """The files of a model folder; an output path never replaces them."""
-_PROTECTED_FILES = (*MODEL_FILES, "checkpoint.pt")
+_PROTECTED_FILES = (*MODEL_FILES, "arrays.safetensors", "checkpoint.pt")
 
 
 def _default_mode() -> int:

@@ -3,6 +3,11 @@
 ``config.json`` holds the format version, aekit version, registry name, model config, the input
 normalisation, free-form metadata and the SHA-256 of the weights file, so a tampered or mismatched
 weights file is refused before it is parsed.
+
+Arrays in the metadata (fitted statistics such as a detector's reference codes or a precision matrix)
+are not written into the JSON: they go to ``arrays.safetensors`` beside the weights, with their own
+checksum, and the metadata keeps ``{"$array": name}`` in their place. Such folders are format 2; a
+folder without arrays is written as format 1, which older versions of aekit read.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
+from safetensors.numpy import load_file as load_arrays
+from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file, save_file
 
 from aekit import __version__
@@ -28,14 +36,19 @@ from aekit.models.base import AbstractAutoencoder
 
 __all__ = ["FORMAT_VERSION", "ModelBundle", "load", "load_model", "read_config", "save_model"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest format this aekit reads: 1 without metadata arrays, 2 with ``arrays.safetensors``."""
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+ARRAYS_NAME = "arrays.safetensors"
+ARRAY_KEY = "$array"
+"""The key of the placeholder ``{"$array": name}`` that stands for an array in the stored metadata."""
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelBundle:
-    """A loaded model folder: the model, the normalisation its inputs need, and stored metadata."""
+    """A loaded model folder: the model, the normalisation its inputs need, and stored metadata (its
+    arrays restored as NumPy arrays)."""
 
     model: AbstractAutoencoder
     normalizer: Normalizer
@@ -53,7 +66,8 @@ def save_model(
     """Write ``model`` to ``folder`` (created if needed) as ``config.json`` + ``model.safetensors``.
 
     Both files are written atomically, weights first, so a reader never sees a config whose checksum
-    does not match the weights beside it except during the instant between the two renames.
+    does not match the weights beside it except during the instant between the two renames. NumPy
+    arrays anywhere in ``metadata`` are stored in ``arrays.safetensors`` (see the module docstring).
 
     Returns:
         The folder path.
@@ -66,18 +80,60 @@ def save_model(
     with atomic_path(target / WEIGHTS_NAME) as temp:
         save_file(tensors, str(temp))
         digest = _sha256(temp)
+    stored_metadata, arrays = _split_arrays(metadata or {}, "metadata")
     document = {
         "format": "aekit-model",
-        "format_version": FORMAT_VERSION,
+        "format_version": 2 if arrays else 1,
         "aekit_version": __version__,
         "model": model.registry_name,
         "config": model.config.to_dict(),
         "normalization": (normalizer or Normalizer.identity()).to_dict(),
-        "metadata": metadata or {},
+        "metadata": stored_metadata,
         "weights_sha256": digest,
     }
+    if arrays:
+        with atomic_path(target / ARRAYS_NAME) as temp:
+            save_arrays(arrays, str(temp))
+            document["arrays_sha256"] = _sha256(temp)
     atomic_write_text(target / CONFIG_NAME, json.dumps(document, indent=2) + "\n")
+    if not arrays:
+        (target / ARRAYS_NAME).unlink(missing_ok=True)  # left by an earlier save of this folder
     return target
+
+
+def _split_arrays(value: Any, name: str) -> tuple[Any, dict[str, np.ndarray]]:
+    """``value`` with each NumPy array replaced by ``{"$array": its path}``, and the arrays by path."""
+    if isinstance(value, np.ndarray):
+        return {ARRAY_KEY: name}, {name: np.ascontiguousarray(value)}
+    arrays: dict[str, np.ndarray] = {}
+    if isinstance(value, dict):
+        stored = {}
+        for key, item in value.items():
+            stored[key], found = _split_arrays(item, f"{name}/{key}")
+            arrays.update(found)
+        return stored, arrays
+    if isinstance(value, (list, tuple)):
+        items = []
+        for index, item in enumerate(value):
+            stored_item, found = _split_arrays(item, f"{name}/{index}")
+            items.append(stored_item)
+            arrays.update(found)
+        return items, arrays
+    return value, arrays
+
+
+def _join_arrays(value: Any, arrays: dict[str, np.ndarray], file: Path) -> Any:
+    """Undo :func:`_split_arrays`: each placeholder replaced by its array from ``arrays``."""
+    if isinstance(value, dict):
+        if set(value) == {ARRAY_KEY}:
+            name = value[ARRAY_KEY]
+            if not isinstance(name, str) or name not in arrays:
+                raise ModelFileError(f"{file} lacks the array {name!r} that the model config refers to")
+            return arrays[name]
+        return {key: _join_arrays(item, arrays, file) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_join_arrays(item, arrays, file) for item in value]
+    return value
 
 
 def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
@@ -102,6 +158,8 @@ def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(
             f"{path} has format_version {version!r}; this aekit reads up to {FORMAT_VERSION} (upgrade aekit)"
         )
+    if version >= 2 and not isinstance(document.get("arrays_sha256"), str):
+        raise ModelFileError(f"{path} has format_version 2 but no 'arrays_sha256' entry (text)")
     for key in ("model", "config", "weights_sha256"):
         if key not in document:
             raise ModelFileError(f"{path} lacks the {key!r} entry")
@@ -161,7 +219,24 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
         ) from None
     model.to(map_location)
     model.eval()
-    return ModelBundle(model, normalizer, dict(document.get("metadata", {})), Path(folder))
+    metadata = dict(document.get("metadata", {}))
+    if document["format_version"] >= 2:
+        arrays = _read_arrays(Path(folder), document["arrays_sha256"])
+        metadata = _join_arrays(metadata, arrays, Path(folder) / ARRAYS_NAME)
+    return ModelBundle(model, normalizer, metadata, Path(folder))
+
+
+def _read_arrays(folder: Path, digest: str) -> dict[str, np.ndarray]:
+    """The checked metadata arrays of a format-2 folder."""
+    file = folder / ARRAYS_NAME
+    if not file.is_file():
+        raise ModelFileError(f"{folder} lacks {ARRAYS_NAME}, which its {CONFIG_NAME} refers to")
+    if _sha256(file) != digest:
+        raise ModelFileError(f"{file} does not match the checksum in {CONFIG_NAME}: the file was altered")
+    try:
+        return load_arrays(str(file))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ModelFileError(f"{file} is not a readable safetensors file: {error}") from None
 
 
 def load_model(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,13 @@ def test_saved_and_restored_distances_score_alike_and_old_entries_still_load() -
     }
     before = CodeDistance.from_dict(old)
     assert before.reference_codes is None
+    # folders saved before the arrays file kept the reference codes as lines of text
+    lines = [" ".join(f"{v:.3f}" for v in row) for row in np.asarray(distance.reference_codes)]
+    text = CodeDistance.from_dict({**distance.to_dict(), "reference_codes": lines})
+    rounded = dataclasses.replace(
+        distance, reference_codes=np.array([[float(v) for v in r.split()] for r in lines])
+    )
+    np.testing.assert_array_equal(text.score(np.ones(11), probe), rounded.score(np.ones(11), probe))
     np.testing.assert_allclose(
         before.score(np.ones(11), probe),
         CodeDistance.fit(errors, codes, neighbour_weight=0).score(np.ones(11), probe),
@@ -66,6 +75,7 @@ def test_saved_and_restored_distances_score_alike_and_old_entries_still_load() -
     "change",
     [
         {"reference_codes": ["0.0 1.0", "1.0 2.0"]},  # two units for a 1-D code
+        {"reference_codes": np.ones((30, 2), dtype=np.float32)},
         {"neighbours": 0},
         {"neighbours": 10**6},
         {"neighbour_scale": float("nan")},

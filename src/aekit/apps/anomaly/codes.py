@@ -59,8 +59,7 @@ class CodeDistance:
         code_scale: Median code distance of the fitting rows.
         weight: Weight of the code part.
         reference_codes: ``(M, latent_dim)`` z-scored codes of up to :data:`REFERENCE_CODES` fitting
-            rows, rounded to 3 decimals (stored as one line of text per row), or None for no neighbour
-            part.
+            rows, rounded to float32 (the precision they are stored in), or None for no neighbour part.
         neighbours: How many nearest reference codes are averaged (at most ``M − 1``).
         neighbour_scale: Median neighbour distance of the reference rows (each without itself).
         neighbour_weight: Weight of the neighbour part.
@@ -109,8 +108,8 @@ class CodeDistance:
         if neighbour_weight == 0 or len(codes) < 2:
             return fitted
         chosen = np.random.default_rng(random_state).permutation(len(codes))[:REFERENCE_CODES]
-        # stored as text with 3 decimals (z-score units): the scores before and after saving agree exactly
-        reference = _reference_values(_reference_text((codes[np.sort(chosen)] - median) / spread))
+        # stored as float32: rounded now, so that the scores before and after saving agree exactly
+        reference = ((codes[np.sort(chosen)] - median) / spread).astype(np.float32).astype(np.float64)
         neighbours = min(NEIGHBOURS, len(reference) - 1)
         own = _neighbour_distances(reference, reference, neighbours + 1, skip_first=True)
         return dataclasses.replace(
@@ -140,7 +139,8 @@ class CodeDistance:
         return scores
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form, stored in a model folder's ``config.json``."""
+        """The model-folder form: numbers and lists, and the reference codes as a float32 array (which a
+        model folder keeps in its arrays file)."""
         return {
             "code_median": self.code_median.tolist(),
             "code_spread": self.code_spread.tolist(),
@@ -151,7 +151,7 @@ class CodeDistance:
                 {}
                 if self.reference_codes is None
                 else {
-                    "reference_codes": _reference_text(self.reference_codes),
+                    "reference_codes": self.reference_codes.astype(np.float32),
                     "neighbours": self.neighbours,
                     "neighbour_scale": self.neighbour_scale,
                     "neighbour_weight": self.neighbour_weight,
@@ -161,7 +161,8 @@ class CodeDistance:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CodeDistance:
-        """Rebuild from :meth:`to_dict`.
+        """Rebuild from :meth:`to_dict` (or from a folder saved before model folders had an arrays file, whose
+        reference codes are lines of text).
 
         Raises:
             ModelFileError: Missing keys, or vectors of different lengths.
@@ -180,7 +181,7 @@ class CodeDistance:
         if "reference_codes" not in data:
             return fitted
         try:
-            reference = _reference_values(data["reference_codes"])
+            reference = _reference_array(data["reference_codes"])
             neighbours = int(data["neighbours"])
             scale, neighbour_weight = float(data["neighbour_scale"]), float(data["neighbour_weight"])
         except (KeyError, TypeError, ValueError) as error:
@@ -207,20 +208,18 @@ def _code_distances(codes: np.ndarray, median: np.ndarray, spread: np.ndarray) -
     return np.square((codes - median) / spread).mean(axis=1)
 
 
-def _reference_text(reference: np.ndarray) -> list[str]:
-    """Each row of z-scored codes as one line of numbers with 3 decimals (compact in ``config.json``)."""
-    return [" ".join(f"{value:.3f}" for value in row) for row in reference]
-
-
-def _reference_values(lines: Any) -> np.ndarray:
-    """The rows written by :func:`_reference_text`, ``(M, latent_dim)`` float64.
+def _reference_array(stored: Any) -> np.ndarray:
+    """Stored reference codes as ``(M, latent_dim)`` float64: an array, or the lines of numbers that
+    earlier folders kept in ``config.json`` (one row per line).
 
     Raises:
-        ValueError: Not a list of lines of numbers, or lines of different lengths.
+        ValueError: Neither, or lines of different lengths.
     """
-    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
-        raise ValueError("reference_codes must be a list of lines of numbers")
-    rows = [line.split() for line in lines]
+    if isinstance(stored, np.ndarray):
+        return stored.astype(np.float64)
+    if not isinstance(stored, list) or not all(isinstance(line, str) for line in stored):
+        raise ValueError("reference_codes must be an array or a list of lines of numbers")
+    rows = [line.split() for line in stored]
     if len({len(row) for row in rows}) != 1:
         raise ValueError("reference_codes lines have different lengths")
     return np.asarray(rows, dtype=np.float64)

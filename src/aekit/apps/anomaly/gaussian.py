@@ -105,13 +105,14 @@ class GaussianResiduals:
         return total + _squared_distances(codes, self.code_mean, self.code_precision) / self.code_scale
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (nested lists), stored in a model folder's ``config.json``."""
+        """The model-folder form: the means and precision matrices as arrays (which a model folder keeps
+        in its arrays file, not in ``config.json``), the scales as numbers."""
         return {
-            "residual_mean": self.residual_mean.tolist(),
-            "residual_precision": self.residual_precision.tolist(),
+            "residual_mean": self.residual_mean,
+            "residual_precision": self.residual_precision,
             "residual_scale": self.residual_scale,
-            "code_mean": None if self.code_mean is None else self.code_mean.tolist(),
-            "code_precision": None if self.code_precision is None else self.code_precision.tolist(),
+            "code_mean": self.code_mean,
+            "code_precision": self.code_precision,
             "code_scale": self.code_scale,
         }
 

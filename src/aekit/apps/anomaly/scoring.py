@@ -103,7 +103,8 @@ class DetectionSettings:
             raise ConfigError(f"threshold must be a finite number; got {self.threshold!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
+        """The model-folder form (``metadata["anomaly"]``): JSON values, and NumPy arrays for the fitted
+        statistics, which :func:`~aekit.models.files.save_model` puts in the folder's arrays file."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values["gaussian"] = None if self.gaussian is None else self.gaussian.to_dict()
         values["code_distance"] = None if self.code_distance is None else self.code_distance.to_dict()

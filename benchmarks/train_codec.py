@@ -41,19 +41,32 @@ DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "phot
 LMBDA = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.18)
 
 
-def _init_from_factorized(model: torch.nn.Module, folder: str) -> None:
-    """Copy the analysis and synthesis transforms of a factorized codec; set each level's steps from a
-    per-channel fit of its learned ``log Δ`` against ``log λ`` (extrapolated to the new levels)."""
+def _init_from(model: torch.nn.Module, folder: str) -> None:
+    """Start from a trained codec: a hyperprior codec of the same shape (every weight: a continuation),
+    or a factorized codec (:func:`_init_from_factorized`)."""
     from aekit.models.compression import Codec
     from aekit.models.files import load_model
+    from aekit.models.hyperprior import HyperpriorCodec
 
     source = load_model(folder)
-    if not isinstance(source, Codec):
-        raise SystemExit(f"--init {folder} holds a {source.registry_name!r} model, not a factorized codec")
+    if isinstance(source, HyperpriorCodec):
+        try:
+            model.load_state_dict(source.state_dict(), strict=True)
+        except RuntimeError as error:
+            raise SystemExit(f"--init {folder} does not fit this codec's settings: {error}") from None
+    elif isinstance(source, Codec):
+        _init_from_factorized(model, source)
+    else:
+        raise SystemExit(f"--init {folder} holds a {source.registry_name!r} model, not a codec")
+
+
+def _init_from_factorized(model: torch.nn.Module, source: torch.nn.Module) -> None:
+    """Copy the analysis and synthesis transforms of a factorized codec; set each level's steps from a
+    per-channel fit of its learned ``log Δ`` against ``log λ`` (extrapolated to the new levels)."""
     state = {k: v for k, v in source.state_dict().items() if k.startswith(("analysis.", "synthesis."))}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or any(k.startswith(("analysis.", "synthesis.")) for k in missing):
-        raise SystemExit(f"--init {folder} does not fit: missing {missing}, unexpected {unexpected}")
+        raise SystemExit(f"--init does not fit: missing {missing}, unexpected {unexpected}")
     log_lmbda = torch.tensor(source.config.lmbda, dtype=torch.float64).log()
     log_steps = source.log_steps.detach().to(torch.float64)  # (levels, M)
     centred = log_lmbda - log_lmbda.mean()
@@ -90,7 +103,7 @@ def train(args: argparse.Namespace) -> None:
         distortion=args.distortion,
     )
     if args.init != "none":
-        _init_from_factorized(model, args.init)
+        _init_from(model, args.init)
     trainer = Trainer(
         TrainConfig(
             epochs=args.passes,
@@ -242,7 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     trainer.add_argument(
         "--init",
         default="src/aekit/assets/codec_default",
-        help="factorized codec whose transforms start the training, or 'none'",
+        help="codec to start from: a factorized codec (its transforms), a hyperprior codec of the same "
+        "settings (all weights: a continuation), or 'none'",
     )
     trainer.add_argument("--seed", type=int, default=0, help="seed of crops, weights and training")
     trainer.add_argument("--device", default="cpu", help="cpu, cuda, auto")

@@ -84,6 +84,17 @@ def test_an_array_placeholder_without_its_array_is_refused(tmp_path: Path) -> No
         load(tmp_path)
 
 
+def test_deeply_nested_metadata_beside_arrays_is_refused_in_one_line(tmp_path: Path) -> None:
+    save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path, metadata={"a": np.ones(2)})
+    text = (tmp_path / "config.json").read_text()
+    deep = "[" * 950 + "1" + "]" * 950  # within what json reads, beyond what a recursive walk survives
+    (tmp_path / "config.json").write_text(
+        text.replace('"metadata": {', '"metadata": {"deep": ' + deep + ", ", 1)
+    )
+    with pytest.raises(ModelFileError, match="nested too deeply"):
+        load(tmp_path)
+
+
 def test_tampered_weights_are_refused(tmp_path: Path) -> None:
     save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path)
     weights = tmp_path / "model.safetensors"

@@ -222,7 +222,10 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
     metadata = dict(document.get("metadata", {}))
     if document["format_version"] >= 2:
         arrays = _read_arrays(Path(folder), document["arrays_sha256"])
-        metadata = _join_arrays(metadata, arrays, Path(folder) / ARRAYS_NAME)
+        try:
+            metadata = _join_arrays(metadata, arrays, Path(folder) / ARRAYS_NAME)
+        except RecursionError:
+            raise ModelFileError(f"{Path(folder) / CONFIG_NAME}: the metadata is nested too deeply") from None
     return ModelBundle(model, normalizer, metadata, Path(folder))
 
 

@@ -110,6 +110,17 @@ def test_images_train_the_recipes_autoencoders_and_cluster_their_codes() -> None
     assert features.shape == (60, 4) and result.scores is not None and result.scores.accuracy == 1.0
 
 
+def test_convolutional_members_take_colour_images_of_odd_sizes() -> None:
+    torch.manual_seed(0)
+    images = 0.05 * torch.rand(40, 3, 9, 7)
+    images[:20, 0] += 1.0  # red
+    images[20:, 2] += 1.0  # blue
+    labels = np.repeat([0, 1], 20)
+    recipe = ClusteringRecipe(True, (8,), 2, 1, 20, 8, 1e-2, conv_channels=(4, 8))
+    result, features = cluster_inputs(images, 2, labels=labels, recipe=recipe, method="kmeans")
+    assert features.shape == (40, 2) and result.scores is not None and result.scores.accuracy == 1.0
+
+
 def test_auto_without_umap_learn_warns_and_fits_the_mixture(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 

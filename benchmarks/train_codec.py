@@ -32,8 +32,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from aekit.models.compression import Codec
 
 logger = logging.getLogger("train_codec")
 
@@ -60,7 +64,7 @@ def _init_from(model: torch.nn.Module, folder: str) -> None:
         raise SystemExit(f"--init {folder} holds a {source.registry_name!r} model, not a codec")
 
 
-def _init_from_factorized(model: torch.nn.Module, source: torch.nn.Module) -> None:
+def _init_from_factorized(model: torch.nn.Module, source: Codec) -> None:
     """Copy the analysis and synthesis transforms of a factorized codec; set each level's steps from a
     per-channel fit of its learned ``log Δ`` against ``log λ`` (extrapolated to the new levels)."""
     state = {k: v for k, v in source.state_dict().items() if k.startswith(("analysis.", "synthesis."))}

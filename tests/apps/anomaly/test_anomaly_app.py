@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,9 @@ def test_mahalanobis_scores_match_scikit_learn_and_survive_the_model_folder(
     )
     result = anomaly.score(aekit.load(pca_bundle.path), x)
     np.testing.assert_allclose(result.scores, scores, rtol=1e-10)
+    document = json.loads((Path(pca_bundle.path) / "config.json").read_text())
+    stored = document["metadata"]["anomaly"]["gaussian"]  # the matrix sits in the arrays file
+    assert stored["residual_precision"] == {"$array": "metadata/anomaly/gaussian/residual_precision"}
     with pytest.raises(ConfigError, match="method 'mahalanobis' needs gaussian="):
         anomaly.anomaly_scores(pca_bundle, x, method="mahalanobis")
     with pytest.raises(DataError, match="a Gaussian needs at least 2 samples"):

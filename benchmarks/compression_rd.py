@@ -507,6 +507,7 @@ def _bd(anchor: list[dict], test: list[dict], metric: str) -> float | None:
 
 def photos(args: argparse.Namespace) -> None:
     """Every image of ``--images`` through the aekit codecs and the baselines; summary, JSON and plot."""
+    from aekit.apps.compression import model_fingerprint
     from aekit.apps.compression.baselines import codec_versions
     from aekit.apps.compression.images import load_photo_folder
 
@@ -530,9 +531,10 @@ def photos(args: argparse.Namespace) -> None:
     for folder in args.models:
         model = _load(folder)
         key = Path(folder).name
+        weights = model_fingerprint(model).hex()[:12]  # a folder's points are cached per weights
         ours[key] = {}
         for name, image in images.items():
-            path = cache / f"{key}-{name}.json"
+            path = cache / f"{key}-{weights}-{name}.json"
             if not path.exists() or args.refresh:
                 path.write_text(json.dumps(_aekit_points(model, image, args.threads)))
                 logger.info("%s: %s", key, name)

@@ -6,8 +6,9 @@ Training (resumable: a checkpoint after every pass; rerun the same command to co
         --data ../shared/data/photos/bsds500-train --output runs/codec-hyperprior \
         --checkpoint-dir runs/codec-hyperprior-ckpt
 
-By default it starts from the shipped factorized codec's analysis and synthesis transforms (``--init``;
-``--init none`` trains from scratch) and fits the hyperprior around them. Every 10th photograph by sorted
+By default it continues the shipped default codec (a hyperprior of the default settings; ``--init``);
+``--init FOLDER`` of a factorized codec starts from its analysis and synthesis transforms and fits the
+hyperprior around them, and ``--init none`` trains from scratch. Every 10th photograph by sorted
 file name (:func:`aekit.apps.compression.images.split_photos`) is held out for validation and never
 trained on; settings are chosen on it, never on the evaluation set (Kodak).
 
@@ -259,8 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     trainer.add_argument(
         "--init",
         default="src/aekit/assets/codec_default",
-        help="codec to start from: a factorized codec (its transforms), a hyperprior codec of the same "
-        "settings (all weights: a continuation), or 'none'",
+        help="codec to start from: a hyperprior codec of the same settings (all weights: a continuation; "
+        "default: the shipped one), a factorized codec (its transforms), or 'none'",
     )
     trainer.add_argument("--seed", type=int, default=0, help="seed of crops, weights and training")
     trainer.add_argument("--device", default="cpu", help="cpu, cuda, auto")

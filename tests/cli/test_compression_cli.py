@@ -138,7 +138,12 @@ def test_default_codec_without_model_option(tmp_path: Path, codec_dir: Path, pho
         == 0
     )
     result = runner.invoke(app, ["decompress", str(foreign), "-o", str(tmp_path / "f.png")])
-    assert result.exit_code == 2 and "decode it with the model that made it" in result.output
+    assert result.exit_code == 2 and "none of the codecs shipped with this aekit" in result.output
+    assert "--model FOLDER" in result.output
+    given = runner.invoke(
+        app, ["decompress", str(foreign), "-o", str(tmp_path / "g.png"), "--model", str(DEFAULT_CODEC_PATH)]
+    )
+    assert given.exit_code == 2 and "decode it with the model that made it" in given.output
 
 
 def test_compress_a_folder_writes_one_aek_per_image(

@@ -415,10 +415,18 @@ def decompress_image(
     model = _resolve(model_or_loader, header)
     fingerprint = model_fingerprint(model)
     if header.model_name != model.registry_name or header.fingerprint != fingerprint:
+        made_by = (
+            f"the file was made by model {header.model_name!r} "
+            f"with weights sha256 {header.fingerprint_hex[:16]}…"
+        )
+        if model_or_loader is None:
+            raise CodecFileError(
+                f"{made_by}, which is none of the codecs shipped with this aekit; decode it with the model "
+                "folder that made it (--model FOLDER) or the aekit version that made it"
+            )
         raise CodecFileError(
-            f"the file was made by model {header.model_name!r} with weights sha256 "
-            f"{header.fingerprint_hex[:16]}…, but the given model is {model.registry_name!r} "
-            f"{fingerprint.hex()[:16]}…; decode it with the model that made it"
+            f"{made_by}, but the given model is {model.registry_name!r} {fingerprint.hex()[:16]}…; "
+            "decode it with the model that made it"
         )
     hyperprior = isinstance(model, HyperpriorCodec)
     if hyperprior != (header.format_version == 3):

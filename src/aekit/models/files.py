@@ -188,11 +188,7 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
             not fit the config.
     """
     document = read_config(folder)
-    weights = Path(folder) / WEIGHTS_NAME
-    if not weights.is_file():
-        raise ModelFileError(f"{Path(folder)} lacks {WEIGHTS_NAME}")
-    if _sha256(weights) != document["weights_sha256"]:
-        raise ModelFileError(f"{weights} does not match the checksum in {CONFIG_NAME}: the file was altered")
+    weights = _checked_file(Path(folder), WEIGHTS_NAME, document["weights_sha256"])
     try:
         cls, config = registry.resolve(document["model"], document["config"], saved=True)
         model = registry.from_config(cls, config)
@@ -231,11 +227,7 @@ def load(folder: str | os.PathLike[str], *, map_location: str | torch.device = "
 
 def _read_arrays(folder: Path, digest: str) -> dict[str, np.ndarray]:
     """The checked metadata arrays of a format-2 folder."""
-    file = folder / ARRAYS_NAME
-    if not file.is_file():
-        raise ModelFileError(f"{folder} lacks {ARRAYS_NAME}, which its {CONFIG_NAME} refers to")
-    if _sha256(file) != digest:
-        raise ModelFileError(f"{file} does not match the checksum in {CONFIG_NAME}: the file was altered")
+    file = _checked_file(folder, ARRAYS_NAME, digest)
     try:
         return load_arrays(str(file))
     except (SafetensorError, OSError, ValueError) as error:
@@ -267,6 +259,16 @@ def _check_state(model: AbstractAutoencoder, state: dict[str, torch.Tensor], fil
                 f"weights in {file} hold NaN or infinite values (tensor {key}); the model is broken, "
                 "retrain it or load an earlier copy"
             )
+
+
+def _checked_file(folder: Path, name: str, digest: str) -> Path:
+    """``folder / name``, refused when it is missing or its SHA-256 is not the one in ``config.json``."""
+    file = folder / name
+    if not file.is_file():
+        raise ModelFileError(f"{folder} lacks {name}, which its {CONFIG_NAME} refers to")
+    if _sha256(file) != digest:
+        raise ModelFileError(f"{file} does not match the checksum in {CONFIG_NAME}: the file was altered")
+    return file
 
 
 def _sha256(path: Path) -> str:

@@ -9,6 +9,12 @@ skip connections, fully convolutional, so it applies to images of any size (:met
 Training needs only clean images: ``prepare_batch`` adds Gaussian noise with a standard deviation drawn
 per image uniformly from ``noise_range``. Batches that carry targets ``y`` of the inputs' shape are
 (noisy, clean) pairs and are used as they are, for real noise that no synthetic model describes.
+
+A *guided* denoiser (``guide_channels`` > 0) takes extra input planes that steer the cleaning but are not
+cleaned themselves: the shipped chrominance denoiser cleans one colour-difference plane of a photograph
+with its luminance plane beside it, whose edges say where the colour may change
+(:mod:`aekit.apps.denoise`). The guide planes come back as they went in, so the output keeps the input's
+shape, and the loss counts only the cleaned planes.
 """
 
 from __future__ import annotations
@@ -45,7 +51,13 @@ class AnySizeDenoiser(ABC):
 
     @abstractmethod
     def denoise(self, noisy: Tensor) -> Tensor:
-        """Clean images ``(B, C, H, W)`` of any height and width; same shape out."""
+        """Clean images ``(B, C, H, W)`` of any height and width; same shape out (guide planes, the last
+        :attr:`guide_channels`, come back unchanged)."""
+
+    @property
+    def guide_channels(self) -> int:
+        """Trailing input planes that guide the cleaning of the others and are not cleaned (0: none)."""
+        return 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,14 +73,25 @@ class PhotoDenoiserConfig(AnySizeUNetConfig):
             its mirror image), 4 (its four rotations by 90°) or 8 (rotations of the image and of its
             mirror image), each denoised and turned back (:func:`aekit.nn.dihedral.self_ensemble`);
             ``k`` views cost ``k`` times as much. Inference only: training sees one view.
+        guide_channels: The last ``guide_channels`` of the ``C`` input planes only guide the cleaning of
+            the others (e.g. a luminance plane beside a chrominance plane); they are returned unchanged,
+            and training adds noise of the same level to them as to the cleaned planes. 0: every plane
+            is cleaned.
     """
 
     noise_range: tuple[float, float] = (0.0, 55 / 255)
     reconstruction: Literal["mse", "l1"] = "mse"
     self_ensemble: Literal[1, 2, 4, 8] = 1
+    guide_channels: int = 0
 
     def validate(self) -> None:
         super().validate()
+        guides = self.guide_channels
+        if isinstance(guides, bool) or not isinstance(guides, int) or not 0 <= guides < self.input_shape[0]:
+            raise ConfigError(
+                f"guide_channels must be an integer from 0 to {self.input_shape[0] - 1} (fewer than the "
+                f"input's {self.input_shape[0]} planes); got {guides!r}"
+            )
         low, high = self.noise_range if len(self.noise_range) == 2 else (math.nan, math.nan)
         if not 0.0 <= low <= high or not math.isfinite(high):
             raise ConfigError(
@@ -85,7 +108,7 @@ class PhotoDenoiser(AbstractAutoencoder[PhotoDenoiserConfig], AnySizeDenoiser):
     The code of a U-Net is its whole feature pyramid (the skips carry the detail), so ``encode`` returns
     the flattened features of every level plus the noisy input (the residual path), and ``decode`` runs
     the decoder on them: ``decode(encode(y))`` equals the forward pass. Loss: ``recon`` = MSE (or L1)
-    between ``x̂`` and the clean image, ``loss = recon``.
+    between ``x̂`` and the clean image over the cleaned planes (all but the guide planes), ``loss = recon``.
     """
 
     config_class = PhotoDenoiserConfig
@@ -95,12 +118,23 @@ class PhotoDenoiser(AbstractAutoencoder[PhotoDenoiserConfig], AnySizeDenoiser):
     def __init__(self, config: PhotoDenoiserConfig) -> None:
         super().__init__(config)
         channels = config.input_shape[0]
-        self.net = UNet(channels, channels, config.channels, config.convs_per_block, config.unshuffle)
+        self._cleaned = channels - config.guide_channels
+        self.net = UNet(channels, self._cleaned, config.channels, config.convs_per_block, config.unshuffle)
 
     # -- any size ---------------------------------------------------------------------------------
     @property
     def noise_limit(self) -> float:
         return float(self.config.noise_range[1])
+
+    @property
+    def guide_channels(self) -> int:
+        return self.config.guide_channels
+
+    def _residual(self, padded: Tensor, levels: list[Tensor] | None = None) -> Tensor:
+        """The padded input with the predicted noise taken from its cleaned planes."""
+        noise = self.net(padded) if levels is None else self.net.output(levels)
+        cleaned = padded[:, : self._cleaned] - noise
+        return torch.cat([cleaned, padded[:, self._cleaned :]], dim=1) if self.guide_channels else cleaned
 
     def denoise(self, noisy: Tensor) -> Tensor:
         """Denoise images ``(B, C, H, W)`` of any height and width (mirror-padded to the U-Net's
@@ -113,7 +147,7 @@ class PhotoDenoiser(AbstractAutoencoder[PhotoDenoiserConfig], AnySizeDenoiser):
 
     def _denoise_once(self, noisy: Tensor) -> Tensor:
         padded, (height, width) = self._pad(noisy)
-        return (padded - self.net(padded))[..., :height, :width]
+        return self._residual(padded)[..., :height, :width]
 
     def _pad(self, x: Tensor) -> tuple[Tensor, tuple[int, int]]:
         return pad_to_multiple(x, self.net.size_multiple), (x.shape[-2], x.shape[-1])
@@ -157,19 +191,19 @@ class PhotoDenoiser(AbstractAutoencoder[PhotoDenoiserConfig], AnySizeDenoiser):
         # -1, not len(z): len() fixes the batch size when torch.export traces the decoder
         tensors = [piece.reshape(-1, *shape) for piece, shape in zip(pieces, shapes, strict=True)]
         padded, levels = tensors[0], tensors[1:]
-        return (padded - self.net.output(levels))[..., :height, :width]
+        return self._residual(padded, levels)[..., :height, :width]
 
     def forward(self, x: Tensor, condition: Tensor | None = None) -> AEOutput:
         self.check_input(x)
         padded, levels = self._code(x)
         height, width = x.shape[-2:]
-        x_hat = (padded - self.net.output(levels))[..., :height, :width]
+        x_hat = self._residual(padded, levels)[..., :height, :width]
         z = torch.cat([t.flatten(1) for t in (padded, *levels)], dim=1)
         return AEOutput(x_hat=x_hat, z=z)
 
     def loss(self, output: AEOutput, target: Tensor) -> LossTerms:
         error = l1 if self.config.reconstruction == "l1" else mse
-        recon = error(output.x_hat, target)
+        recon = error(output.x_hat[:, : self._cleaned], target[:, : self._cleaned])
         return {"loss": recon, "recon": recon}
 
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> PreparedBatch:

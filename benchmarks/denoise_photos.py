@@ -15,7 +15,11 @@ Methods:
     tv         total variation (Chambolle, scikit-image), weight tuned the same way
     nlm        non-local means (scikit-image, fast mode, 5×5 patches, 13×13 search, h = 0.8 σ)
     bm3d       BM3D (the ``bm3d`` package; colour BM3D on Kodak)
-    aekit      the shipped photo denoiser (``aekit denoise``), blind: σ estimated from the image
+    aekit      the shipped photo denoiser (``aekit denoise``), blind: σ estimated from the image; colour
+               images: the grey model on the luminance, the luminance-guided chrominance model on the
+               two colour differences
+    aekit_grey the shipped grey model alone (``--model`` the grey model): colour images cleaned plane by
+               plane, as before the chrominance model (the same as ``aekit`` on grey images)
 The classical methods and BM3D are given the true σ; aekit is not.
 
 Results go to a JSON-lines file, one line per (set, σ, method, image); a rerun skips what is there, so
@@ -48,7 +52,7 @@ SETS: dict[str, tuple[str, tuple[int, ...]]] = {  # name → (folder or "skimage
     "brain": ("skimage-brain", (15, 25)),
 }
 COLOUR_SETS = {"kodak"}
-METHODS = ("noisy", "gaussian", "median", "tv", "nlm", "bm3d", "aekit")
+METHODS = ("noisy", "gaussian", "median", "tv", "nlm", "bm3d", "aekit_grey", "aekit")
 PUBLISHED_BSD68 = {  # Zhang et al., TIP 2017, Table II (grey BSD68, PSNR dB)
     15: {"BM3D": 31.07, "WNNM": 31.37, "DnCNN-S": 31.72, "DnCNN-B": 31.61, "FFDNet": 31.63},
     25: {"BM3D": 28.57, "WNNM": 28.83, "DnCNN-S": 29.23, "DnCNN-B": 29.16, "FFDNet": 29.19},
@@ -194,15 +198,16 @@ def method_function(
         if colour:
             return (lambda x: bm3d.bm3d_rgb(x, sigma / 255.0)), "bm3d_rgb"
         return (lambda x: bm3d.bm3d(x, sigma / 255.0)), "bm3d"
-    if method == "aekit":
-        from aekit.apps.denoise import default_denoiser, denoise
+    if method in ("aekit", "aekit_grey"):
+        from aekit.apps.denoise import default_chroma_denoiser, default_denoiser, denoise
 
         bundle = default_denoiser()
+        chroma = default_chroma_denoiser() if method == "aekit" else None
 
         def run(x: np.ndarray) -> np.ndarray:
             image = torch.from_numpy(x.astype(np.float32))
             image = image.permute(2, 0, 1) if image.dim() == 3 else image[None]
-            out = denoise(bundle, image).image
+            out = denoise(bundle, image, chroma=chroma).image
             return (out.permute(1, 2, 0) if x.ndim == 3 else out[0]).double().numpy()
 
         return run, "blind"

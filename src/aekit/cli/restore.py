@@ -80,6 +80,15 @@ def denoise(
             help="Model folder (config.json + model.safetensors); default: the shipped photo denoiser.",
         ),
     ] = None,
+    chroma_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--chroma-model",
+            help="Luminance-guided chrominance denoiser for colour images with a grey --model (trained "
+            "with benchmarks/train_photo_denoiser.py --chroma); default: the shipped one without --model, "
+            "none with it (the grey model then cleans the colour planes alike).",
+        ),
+    ] = None,
     sigma: Annotated[
         float | None,
         typer.Option(help="Noise standard deviation on the 0..255 scale (e.g. 25); estimated when omitted."),
@@ -101,7 +110,7 @@ def denoise(
 
       aekit denoise scans/ --model runs/denoiser/model -o cleaned/
     """
-    from aekit.apps.denoise import default_denoiser, denoise_file
+    from aekit.apps.denoise import default_chroma_denoiser, default_denoiser, denoise_file
     from aekit.apps.restoration import restoration_pairs
     from aekit.errors import ConfigError
     from aekit.models.files import load
@@ -109,6 +118,9 @@ def denoise(
     if sigma is not None and not 0 <= sigma < float("inf"):
         raise ConfigError(f"--sigma must be a number ≥ 0 on the 0..255 scale; got {sigma}")
     bundle = load(model_dir) if model_dir is not None else default_denoiser()
+    chroma = load(chroma_dir) if chroma_dir is not None else None
+    if chroma is None and model_dir is None:
+        chroma = default_chroma_denoiser()
     pairs = restoration_pairs(source, output)
     results = []
     for file, target in progress_iter(pairs, len(pairs), "denoising", unit="files"):
@@ -120,6 +132,7 @@ def denoise(
             overlap=overlap,
             window=window,  # type: ignore[arg-type]
             batch_size=batch_size,
+            chroma=chroma,
         )
         how = "given" if sigma is not None else "estimated"
         if result.sigma is not None:

@@ -308,11 +308,8 @@ def test_fit_refuses_clean_targets_for_a_model_that_ignores_them() -> None:
 
 def test_a_chroma_model_that_is_not_guided_is_refused_in_one_line(tmp_path: Path) -> None:
     Image.fromarray(np.full((20, 24, 3), 120, dtype=np.uint8)).save(tmp_path / "colour.png")
-    result = CliRunner().invoke(
-        app,
-        ["denoise", str(tmp_path / "colour.png"), "-o", str(tmp_path / "out.png")]
-        + ["--chroma-model", str(SHIPPED_DENOISER)],
-    )
+    command = ["denoise", str(tmp_path / "colour.png"), "-o", str(tmp_path / "out.png")]
+    result = CliRunner().invoke(app, [*command, "--chroma-model", str(SHIPPED_DENOISER)])
     assert result.exit_code == 2
     assert "guide_channels=1" in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out.png").exists()

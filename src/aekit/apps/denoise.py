@@ -229,12 +229,11 @@ def _denoise_any_size(
     x = as_image(image, 3 if colour_by_planes else model_channels)
     estimate = sigma if sigma is not None else estimate_noise_sigma(x)
     guided = _guided_chroma_model(chroma)  # checked even where unused (a grey image)
-    if not colour_by_planes:
-        guided = None
+    guided = guided if colour_by_planes else None
     device = model_device(bundle.model)
-    bundle.model.eval()
-    if guided is not None:
-        chroma.model.eval()  # type: ignore[union-attr]
+    for bundle_in_use in (bundle, chroma):
+        if bundle_in_use is not None:
+            bundle_in_use.model.eval()
 
     def clean(denoiser: AnySizeDenoiser, tiles: Tensor, planes_per_call: int) -> Tensor:
         """Tiles ``(B, P, h, w)`` through ``denoiser``, ``planes_per_call`` planes a call; same shape."""

@@ -167,7 +167,14 @@ def export(args: argparse.Namespace) -> None:
 
 def validate(args: argparse.Namespace) -> None:
     """Code the validation photographs with every codec at every level; print and save the RD points."""
-    from aekit.apps.compression import bd_rate, compress_image, decompress_image, image_ms_ssim, image_psnr
+    from aekit.apps.compression import (
+        bd_rate,
+        compress_image,
+        decompress_image,
+        image_ms_ssim,
+        image_psnr,
+        model_fingerprint,
+    )
     from aekit.apps.compression.images import load_photo_folder, split_photos
     from aekit.models.files import load_model
 
@@ -178,11 +185,12 @@ def validate(args: argparse.Namespace) -> None:
     curves: dict[str, list[dict[str, float]]] = {}
     cache = Path(args.cache) if args.cache else None
     for folder in args.models:
-        cached = cache / f"{Path(folder).name}-{len(photos)}.json" if cache else None
+        model = load_model(folder)
+        weights = model_fingerprint(model).hex()[:12]  # new weights in the same folder are measured anew
+        cached = cache / f"{Path(folder).name}-{weights}-{len(photos)}.json" if cache else None
         if cached is not None and cached.exists():
             curves[str(folder)] = json.loads(cached.read_text())
             continue
-        model = load_model(folder)
         curve = []
         for level in range(model.n_levels):  # type: ignore[attr-defined]
             rows = []
@@ -278,7 +286,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     validator.add_argument("--limit", type=int, default=0, help="use only the first N validation photos")
     validator.add_argument("--output", default=None, help="JSON file for the results")
-    validator.add_argument("--cache", default=None, help="folder caching each model's curve (by folder name)")
+    validator.add_argument(
+        "--cache", default=None, help="folder caching each model's curve (by folder name and weights)"
+    )
     validator.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     validator.set_defaults(func=validate)
     args = parser.parse_args(argv)

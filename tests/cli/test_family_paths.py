@@ -190,6 +190,30 @@ def test_torchrun_multi_node_form_trains_one_run_folder(tmp_path: Path) -> None:
     assert load_model(tmp_path / "run" / "model").input_shape == (1, 8, 8)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "status"), [(["--version"], 0), (["train", "--model", "no-such-family"], 2)]
+)
+def test_a_torchrun_worker_ends_with_the_commands_exit_status(
+    monkeypatch: pytest.MonkeyPatch, arguments: list[str], status: int
+) -> None:
+    """Inside a process group the command line ends the process itself, with the status the command set."""
+    from aekit import cli
+    from aekit.training import distributed
+
+    ended: list[int] = []
+
+    def record(code: int) -> None:
+        ended.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(distributed, "_opened_here", True)
+    monkeypatch.setattr(distributed, "end_worker_process", record)
+    monkeypatch.setattr(sys, "argv", ["aekit", *arguments])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert ended == [status]
+
+
 def test_sample_honours_columns_for_labelled_samples(tmp_path: Path) -> None:
     run = tmp_path / "cvae"
     assert _invoke("train", "--model", "cvae", *SMALL, "-o", str(run)).exit_code == 0  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ import sys, torch
 from aekit.data import TensorData
 from aekit.models import create
 from aekit.training import TrainConfig, Trainer
-from aekit.training.distributed import DistributedContext
+from aekit.training.distributed import DistributedContext, end_worker_process
 
 torch.set_num_threads(1)
 x = torch.rand(192, 12, generator=torch.Generator().manual_seed(0))
@@ -26,6 +26,7 @@ history = Trainer(TrainConfig(epochs=2, batch_size=int(sys.argv[1]), seed=0, che
 context = DistributedContext.from_environment()
 if context.is_main:
     torch.save({"state": model.state_dict(), "loss": history["train_loss"]}, sys.argv[2])
+end_worker_process(0)
 """
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
+import traceback
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -100,4 +102,36 @@ _keep_examples_unwrapped(app)  # after every register_* call
 
 def main() -> None:
     """Console entry point (``aekit = "aekit.cli:main"``)."""
-    app()
+    try:
+        app()
+    except SystemExit as stop:
+        _end_torchrun_worker(stop.code)
+        raise
+    except Exception:
+        if _torchrun_context() is not None:
+            traceback.print_exc()
+            _end_torchrun_worker(1)
+        raise
+    _end_torchrun_worker(None)
+
+
+def _torchrun_context() -> ModuleType | None:
+    """``aekit.training.distributed`` when a command joined a ``torchrun`` process group, else None
+    (the module is looked up, not imported, to keep ``aekit --help`` free of torch)."""
+    distributed = sys.modules.get("aekit.training.distributed")
+    return distributed if distributed is not None and distributed.joined_process_group() else None
+
+
+def _end_torchrun_worker(code: object) -> None:
+    """End a ``torchrun`` worker with the exit status ``sys.exit(code)`` gives (no-op outside one)."""
+    distributed = _torchrun_context()
+    if distributed is None:
+        return
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    distributed.end_worker_process(status)

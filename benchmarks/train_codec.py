@@ -47,8 +47,8 @@ LMBDA = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.18)
 
 
 def _init_from(model: torch.nn.Module, folder: str) -> None:
-    """Start from a trained codec: a hyperprior codec of the same shape (every weight: a continuation),
-    or a factorized codec (:func:`_init_from_factorized`)."""
+    """Start from a trained codec: a hyperprior codec of the same shape (every weight: a continuation; with
+    other levels, :func:`_init_levels_from`), or a factorized codec (:func:`_init_from_factorized`)."""
     from aekit.models.compression import Codec
     from aekit.models.files import load_model
     from aekit.models.hyperprior import HyperpriorCodec
@@ -56,7 +56,10 @@ def _init_from(model: torch.nn.Module, folder: str) -> None:
     source = load_model(folder)
     if isinstance(source, HyperpriorCodec):
         try:
-            model.load_state_dict(source.state_dict(), strict=True)
+            if tuple(source.config.lmbda) == tuple(model.config.lmbda):  # type: ignore[union-attr]
+                model.load_state_dict(source.state_dict(), strict=True)
+            else:
+                _init_levels_from(model, source)
         except RuntimeError as error:
             raise SystemExit(f"--init {folder} does not fit this codec's settings: {error}") from None
     elif isinstance(source, Codec):
@@ -72,14 +75,38 @@ def _init_from_factorized(model: torch.nn.Module, source: Codec) -> None:
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or any(k.startswith(("analysis.", "synthesis.")) for k in missing):
         raise SystemExit(f"--init does not fit: missing {missing}, unexpected {unexpected}")
-    log_lmbda = torch.tensor(source.config.lmbda, dtype=torch.float64).log()
-    log_steps = source.log_steps.detach().to(torch.float64)  # (levels, M)
+    with torch.no_grad():
+        model.log_steps.copy_(_fitted_log_steps(source, model.config.lmbda))  # type: ignore[union-attr]
+
+
+def _init_levels_from(model: torch.nn.Module, source: torch.nn.Module) -> None:
+    """Continue a hyperprior codec with other quality levels: every weight but the steps is copied; a
+    level whose λ the source has keeps its learned steps, a new one gets the per-channel fit of
+    ``log Δ`` against ``log λ`` (:func:`_fitted_log_steps`)."""
+    state = {k: v for k, v in source.state_dict().items() if k != "log_steps"}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or missing != ["log_steps"]:
+        raise SystemExit(f"--init does not fit: missing {missing}, unexpected {unexpected}")
+    lmbda = tuple(model.config.lmbda)  # type: ignore[union-attr]
+    steps = _fitted_log_steps(source, lmbda)
+    known = list(source.config.lmbda)  # type: ignore[union-attr]
+    for level, value in enumerate(lmbda):
+        if value in known:
+            steps[level] = source.log_steps.detach()[known.index(value)]  # type: ignore[index]
+    with torch.no_grad():
+        model.log_steps.copy_(steps)  # type: ignore[union-attr]
+
+
+def _fitted_log_steps(source: torch.nn.Module, lmbda: tuple[float, ...]) -> torch.Tensor:
+    """``log Δ`` ``(len(lmbda), M)`` at each λ from a per-channel least-squares line through the source's
+    learned ``log Δ`` against ``log λ`` (so new levels are extrapolated along it)."""
+    log_lmbda = torch.tensor(source.config.lmbda, dtype=torch.float64).log()  # type: ignore[union-attr]
+    log_steps = source.log_steps.detach().to(torch.float64)  # type: ignore[union-attr]  # (levels, M)
     centred = log_lmbda - log_lmbda.mean()
     slope = (centred.view(-1, 1) * (log_steps - log_steps.mean(0))).sum(0) / centred.pow(2).sum()
-    target = torch.tensor(model.config.lmbda, dtype=torch.float64).log()  # type: ignore[union-attr]
+    target = torch.tensor(lmbda, dtype=torch.float64).log()
     fitted = log_steps.mean(0) + slope * (target.view(-1, 1) - log_lmbda.mean())
-    with torch.no_grad():
-        model.log_steps.copy_(fitted.to(torch.float32))  # type: ignore[union-attr]
+    return fitted.to(torch.float32)
 
 
 def train(args: argparse.Namespace) -> None:

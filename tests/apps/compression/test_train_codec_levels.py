@@ -1,0 +1,61 @@
+"""``benchmarks/train_codec.py --init`` with other quality levels: a continuation that adds levels keeps
+every learned weight and the steps of the levels it shares, and extrapolates the new ones."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+
+from aekit.models.files import save_model
+from aekit.models.registry import create
+
+SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "train_codec.py"
+TINY = {
+    "input_shape": (3, 64, 64),
+    "hidden_channels": 8,
+    "latent_channels": 4,
+    "hyper_channels": 4,
+    "n_stages": 2,
+    "kernel_size": 3,
+}
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("train_codec_script", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_continuation_with_new_levels_keeps_the_shared_ones_and_extrapolates(tmp_path: Path) -> None:
+    script = _script()
+    source = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02, 0.04), **TINY)
+    slopes = torch.tensor([-0.5, -0.4, -0.6, -0.45])  # log Δ linear in log λ per channel, but for a bump
+    bump = torch.tensor([0.0, 0.3, 0.0]).view(-1, 1)  # on the middle level (centred log λ = 0)
+    with torch.no_grad():
+        log_lmbda = torch.tensor((0.01, 0.02, 0.04)).log().view(-1, 1)
+        source.log_steps.copy_(0.3 + slopes * (log_lmbda - log_lmbda[0]) + bump)
+        source.synthesis[0].weight.add_(0.5)  # a weight no fresh model has
+    folder = save_model(source, tmp_path / "source")
+
+    model = create("codec_hyperprior", seed=1, lmbda=(0.005, 0.01, 0.02, 0.04, 0.08), **TINY)
+    script._init_from(model, str(folder))
+
+    assert torch.equal(model.synthesis[0].weight, source.synthesis[0].weight)
+    assert torch.equal(model.log_steps[1:4], source.log_steps)  # the shared levels: their learned steps
+    # the least-squares line keeps the slopes and lifts the intercept by a third of the bump
+    expected = 0.3 + 0.1 + slopes * (torch.tensor([0.005, 0.08]).log().view(-1, 1) - log_lmbda[0])
+    torch.testing.assert_close(model.log_steps[[0, 4]], expected, rtol=0, atol=1e-5)
+
+
+def test_a_continuation_refuses_another_architecture(tmp_path: Path) -> None:
+    script = _script()
+    folder = save_model(create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02), **TINY), tmp_path / "source")
+    wider = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02, 0.04), **{**TINY, "hidden_channels": 12})
+    with pytest.raises(SystemExit, match="does not fit"):
+        script._init_from(wider, str(folder))

@@ -48,8 +48,8 @@ LMBDA = (0.0002, 0.0005, 0.001, 0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.
 
 
 def _init_from(model: torch.nn.Module, folder: str) -> None:
-    """Start from a trained codec: a hyperprior codec of the same shape (every weight: a continuation; with
-    other levels, :func:`_init_levels_from`), or a factorized codec (:func:`_init_from_factorized`)."""
+    """Start from a trained codec: a hyperprior codec of the same shape (a continuation at the same or other
+    levels, :func:`_init_levels_from`), or a factorized codec (:func:`_init_from_factorized`)."""
     from aekit.models.compression import Codec
     from aekit.models.files import load_model
     from aekit.models.hyperprior import HyperpriorCodec
@@ -57,10 +57,7 @@ def _init_from(model: torch.nn.Module, folder: str) -> None:
     source = load_model(folder)
     if isinstance(source, HyperpriorCodec):
         try:
-            if tuple(source.config.lmbda) == tuple(model.config.lmbda):  # type: ignore[union-attr]
-                model.load_state_dict(source.state_dict(), strict=True)
-            else:
-                _init_levels_from(model, source)
+            _init_levels_from(model, source)  # the same levels: every weight and step copied
         except RuntimeError as error:
             raise SystemExit(f"--init {folder} does not fit this codec's settings: {error}") from None
     elif isinstance(source, Codec):
@@ -81,8 +78,8 @@ def _init_from_factorized(model: torch.nn.Module, source: Codec) -> None:
 
 
 def _init_levels_from(model: torch.nn.Module, source: torch.nn.Module) -> None:
-    """Continue a hyperprior codec with other quality levels: every weight but the steps is copied; a
-    level whose λ the source has keeps its learned steps, a new one gets the per-channel fit of
+    """Continue a hyperprior codec at the same or other quality levels: every weight but the steps is copied;
+    a level whose λ the source has keeps its learned steps, a new one gets the per-channel fit of
     ``log Δ`` against ``log λ`` (:func:`_fitted_log_steps`)."""
     state = {k: v for k, v in source.state_dict().items() if k != "log_steps"}
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -80,12 +80,23 @@ def _init_from_factorized(model: torch.nn.Module, source: Codec) -> None:
 def _init_levels_from(model: torch.nn.Module, source: torch.nn.Module) -> None:
     """Continue a hyperprior codec at the same or other quality levels: every weight but the steps is copied;
     a level whose λ the source has keeps its learned steps, a new one gets the per-channel fit of
-    ``log Δ`` against ``log λ`` (:func:`_fitted_log_steps`)."""
+    ``log Δ`` against ``log λ`` (:func:`_fitted_log_steps`). A source trained for another distortion has
+    its λ on another scale: it must have as many levels, and level ``k`` starts from its level ``k``."""
     state = {k: v for k, v in source.state_dict().items() if k != "log_steps"}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or missing != ["log_steps"]:
         raise SystemExit(f"--init does not fit: missing {missing}, unexpected {unexpected}")
     lmbda = tuple(model.config.lmbda)  # type: ignore[union-attr]
+    if source.config.distortion != model.config.distortion:  # type: ignore[union-attr]
+        if len(source.config.lmbda) != len(lmbda):  # type: ignore[union-attr]
+            raise SystemExit(
+                f"--init was trained for {source.config.distortion} with "  # type: ignore[union-attr]
+                f"{len(source.config.lmbda)} levels; a codec for another distortion "  # type: ignore[union-attr]
+                f"starts level by level from it, so give as many λ (got {len(lmbda)})"
+            )
+        with torch.no_grad():
+            model.log_steps.copy_(source.log_steps)  # type: ignore[union-attr]
+        return
     steps = _fitted_log_steps(source, lmbda)
     known = list(source.config.lmbda)  # type: ignore[union-attr]
     for level, value in enumerate(lmbda):

@@ -53,6 +53,24 @@ def test_a_continuation_with_new_levels_keeps_the_shared_ones_and_extrapolates(t
     torch.testing.assert_close(model.log_steps[[0, 4]], expected, rtol=0, atol=1e-5)
 
 
+def test_a_codec_for_another_distortion_starts_level_by_level(tmp_path: Path) -> None:
+    script = _script()
+    source = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02, 0.04), **TINY)
+    with torch.no_grad():
+        generator = torch.Generator().manual_seed(3)
+        source.log_steps.copy_(torch.randn(source.log_steps.shape, generator=generator))
+    folder = save_model(source, tmp_path / "source")
+    lmbda = (12.0, 24.0, 48.0)  # MS-SSIM λ: another scale, so no line through the MSE levels applies
+    model = create("codec_hyperprior", seed=1, lmbda=lmbda, distortion="ms_ssim", **TINY)
+    script._init_from(model, str(folder))
+    assert torch.equal(model.log_steps, source.log_steps)
+    assert torch.equal(model.synthesis[0].weight, source.synthesis[0].weight)
+
+    fewer = create("codec_hyperprior", seed=1, lmbda=lmbda[:2], distortion="ms_ssim", **TINY)
+    with pytest.raises(SystemExit, match="as many λ"):
+        script._init_from(fewer, str(folder))
+
+
 def test_a_continuation_refuses_another_architecture(tmp_path: Path) -> None:
     script = _script()
     folder = save_model(create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02), **TINY), tmp_path / "source")

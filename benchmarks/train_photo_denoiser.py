@@ -4,10 +4,13 @@
 
 Holds out every 20th photograph (20 of 400) as a validation split: after every pass the model denoises them
 at σ = 25 (fixed noise seed) and the weights with the best validation PSNR are saved to ``OUT/best`` (an
-aekit model folder). Checkpoints every pass; rerunning the same command resumes. Evaluation sets (BSD68,
-Set12, Kodak) are never read here. ``--evaluate FOLDER`` only scores a model folder on the validation split
-at σ = 15, 25 and 50 (with the views its config asks for), at each of ``--scales`` (e.g. ``--scales 1 1.6``:
-also the validation photographs enlarged 1.6 times).
+aekit model folder). ``--scales 1 1.6`` trains on the training photographs as they are and enlarged 1.6
+times, and then validates on the held-out photographs at both scales (the mean PSNR over all of them);
+tried for photographs of a higher resolution, it did not help on real ones (docs/restoration.md).
+Checkpoints every pass; rerunning the same command resumes. Evaluation sets (BSD68, Set12, Kodak) are
+never read here. ``--evaluate FOLDER`` only scores a model folder on the validation split at σ = 15,
+25 and 50 (with the views its config asks for), at each of ``--scales`` (e.g. ``--scales 1 1.6``: also
+the validation photographs enlarged 1.6 times).
 
 ``--chroma`` trains the luminance-guided chrominance denoiser instead (colour photographs; shipped as
 ``photo_chroma_denoiser``): each training photograph gives two 2-plane images, a colour-difference plane
@@ -145,14 +148,19 @@ def main() -> None:
         noise_range=(0.0, args.sigma_max / 255),
         guide_channels=1 if args.chroma else 0,
     )
-    if not args.chroma:
-        score, score_name = (lambda: validation_psnr(model, val_images, 25.0)), "psnr_sigma25"  # type: ignore[arg-type]
-    else:
+    if args.chroma:
         if args.init is not None and args.init.is_dir():  # the grey model; a checkpoint resumes as usual
             start_from(model, args.init)  # type: ignore[arg-type]
             args.init = None
         train_images = [pair for rgb in train_images for pair in guided_planes(opponent_planes(rgb))]
-        score, score_name = (lambda: chroma_validation_psnr(model, val_images, 25.0)), "chroma_psnr_sigma25"  # type: ignore[arg-type]
+    val_at_scales = rescaled(val_images, args.scales)
+
+    def score() -> float:
+        if args.chroma:
+            return chroma_validation_psnr(model, val_at_scales, 25.0)  # type: ignore[arg-type]
+        return validation_psnr(model, val_at_scales, 25.0)  # type: ignore[arg-type]
+
+    score_name = "chroma_psnr_sigma25" if args.chroma else "psnr_sigma25"
     train_on_patches(model, train_images, args, settings, score, score_name)
 
 

@@ -36,6 +36,51 @@ def test_save_load_gives_identical_outputs(name: str, shape: tuple[int, ...], tm
     assert bundle.model.config == model.config
 
 
+def test_float16_storage_halves_the_weights_and_keeps_integer_tensors(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    model = create(
+        "codec_hyperprior",
+        seed=0,
+        input_shape=(3, 64, 64),
+        hidden_channels=8,
+        latent_channels=4,
+        hyper_channels=4,
+        n_stages=2,
+        kernel_size=3,
+        lmbda=(0.01, 0.02),
+    ).eval()
+    model.update_tables()  # type: ignore[operator]
+    with torch.no_grad():  # weights float16 holds exactly come back unchanged
+        for parameter in model.parameters():
+            parameter.copy_(parameter.half().float())
+    save_model(model, tmp_path / "full")
+    save_model(model, tmp_path / "half", float16=True)
+    stored = load_file(str(tmp_path / "half" / "model.safetensors"))
+    integer = [name for name, tensor in model.state_dict().items() if not tensor.is_floating_point()]
+    assert integer and all(stored[name].dtype == model.state_dict()[name].dtype for name in integer)
+    assert {t.dtype for t in stored.values() if t.is_floating_point()} == {torch.float16}
+    full = load_file(str(tmp_path / "full" / "model.safetensors"))
+
+    def float_bytes(state: dict[str, torch.Tensor]) -> int:
+        return sum(t.numel() * t.element_size() for t in state.values() if t.is_floating_point())
+
+    assert float_bytes(stored) * 2 == float_bytes(full) > 0
+    loaded = load_model(tmp_path / "half")
+    for name, tensor in model.state_dict().items():
+        assert loaded.state_dict()[name].dtype == tensor.dtype
+        assert torch.equal(loaded.state_dict()[name], tensor), name
+
+
+def test_float16_storage_refuses_a_weight_beyond_its_range(tmp_path: Path) -> None:
+    model = create("mlp", input_shape=(4,), latent_dim=2, seed=0)
+    with torch.no_grad():
+        next(model.parameters())[0, 0] = 1e6
+    with pytest.raises(ModelFileError, match="exceeds float16's range"):
+        save_model(model, tmp_path / "m", float16=True)
+    assert not (tmp_path / "m").exists()
+
+
 def test_config_json_is_plain_and_versioned(tmp_path: Path) -> None:
     save_model(create("mlp", input_shape=(4,), latent_dim=2), tmp_path)
     document = json.loads((tmp_path / "config.json").read_text())

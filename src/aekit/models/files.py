@@ -62,6 +62,7 @@ def save_model(
     *,
     normalizer: Normalizer | None = None,
     metadata: dict[str, Any] | None = None,
+    float16: bool = False,
 ) -> Path:
     """Write ``model`` to ``folder`` (created if needed) as ``config.json`` + ``model.safetensors``.
 
@@ -69,14 +70,25 @@ def save_model(
     does not match the weights beside it except during the instant between the two renames. NumPy
     arrays anywhere in ``metadata`` are stored in ``arrays.safetensors`` (see the module docstring).
 
+    Args:
+        float16: Store the floating-point weights as float16 (half the bytes; integer tensors such as a
+            codec's probability tables are kept as they are). Loading casts them back to the model's
+            dtype, so only weights that float16 holds exactly come back unchanged: round them first
+            (``w.half().float()``) and measure the rounded model.
+
     Returns:
         The folder path.
+
+    Raises:
+        ModelFileError: ``float16`` with a weight beyond float16's range.
     """
     if not model.registry_name:
         raise ModelFileError(f"{type(model).__name__} is not registered; only registered models can be saved")
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
     tensors = {name: value.detach().cpu().contiguous() for name, value in model.state_dict().items()}
+    if float16:
+        tensors = {name: _as_float16(name, value) for name, value in tensors.items()}
+    target.mkdir(parents=True, exist_ok=True)
     with atomic_path(target / WEIGHTS_NAME) as temp:
         save_file(tensors, str(temp))
         digest = _sha256(temp)
@@ -99,6 +111,16 @@ def save_model(
     if not arrays:
         (target / ARRAYS_NAME).unlink(missing_ok=True)  # left by an earlier save of this folder
     return target
+
+
+def _as_float16(name: str, tensor: torch.Tensor) -> torch.Tensor:
+    """A floating-point weight as float16 (others unchanged); refused when it overflows float16."""
+    if not tensor.is_floating_point():
+        return tensor
+    half = tensor.to(torch.float16)
+    if not torch.isfinite(half).all() and torch.isfinite(tensor).all():
+        raise ModelFileError(f"weight {name} exceeds float16's range (±65504); save it without float16")
+    return half
 
 
 def _split_arrays(value: Any, name: str) -> tuple[Any, dict[str, np.ndarray]]:

@@ -78,8 +78,8 @@ SHIPPED_CODECS: dict[str, Path] = {
     "ms_ssim": DEFAULT_CODEC_PATH.parent / "codec_msssim",
 }
 """The codecs shipped with aekit by the distortion they were trained for: ``mse`` (the default, a mean-scale
-hyperprior codec, best PSNR) and ``ms_ssim`` (a factorized codec fine-tuned for MS-SSIM: sharper textures,
-fewer bits for the same MS-SSIM)."""
+hyperprior codec, best PSNR) and ``ms_ssim`` (the same hyperprior codec fine-tuned for MS-SSIM, stored in
+float16: sharper textures, fewer bits for the same MS-SSIM)."""
 
 AnyCodec = Codec | HyperpriorCodec
 """A learned image codec: the factorized :class:`~aekit.models.compression.Codec` (registry name

@@ -19,6 +19,9 @@ codec given, and the Bjøntegaard delta rate of every codec against the first::
         --data ../shared/data/photos/bsds500-train \
         --models src/aekit/assets/codec_default runs/codec-hyperprior
 
+``float16 --model FOLDER --output FOLDER`` rounds a codec's weights to float16, rebuilds its tables and
+saves it with float16 weights (how the shipped MS-SSIM codec was stored).
+
 GPU recipe (when a device is available): ``--device cuda --crop-size 256 --batch-size 16 --passes 200
 --crops-per-pass 8000 --hidden-channels 128 --latent-channels 192 --init none`` (the published hyperprior
 models train for about a million steps).
@@ -87,12 +90,13 @@ def _init_levels_from(model: torch.nn.Module, source: torch.nn.Module) -> None:
     if unexpected or missing != ["log_steps"]:
         raise SystemExit(f"--init does not fit: missing {missing}, unexpected {unexpected}")
     lmbda = tuple(model.config.lmbda)  # type: ignore[union-attr]
-    if source.config.distortion != model.config.distortion:  # type: ignore[union-attr]
-        if len(source.config.lmbda) != len(lmbda):  # type: ignore[union-attr]
+    source_config = source.config  # type: ignore[union-attr]
+    if source_config.distortion != model.config.distortion:  # type: ignore[union-attr]
+        if len(source_config.lmbda) != len(lmbda):
             raise SystemExit(
-                f"--init was trained for {source.config.distortion} with "  # type: ignore[union-attr]
-                f"{len(source.config.lmbda)} levels; a codec for another distortion "  # type: ignore[union-attr]
-                f"starts level by level from it, so give as many λ (got {len(lmbda)})"
+                f"--init was trained for {source_config.distortion} with {len(source_config.lmbda)} levels; "
+                f"a codec for another distortion starts level by level from it, so give as many λ "
+                f"(got {len(lmbda)})"
             )
         with torch.no_grad():
             model.log_steps.copy_(source.log_steps)  # type: ignore[union-attr]
@@ -199,6 +203,22 @@ def export(args: argparse.Namespace) -> None:
     }
     save_model(model, args.output, metadata=metadata)
     logger.info("exported pass %s of %s to %s", state["epoch"], args.checkpoint_dir, args.output)
+
+
+def float16(args: argparse.Namespace) -> None:
+    """Round a codec's floating-point weights to float16, rebuild its tables from them and save it with
+    float16 weights (half the bytes; measure the result: it is not the same model)."""
+    from aekit.models.files import load, save_model
+
+    bundle = load(args.model)
+    model = bundle.model
+    state = model.state_dict()
+    model.load_state_dict({k: v.half().to(v.dtype) if v.is_floating_point() else v for k, v in state.items()})
+    model.update_tables()  # type: ignore[operator]
+    stored = "float16 weights (rounded from float32, tables rebuilt from them)"
+    metadata = {**bundle.metadata, "stored": stored}
+    save_model(model, args.output, metadata=metadata, float16=True)
+    logger.info("saved %s with float16 weights to %s", args.model, args.output)
 
 
 def validate(args: argparse.Namespace) -> None:
@@ -315,6 +335,10 @@ def main(argv: list[str] | None = None) -> None:
     exporter.add_argument("--checkpoint-dir", required=True, help="the training run's checkpoint folder")
     exporter.add_argument("--output", required=True, help="model folder to write")
     exporter.set_defaults(func=export)
+    halver = commands.add_parser("float16", help="a codec with its weights rounded to and stored in float16")
+    halver.add_argument("--model", required=True, help="codec model folder")
+    halver.add_argument("--output", required=True, help="model folder to write")
+    halver.set_defaults(func=float16)
     validator = commands.add_parser("validate", help="RD points of codecs on the held-out photographs")
     validator.add_argument("--data", default=str(DEFAULT_PHOTOS), help="folder of training photographs")
     validator.add_argument(

@@ -1,9 +1,11 @@
 """``benchmarks/train_codec.py --init`` with other quality levels: a continuation that adds levels keeps
-every learned weight and the steps of the levels it shares, and extrapolates the new ones."""
+every learned weight and the steps of the levels it shares, and extrapolates the new ones; and its
+``float16`` command, which made the shipped MS-SSIM codec's file."""
 
 from __future__ import annotations
 
 import importlib.util
+from argparse import Namespace
 from pathlib import Path
 from types import ModuleType
 
@@ -77,3 +79,27 @@ def test_a_continuation_refuses_another_architecture(tmp_path: Path) -> None:
     wider = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02, 0.04), **{**TINY, "hidden_channels": 12})
     with pytest.raises(SystemExit, match="does not fit"):
         script._init_from(wider, str(folder))
+
+
+def test_the_float16_command_stores_the_rounded_codec_with_rebuilt_tables(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from aekit.models.files import load_model
+
+    script = _script()
+    source = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02), **TINY).eval()
+    source.update_tables()
+    folder = save_model(source, tmp_path / "source")
+    script.float16(Namespace(model=str(folder), output=str(tmp_path / "half")))
+
+    stored = load_file(str(tmp_path / "half" / "model.safetensors"))
+    assert {t.dtype for t in stored.values() if t.is_floating_point()} == {torch.float16}
+    half = load_model(tmp_path / "half")
+    assert half.tables_ready
+    for name, tensor in source.state_dict().items():
+        if tensor.is_floating_point():
+            assert torch.equal(half.state_dict()[name], tensor.half().float()), name
+    rebuilt = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.02), **TINY).eval()
+    rebuilt.load_state_dict(half.state_dict())
+    rebuilt.update_tables()  # the stored tables are the ones the rounded weights give
+    assert all(torch.equal(rebuilt.state_dict()[k], v) for k, v in half.state_dict().items())

@@ -162,6 +162,38 @@ def test_compress_a_folder_writes_one_aek_per_image(
     assert sorted(p.name for p in photos.iterdir()) == ["a.png", "b.jpg", "notes.txt"]  # inputs untouched
 
 
+def test_decompress_a_folder_decodes_every_aek_file(
+    tmp_path: Path, codec_dir: Path, smooth_image: np.ndarray, tiny_codec: Codec
+) -> None:
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    for name, image in (("a", smooth_image), ("b", smooth_image[:20, :30])):
+        (packed / f"{name}.aek").write_bytes(compress_image(tiny_codec, image))
+    (packed / "notes.txt").write_text("not a compressed file")
+    out = tmp_path / "restored"
+    result = CliRunner().invoke(app, ["decompress", str(packed), "-o", str(out), "--model", str(codec_dir)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
+    for name in ("a", "b"):
+        expected = decompress_image(tiny_codec, (packed / f"{name}.aek").read_bytes())
+        assert np.array_equal(np.asarray(Image.open(out / f"{name}.png")), expected)
+    assert sorted(p.name for p in packed.iterdir()) == ["a.aek", "b.aek", "notes.txt"]  # inputs untouched
+
+    (packed / "c.aek").write_bytes((packed / "a.aek").read_bytes()[:20])  # truncated: named in the error
+    result = CliRunner().invoke(
+        app, ["decompress", str(packed), "-o", str(tmp_path / "again"), "--model", str(codec_dir)]
+    )
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {packed / 'c.aek'}: the file is truncated: 20 bytes end inside the header"]
+    assert not (tmp_path / "again" / "c.png").exists()
+
+    result = CliRunner().invoke(
+        app, ["decompress", str(out), "-o", str(tmp_path / "x"), "--model", str(codec_dir)]
+    )
+    assert result.exit_code == 2 and f"folder {out} holds no .aek files" in result.stderr
+
+
 @pytest.mark.parametrize("case", ["output_is_file", "output_is_input", "name_clash", "no_images"])
 def test_compress_folder_errors_are_one_line_exit_2(
     tmp_path: Path, codec_dir: Path, smooth_image: np.ndarray, case: str

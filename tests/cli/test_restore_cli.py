@@ -107,6 +107,21 @@ def test_bad_input_gives_one_line_and_exit_status_2(
     assert not (tmp_path / "out.png").exists()
 
 
+def test_an_error_in_a_folder_names_its_file(runner: CliRunner, saved_conv: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    _grey(folder / "a.png")
+    colour = np.random.default_rng(1).integers(0, 256, (12, 15, 3), dtype=np.uint8)
+    Image.fromarray(colour).save(folder / "b_colour.png")
+    result = runner.invoke(
+        app, ["denoise", str(folder), "--model", str(saved_conv), "-o", str(tmp_path / "cleaned")]
+    )
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {folder / 'b_colour.png'}: "), result.stderr
+    assert "3 channels" in errors[0]
+
+
 def test_inpaint_a_folder_with_a_folder_of_masks(runner: CliRunner, saved_conv: Path, tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "masks").mkdir()

@@ -100,7 +100,7 @@ def test_library_warnings_do_not_precede_the_error_line(
     monkeypatch.setattr(compression, "compress_file", noisy)
     result = CliRunner().invoke(app, ["compress", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.aek")])
     assert result.exit_code == 2
-    assert result.stderr == "error: the real problem\n"
+    assert result.stderr == f"error: {tmp_path / 'a.png'}: the real problem\n"  # the file named, once
 
 
 def test_a_successful_table_run_prints_no_library_warnings(assets: Path, tmp_path: Path) -> None:

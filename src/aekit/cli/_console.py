@@ -6,6 +6,7 @@ styling at all when ``NO_COLOR`` is set to a non-empty value (https://no-color.o
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -18,7 +19,17 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-__all__ = ["STATE", "data_out", "guarded", "message", "one_line", "progress_iter", "save_picture", "stderr"]
+__all__ = [
+    "STATE",
+    "data_out",
+    "guarded",
+    "message",
+    "naming",
+    "one_line",
+    "progress_iter",
+    "save_picture",
+    "stderr",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -116,6 +127,21 @@ def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
         if text not in seen:
             seen.add(text)
             stderr.print(f"warning: {text}", markup=False, soft_wrap=True, highlight=False)
+
+
+@contextlib.contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Put ``path`` in front of an aekit error raised inside, unless its message already names the file:
+    in a run over a folder, the one error line must say which file it was about."""
+    from aekit.errors import AekitError
+
+    try:
+        yield
+    except AekitError as error:
+        text = str(error)
+        if path.name in text:
+            raise
+        raise type(error)(f"{path}: {text}") from error
 
 
 def guarded(command: Callable[P, R]) -> Callable[P, R]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from aekit.cli._console import data_out, guarded, message, progress_iter
+from aekit.cli._console import data_out, guarded, message, naming, progress_iter
 
 if TYPE_CHECKING:
     from aekit.apps.compression import CompressionReport
@@ -74,27 +74,49 @@ def _report(report: CompressionReport, verb: str) -> None:
     data_out(payload, str(report.destination))
 
 
-def _folder_pairs(source: Path, output: Path) -> list[tuple[Path, Path]]:
-    """``(image, .aek file)`` pairs for every image directly in ``source``, into the folder ``output``."""
+def _folder_pairs(source: Path, output: Path, files: list[Path], suffix: str) -> list[tuple[Path, Path]]:
+    """``(input, output)`` pairs: each of ``files`` (directly in the folder ``source``) to
+    ``output/<its stem><suffix>``; a clear error when ``output`` is not a fresh or existing folder beside
+    the input, or two inputs would be written to one file."""
     from aekit.errors import DataError
-    from aekit.formats.folders import folder_files
+    from aekit.formats.suffixes import suffixes
 
     if output.exists() and not output.is_dir():
         raise DataError(f"input {source} is a folder, so --output must be a folder too; {output} is a file")
-    if output.suffix.lower() == ".aek":
+    if output.suffix.lower() in (".aek", *suffixes("image")):
         raise DataError(f"input {source} is a folder, so --output must be a folder, not {output.name}")
     if output.resolve() == source.resolve():
-        raise DataError(f"--output {output} is the input folder; write the .aek files to another folder")
-    files = folder_files(source, "image")
-    if not files:
-        raise DataError(f"folder {source} holds no images")
-    pairs = [(file, output / f"{file.stem}.aek") for file in files]
+        raise DataError(f"--output {output} is the input folder; write the {suffix} files to another folder")
+    pairs = [(file, output / f"{file.stem}{suffix}") for file in files]
     targets: dict[Path, Path] = {}
     for file, target in pairs:
         if target in targets:
             raise DataError(f"{targets[target].name} and {file.name} would both be written to {target.name}")
         targets[target] = file
     return pairs
+
+
+def _images_to_compress(source: Path) -> list[Path]:
+    from aekit.errors import DataError
+    from aekit.formats.folders import folder_files
+
+    files = folder_files(source, "image")
+    if not files:
+        raise DataError(f"folder {source} holds no images")
+    return files
+
+
+def _aek_files(source: Path) -> list[Path]:
+    from aekit.errors import DataError
+
+    files = sorted(
+        p
+        for p in source.iterdir()
+        if p.is_file() and p.suffix.lower() == ".aek" and not p.name.startswith(".")
+    )
+    if not files:
+        raise DataError(f"folder {source} holds no .aek files")
+    return files
 
 
 def compress(
@@ -142,12 +164,13 @@ def compress(
     from aekit.formats.files import check_output_path, check_output_suffix
 
     if source.is_dir():
-        pairs = _folder_pairs(source, output)
+        pairs = _folder_pairs(source, output, _images_to_compress(source), ".aek")
         model = _codec(model_dir, codec)
         output.mkdir(parents=True, exist_ok=True)
         total_bytes = total_pixels = 0
         for file, target in progress_iter(pairs, len(pairs), "compressing", unit="files"):
-            report = compress_file(model, file, target, level=level, max_pixels=max_pixels)
+            with naming(file):
+                report = compress_file(model, file, target, level=level, max_pixels=max_pixels)
             _report(report, "compressed")
             total_bytes += report.n_bytes
             total_pixels += report.height * report.width
@@ -158,14 +181,21 @@ def compress(
         return
     check_output_suffix(output, (".aek",), "compressed images")
     check_output_path(output, [source])
-    report = compress_file(_codec(model_dir, codec), source, output, level=level, max_pixels=max_pixels)
+    model = _codec(model_dir, codec)
+    with naming(source):
+        report = compress_file(model, source, output, level=level, max_pixels=max_pixels)
     _report(report, "compressed")
 
 
 def decompress(
-    source: Annotated[Path, typer.Argument(help="An .aek file made by aekit compress.")],
+    source: Annotated[Path, typer.Argument(help="An .aek file made by aekit compress, or a folder of them.")],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Image file to write (.png, .bmp, .tif ...).")
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Image file to write (.png, .bmp, .tif ...); for a folder input, the folder for the PNGs.",
+        ),
     ],
     model_dir: ModelOption = None,
     max_pixels: MaxPixelsOption = None,
@@ -175,11 +205,27 @@ def decompress(
     Examples:
 
       aekit decompress photo.aek -o photo.png
+
+      aekit decompress compressed/ -o photos/
+
+    A folder input decodes every .aek file directly inside it (hidden files skipped, sorted by name) to
+    OUTPUT/NAME.png, with a progress bar; the inputs are never written.
     """
     from aekit.apps.compression import decompress_file
 
     model = None if model_dir is None else _codec(model_dir)  # None: the shipped codec that made the file
-    _report(decompress_file(model, source, output, max_pixels=max_pixels), "decompressed")
+    if source.is_dir():
+        pairs = _folder_pairs(source, output, _aek_files(source), ".png")
+        output.mkdir(parents=True, exist_ok=True)
+        for file, target in progress_iter(pairs, len(pairs), "decompressing", unit="files"):
+            with naming(file):
+                report = decompress_file(model, file, target, max_pixels=max_pixels)
+            _report(report, "decompressed")
+        message(f"decompressed {len(pairs)} file{'s' * (len(pairs) != 1)} into {output}")
+        return
+    with naming(source):
+        report = decompress_file(model, source, output, max_pixels=max_pixels)
+    _report(report, "decompressed")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aekit.cli._console import data_out, guarded, message, progress_iter
+from aekit.cli._console import data_out, guarded, message, naming, progress_iter
 
 __all__ = ["register"]
 
@@ -124,16 +124,17 @@ def denoise(
     pairs = restoration_pairs(source, output)
     results = []
     for file, target in progress_iter(pairs, len(pairs), "denoising", unit="files"):
-        result = denoise_file(
-            bundle,
-            file,
-            target,
-            sigma=None if sigma is None else sigma / 255,
-            overlap=overlap,
-            window=window,  # type: ignore[arg-type]
-            batch_size=batch_size,
-            chroma=chroma,
-        )
+        with naming(file):
+            result = denoise_file(
+                bundle,
+                file,
+                target,
+                sigma=None if sigma is None else sigma / 255,
+                overlap=overlap,
+                window=window,  # type: ignore[arg-type]
+                batch_size=batch_size,
+                chroma=chroma,
+            )
         how = "given" if sigma is not None else "estimated"
         if result.sigma is not None:
             message(f"{file}: noise σ = {result.sigma * 255:.1f}/255 ({how})")
@@ -204,24 +205,26 @@ def inpaint(
     bundle = load(model_dir) if model_dir is not None else default_inpainter()
     pairs = restoration_pairs(source, output)
     masks = [_mask_for(mask, file) for file, _ in pairs]  # every mask found before any file is written
-    results = [
-        inpaint_file(
-            bundle,
-            file,
-            target,
-            mask=file_mask,
-            rectangle=rectangle,
-            method=method,  # type: ignore[arg-type]
-            iterations=iterations,
-            initial_fill=initial_fill,  # type: ignore[arg-type]
-            overlap=overlap,
-            window=window,  # type: ignore[arg-type]
-            batch_size=batch_size,
-        )
-        for (file, target), file_mask in progress_iter(
-            zip(pairs, masks, strict=True), len(pairs), "inpainting", unit="files"
-        )
-    ]
+    results = []
+    for (file, target), file_mask in progress_iter(
+        zip(pairs, masks, strict=True), len(pairs), "inpainting", unit="files"
+    ):
+        with naming(file):
+            results.append(
+                inpaint_file(
+                    bundle,
+                    file,
+                    target,
+                    mask=file_mask,
+                    rectangle=rectangle,
+                    method=method,  # type: ignore[arg-type]
+                    iterations=iterations,
+                    initial_fill=initial_fill,  # type: ignore[arg-type]
+                    overlap=overlap,
+                    window=window,  # type: ignore[arg-type]
+                    batch_size=batch_size,
+                )
+            )
     _report(results, "inpainted")
 
 

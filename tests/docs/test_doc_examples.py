@@ -7,6 +7,7 @@ allowed) is skipped: use it only for examples that need data or hardware that te
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,3 +94,59 @@ def test_every_page_is_linked_from_the_index() -> None:
         p.name for p in (ROOT / "docs").glob("*.md") if p.name != "index.md" and f"({p.name})" not in index
     ]
     assert not missing, f"docs/index.md does not link: {', '.join(missing)}"
+
+
+SHELL_LANGUAGES = ("bash", "sh", "shell", "console")
+GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--json", "--debug")
+
+
+def aekit_command_lines(page: Path) -> list[tuple[int, list[str]]]:
+    """``(line, words after "aekit")`` of every ``aekit …`` command in the page's shell blocks, continuation
+    lines joined, comments and leading ``VAR=value`` assignments dropped; lines with a ``...`` placeholder
+    are left out."""
+    import shlex
+
+    commands = []
+    for block in fenced_blocks(page.read_text(encoding="utf-8")):
+        if block.language not in SHELL_LANGUAGES:
+            continue
+        for offset, line in enumerate(block.code.replace("\\\n", " \n").split("\n")):
+            words = shlex.split(line.removeprefix("$ "), comments=True)
+            while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):
+                words = words[1:]
+            if words[:1] == ["aekit"] and not any("..." in w or "…" in w for w in words):
+                commands.append((block.line + 1 + offset, words[1:]))
+    return commands
+
+
+def test_every_documented_command_line_parses() -> None:
+    """Each ``aekit`` command shown in the docs names a real command and only its real options, with
+    values of the right types and every required option given: a renamed option cannot rot a page."""
+    import typer
+
+    from aekit.cli import app
+
+    root = typer.main.get_command(app)
+    pages = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
+    failures, checked = [], 0
+    for page in pages:
+        for line, words in aekit_command_lines(page):
+            where = f"{page.relative_to(ROOT)}:{line}: aekit {' '.join(words)}"
+            flags = list(itertools.takewhile(lambda word: word in GLOBAL_FLAGS, words))
+            rest = words[len(flags) :]
+            if not rest or rest[0] in ("--help", "--version"):
+                continue
+            try:
+                context = root.make_context("aekit", [*flags, rest[0]])
+                command = root.get_command(context, rest[0])
+                if command is None:
+                    failures.append(f"{where}\n    no command {rest[0]!r}")
+                    continue
+                command.make_context(rest[0], rest[1:], parent=context)
+                checked += 1
+            except (typer.Exit, typer.Abort):
+                checked += 1  # --help inside a command line
+            except Exception as error:  # click's usage errors: unknown option, bad value, missing option
+                failures.append(f"{where}\n    {type(error).__name__}: {error}")
+    assert not failures, "\n".join(failures)
+    assert checked >= 50  # the docs show many command lines; finding none means the parser broke

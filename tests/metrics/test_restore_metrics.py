@@ -100,5 +100,5 @@ def test_loss_metric_and_codec_share_one_ms_ssim() -> None:
     noisy, clean = _pair((1, 3, 64, 64), noise=0.1)
     metric = ms_ssim(noisy, clean).item()
     assert kernel_ms_ssim(noisy.float(), clean.float()).item() == pytest.approx(metric, abs=1e-5)
-    as_image = lambda t: (t[0].permute(1, 2, 0).numpy() * 255)  # noqa: E731
+    as_image = lambda t: t[0].permute(1, 2, 0).numpy() * 255  # noqa: E731
     assert image_ms_ssim(as_image(clean), as_image(noisy)) == pytest.approx(metric, abs=1e-9)

@@ -42,9 +42,9 @@ def test_with_a_decoder_that_ignores_the_code_the_estimate_is_the_exact_likeliho
                 layer.weight.zero_()
         last.bias.copy_(torch.linspace(-2, 2, last.bias.numel()))
     x = _binary(3)
-    exact = -F.binary_cross_entropy_with_logits(
-        last.bias.expand(3, -1), x.flatten(1), reduction="none"
-    ).sum(1)
+    exact = -F.binary_cross_entropy_with_logits(last.bias.expand(3, -1), x.flatten(1), reduction="none").sum(
+        1
+    )
     estimate = -model.iwae_nll(x, k=40_000, batch_size=4000, generator=torch.Generator().manual_seed(2))
     torch.testing.assert_close(estimate, exact, atol=0.05, rtol=0)
     # the ELBO is below it by the KL of posterior and prior, which a fresh encoder does not make 0
@@ -153,9 +153,16 @@ def test_the_gaussian_likelihood_uses_the_fixed_or_learned_scale(observation_std
     terms = model.loss(output, x)
     terms["loss"].backward()
     log_std = math.log(observation_std) if observation_std is not None else 0.0  # a learned σ starts at 1
-    expected = -(
-        -0.5 * ((x - output.decoder_outputs) / math.exp(log_std)) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
-    ).flatten(1).sum(1).mean()
+    expected = (
+        -(
+            -0.5 * ((x - output.decoder_outputs) / math.exp(log_std)) ** 2
+            - log_std
+            - 0.5 * math.log(2 * math.pi)
+        )
+        .flatten(1)
+        .sum(1)
+        .mean()
+    )
     torch.testing.assert_close(terms["recon"], expected)
     if observation_std is None:
         assert model.log_observation_std.grad is not None

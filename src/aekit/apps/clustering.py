@@ -346,6 +346,7 @@ def fit_mixture(points: np.ndarray, n_clusters: int, covariance: str, n_init: in
 
 # ------------------------------------------------------------------------------------ the whole recipe
 
+
 def ensemble_codes(codes: list[ArrayLike]) -> np.ndarray:
     """Concatenate the codes of several autoencoders ``[(N, d_i), ...]``, each dimension standardised."""
     if not codes:

@@ -203,9 +203,7 @@ def ms_ssim(
     used = used * (sum(weights) / used.sum())
     factors = []
     for scale in range(n_scales):
-        similarity, contrast = ssim_components(
-            x, y, data_range, window_size=size, sigma=sigma, k1=k1, k2=k2
-        )
+        similarity, contrast = ssim_components(x, y, data_range, window_size=size, sigma=sigma, k1=k1, k2=k2)
         if scale == n_scales - 1:
             factors.append(similarity.clamp(min=0))
         else:

@@ -46,6 +46,7 @@ def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
     mode = "reflect" if pad_h < height and pad_w < width else "replicate"
     return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
 
+
 Skip = Literal["add", "concat", "none"]
 
 

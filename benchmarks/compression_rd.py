@@ -492,7 +492,7 @@ and most papers plot MS-SSIM on; linear MS-SSIM gives the lowest rates, where it
 most weight in the fit."""
 
 
-def _quality(row: dict, metric: str) -> float:
+def _point_quality(row: dict, metric: str) -> float:
     """``metric`` of one rate–quality point (``ms_ssim_db`` is derived from ``ms_ssim``)."""
     if metric == "ms_ssim_db":
         return -10 * math.log10(max(1 - row["ms_ssim"], 1e-10))
@@ -510,9 +510,9 @@ def _bd(anchor: list[dict], test: list[dict], metric: str) -> float | None:
     try:
         return bd_rate(
             [r["bpp"] for r in near],
-            [_quality(r, metric) for r in near],
+            [_point_quality(r, metric) for r in near],
             [r["bpp"] for r in test],
-            [_quality(r, metric) for r in test],
+            [_point_quality(r, metric) for r in test],
         )
     except DataError:
         return None

@@ -50,13 +50,13 @@ def test_ms_ssim_codec_is_shipped_found_by_fingerprint_and_keeps_structure_bette
     perceptual, plain = load_default_codec("ms_ssim"), load_default_codec()
     assert perceptual.config.distortion == "ms_ssim" and plain.config.distortion == "mse"
     image = skimage_data.astronaut()[:128, 128:256]  # held-out image
-    data = compress_image(perceptual, image, level=0)
+    data = compress_image(perceptual, image, level=4)  # a middle level: both codecs have one of its size
     restored = decompress_image(None, data)  # None: the shipped codec whose fingerprint the file holds
     assert np.array_equal(restored, decompress_image(perceptual, data))
     # the MSE codec's level whose file is closest in size (its levels span another range of rates)
     files = [compress_image(plain, image, level=level) for level in range(plain.n_levels)]
     nearest = min(files, key=lambda candidate: abs(len(candidate) - len(data)))
-    assert abs(len(nearest) - len(data)) < 0.3 * len(data)
+    assert abs(len(nearest) - len(data)) < 0.1 * len(data)
     reference = decompress_image(None, nearest)
     assert image_ms_ssim(image, restored) > image_ms_ssim(image, reference)
     assert image_psnr(image, reference) > image_psnr(image, restored)

@@ -110,12 +110,19 @@ def aekit_command_lines(page: Path) -> list[tuple[int, list[str]]]:
     for block in fenced_blocks(page.read_text(encoding="utf-8")):
         if block.language not in SHELL_LANGUAGES:
             continue
-        for offset, line in enumerate(block.code.replace("\\\n", " \n").split("\n")):
+        pending, first = "", 0
+        for offset, line in enumerate(block.code.split("\n")):
+            if not pending:
+                first = offset
+            if line.rstrip().endswith("\\"):
+                pending += line.rstrip()[:-1] + " "
+                continue
+            line, pending = pending + line, ""
             words = shlex.split(line.removeprefix("$ "), comments=True)
             while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):
                 words = words[1:]
             if words[:1] == ["aekit"] and not any("..." in w or "…" in w for w in words):
-                commands.append((block.line + 1 + offset, words[1:]))
+                commands.append((block.line + 1 + first, words[1:]))
     return commands
 
 

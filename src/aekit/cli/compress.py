@@ -83,7 +83,7 @@ def _folder_pairs(source: Path, output: Path, files: list[Path], suffix: str) ->
 
     if output.exists() and not output.is_dir():
         raise DataError(f"input {source} is a folder, so --output must be a folder too; {output} is a file")
-    if output.suffix.lower() in (".aek", *suffixes("image")):
+    if output.name.lower().endswith(suffixes("aek", "image")):
         raise DataError(f"input {source} is a folder, so --output must be a folder, not {output.name}")
     if output.resolve() == source.resolve():
         raise DataError(f"--output {output} is the input folder; write the {suffix} files to another folder")
@@ -108,12 +108,9 @@ def _images_to_compress(source: Path) -> list[Path]:
 
 def _aek_files(source: Path) -> list[Path]:
     from aekit.errors import DataError
+    from aekit.formats.folders import folder_files
 
-    files = sorted(
-        p
-        for p in source.iterdir()
-        if p.is_file() and p.suffix.lower() == ".aek" and not p.name.startswith(".")
-    )
+    files = folder_files(source, "aek")
     if not files:
         raise DataError(f"folder {source} holds no .aek files")
     return files

@@ -33,7 +33,7 @@ __all__ = [
     "suffixes",
 ]
 
-Kind = Literal["array", "table", "image", "audio"]
+Kind = Literal["array", "table", "image", "audio", "compressed"]
 
 FORMATS = MappingProxyType(
     {
@@ -54,6 +54,8 @@ FORMATS = MappingProxyType(
         "flac": (".flac",),
         "ogg": (".ogg",),
         "aiff": (".aiff", ".aif"),
+        # images compressed by aekit's codecs
+        "aek": (".aek",),
     }
 )
 """Format name → its suffixes (lower case, compressed variants included)."""
@@ -64,6 +66,7 @@ KINDS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "table": ("csv", "tsv", "parquet"),
         "image": ("png", "jpeg", "tiff", "bmp"),
         "audio": ("wav", "flac", "ogg", "aiff"),
+        "compressed": ("aek",),
     }
 )
 """Kind of data → its format names."""

@@ -96,23 +96,14 @@ def _folder_pairs(source: Path, output: Path, files: list[Path], suffix: str) ->
     return pairs
 
 
-def _images_to_compress(source: Path) -> list[Path]:
+def _folder_inputs(source: Path, kind: str, what: str) -> list[Path]:
+    """The files of ``kind`` (a suffix-registry kind or format) directly in ``source``; an error when none."""
     from aekit.errors import DataError
     from aekit.formats.folders import folder_files
 
-    files = folder_files(source, "image")
+    files = folder_files(source, kind)
     if not files:
-        raise DataError(f"folder {source} holds no images")
-    return files
-
-
-def _aek_files(source: Path) -> list[Path]:
-    from aekit.errors import DataError
-    from aekit.formats.folders import folder_files
-
-    files = folder_files(source, "aek")
-    if not files:
-        raise DataError(f"folder {source} holds no .aek files")
+        raise DataError(f"folder {source} holds no {what}")
     return files
 
 
@@ -161,7 +152,7 @@ def compress(
     from aekit.formats.files import check_output_path, check_output_suffix
 
     if source.is_dir():
-        pairs = _folder_pairs(source, output, _images_to_compress(source), ".aek")
+        pairs = _folder_pairs(source, output, _folder_inputs(source, "image", "images"), ".aek")
         model = _codec(model_dir, codec)
         output.mkdir(parents=True, exist_ok=True)
         total_bytes = total_pixels = 0
@@ -212,7 +203,7 @@ def decompress(
 
     model = None if model_dir is None else _codec(model_dir)  # None: the shipped codec that made the file
     if source.is_dir():
-        pairs = _folder_pairs(source, output, _aek_files(source), ".png")
+        pairs = _folder_pairs(source, output, _folder_inputs(source, "aek", ".aek files"), ".png")
         output.mkdir(parents=True, exist_ok=True)
         for file, target in progress_iter(pairs, len(pairs), "decompressing", unit="files"):
             with naming(file):

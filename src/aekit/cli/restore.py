@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 ModelOption = Annotated[Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")]
 InputArgument = Annotated[
-    Path, typer.Argument(help="Image (.png/.jpg/.tif/.bmp), .npy array, or a folder of them.")
+    Path, typer.Argument(help="Image (.png/.jpg/.tif/.bmp/.webp), .npy array, or a folder of them.")
 ]
 OutputOption = Annotated[
     Path,

@@ -1,4 +1,4 @@
-"""Load folders of PNG/JPEG/TIFF/BMP images, labelled by class sub-folder (Pillow is imported on use)."""
+"""Load folders of PNG/JPEG/TIFF/BMP/WebP images, labelled by class sub-folder (Pillow is imported on use)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def load_image_folder(
     size: tuple[int, int] | None = None,
     mode: ImageMode = "auto",
 ) -> LoadedDataset:
-    """Load a folder of PNG/JPEG/TIFF/BMP images, labelled by sub-folder if it has class sub-folders.
+    """Load a folder of PNG/JPEG/TIFF/BMP/WebP images, labelled by sub-folder if it has class sub-folders.
 
     With sub-folders (``cats/``, ``dogs/``...) each image's label is the index of its sub-folder in
     sorted order and ``class_names`` lists them; otherwise the images are the folder's own files,
@@ -104,7 +104,7 @@ def load_image_folder(
 def load_image_file(
     path: str | os.PathLike[str], size: tuple[int, int] | None = None, mode: ImageMode = "auto"
 ) -> LoadedDataset:
-    """Load one PNG/JPEG/TIFF/BMP image as a data set of one unlabelled sample ``(1, C, H, W)``, with
+    """Load one PNG/JPEG/TIFF/BMP/WebP image as a data set of one unlabelled sample ``(1, C, H, W)``, with
     the conventions of :func:`load_image_folder` (raw scale, alpha dropped, ``size`` resizes).
 
     Raises:

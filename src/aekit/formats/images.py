@@ -153,7 +153,7 @@ class RasterImage:
 
 
 def read_image(path: str | os.PathLike[str]) -> RasterImage:
-    """Read a PNG/JPEG/TIFF/BMP image or a ``.npy`` array (2-D, or ``(C, H, W)``).
+    """Read a PNG/JPEG/TIFF/BMP/WebP image or a ``.npy`` array (2-D, or ``(C, H, W)``).
 
     Colour images become ``C = 3`` (palette images included), grey ones ``C = 1``; an alpha channel is
     kept aside in :attr:`RasterImage.alpha`.
@@ -259,6 +259,11 @@ def open_with_pillow(file: Path, max_pixels: int | None = None) -> Iterator[Any]
     Pillow's own decompression-bomb guard (a warning above 89 million pixels, an error above twice that)
     is replaced by :func:`aekit.formats.limits.check_pixels` (``AEKIT_MAX_PIXELS``), which refuses before any
     pixel is decoded and names the limit. Reading errors become one-line :class:`DataError`.
+
+    The image is yielded the way viewers show it: a photograph whose EXIF orientation says "rotated" (as
+    phones and cameras write them) is turned upright, so what is written back displays like the input.
+    Files of several frames (animations, multi-page TIFF) are refused rather than read as their first
+    frame; a camera's multi-picture JPEG (MPO) is read as its primary picture.
     """
     from PIL import Image
 
@@ -279,9 +284,31 @@ def open_with_pillow(file: Path, max_pixels: int | None = None) -> Iterator[Any]
             with opened:
                 width, height = opened.size
                 check_pixels(height, width, f"image {file}", limit=max_pixels)
-                yield opened
+                _check_single_frame(opened, file)
+                yield _upright(opened)
     finally:
         Image.MAX_IMAGE_PIXELS = previous
+
+
+_EXIF_ORIENTATION = 0x0112
+
+
+def _check_single_frame(opened: Any, file: Path) -> None:
+    frames = getattr(opened, "n_frames", 1)
+    if frames > 1 and opened.format != "MPO":
+        raise DataError(
+            f"image {file} holds {frames} frames (an animation or a multi-page file); aekit reads single "
+            "images: save the frame you want as a file of its own"
+        )
+
+
+def _upright(opened: Any) -> Any:
+    """``opened`` as displayed: transposed by its EXIF orientation when that is not "as stored"."""
+    from PIL import ImageOps
+
+    if opened.getexif().get(_EXIF_ORIENTATION, 1) in (0, 1):
+        return opened
+    return ImageOps.exif_transpose(opened)
 
 
 def _read_with_pillow(file: Path) -> RasterImage:

@@ -49,6 +49,7 @@ FORMATS = MappingProxyType(
         "jpeg": (".jpg", ".jpeg"),
         "tiff": (".tif", ".tiff"),
         "bmp": (".bmp",),
+        "webp": (".webp",),
         # sounds
         "wav": (".wav",),
         "flac": (".flac",),
@@ -64,7 +65,7 @@ KINDS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
         "array": ("npy", "npz"),
         "table": ("csv", "tsv", "parquet"),
-        "image": ("png", "jpeg", "tiff", "bmp"),
+        "image": ("png", "jpeg", "tiff", "bmp", "webp"),
         "audio": ("wav", "flac", "ogg", "aiff"),
         "compressed": ("aek",),
     }

@@ -19,6 +19,7 @@ import torch
 
 from aekit.data.patches import RandomPatches
 from aekit.errors import ConfigError, DataError
+from aekit.formats.suffixes import kind_of, suffixes
 
 __all__ = [
     "HOLDOUT_IMAGES",
@@ -109,29 +110,33 @@ def random_crops(
 
 
 def load_photo_folder(folder: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Every image in ``folder`` (PNG, JPEG … anything Pillow reads), sorted by name, as ``(H, W, 3)`` uint8.
+    """Every image file in ``folder`` (the image suffixes of :mod:`aekit.formats.suffixes`), sorted by name,
+    as ``(H, W, 3)`` uint8, read upright and size-checked as every aekit reader does.
 
-    Grey images are replicated to RGB and alpha is dropped.
+    Grey images are replicated to RGB and alpha is dropped; other files (a licence, a readme) are skipped.
 
     Raises:
-        DataError: ``folder`` is not a folder or holds no readable image.
+        DataError: ``folder`` is not a folder, holds no image, or holds an unreadable one (named).
     """
-    from PIL import Image
+    from aekit.formats.images import open_with_pillow
 
     path = Path(folder)
     if not path.is_dir():
         raise DataError(f"{path} is not a folder of photographs")
     images: dict[str, np.ndarray] = {}
     for file in sorted(path.iterdir()):
-        if not file.is_file() or file.name.startswith("."):
-            continue
-        try:
-            with Image.open(file) as opened:
-                images[file.name] = np.array(opened.convert("RGB"), dtype=np.uint8)
-        except (OSError, ValueError, SyntaxError):
-            continue  # not an image (a licence or readme file)
+        if file.is_file() and not file.name.startswith(".") and kind_of(file) == "image":
+            try:
+                with open_with_pillow(file) as opened:
+                    images[file.name] = np.array(opened.convert("RGB"), dtype=np.uint8)
+            except (OSError, ValueError, SyntaxError, EOFError) as error:
+                if isinstance(error, DataError):
+                    raise
+                raise DataError(
+                    f"cannot read image {file} (unreadable, truncated or corrupt): {error}"
+                ) from None
     if not images:
-        raise DataError(f"{path} holds no readable image")
+        raise DataError(f"{path} holds no image ({', '.join(suffixes('image'))})")
     return images
 
 

@@ -1,6 +1,8 @@
 """Tables of user data: CSV and TSV (optionally gzipped) and Parquet, whole or in chunks, and chunked writes.
 
-pandas (and pyarrow, for Parquet) are imported on use. Every function takes the suffixes of the
+CSV files are comma-separated, or, when their header holds semicolons and no comma (a spreadsheet saved
+where the comma is the decimal mark), semicolon-separated with decimal commas. pandas (and pyarrow, for
+Parquet) are imported on use. Every function takes the suffixes of the
 ``"table"`` kind of :mod:`aekit.formats.suffixes`; errors are one-line :class:`~aekit.errors.DataError`
 naming the file.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -40,6 +43,37 @@ def _sep(fmt: str) -> str:
     return "\t" if fmt == "tsv" else ","
 
 
+def _csv_options(file: Path, fmt: str) -> dict[str, str]:
+    """``read_csv`` options for ``file``: tabs for TSV; for CSV, commas, or, when the header holds
+    semicolons and no comma (a spreadsheet saved in a locale whose decimal mark is the comma),
+    semicolons and the decimal comma if the first row uses one."""
+    if fmt == "tsv":
+        return {"sep": "\t"}
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    try:
+        with opener(file, "rt", encoding="utf-8", errors="replace") as text:
+            header, first_row = text.readline(), text.readline()
+    except (OSError, EOFError):
+        return {"sep": ","}  # read_csv names the problem
+    if ";" in header and "," not in header:
+        return {"sep": ";", "decimal": "," if "," in first_row else "."}
+    return {"sep": ","}
+
+
+def _check_fields(frame: Any, file: Path, what: str) -> Any:
+    """``frame``, unless its rows have two or more fields more than its header. pandas reads one extra
+    field as row names (R's ``write.table`` writes them so); it would silently make several an index,
+    which is what a file split on the wrong separator looks like."""
+    extra = frame.index.nlevels
+    if extra > 1:
+        raise DataError(
+            f"{what} {file}: its rows have {extra} more fields than its header ({len(frame.columns)} "
+            "columns); check the separator (aekit reads ',' or, when the header has no comma, ';' with "
+            "decimal commas)"
+        )
+    return frame
+
+
 def read_frame(path: str | os.PathLike[str], *, what: str = "table") -> Any:
     """Read a whole table into a pandas DataFrame.
 
@@ -55,13 +89,14 @@ def read_frame(path: str | os.PathLike[str], *, what: str = "table") -> Any:
     try:
         if fmt == "parquet":
             return pd.read_parquet(file)
-        return pd.read_csv(file, sep=_sep(fmt))
+        frame = pd.read_csv(file, **_csv_options(file, fmt))
     except pd.errors.EmptyDataError:
         raise DataError(f"{what} {file} is empty (no header and no rows)") from None
     except ImportError as error:
         raise ImportError(f"reading {file.name} needs pyarrow: {error}") from None
     except (OSError, ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError) as error:
         raise DataError(f"cannot read {what} {file}: {_first_line(error)}") from None
+    return _check_fields(frame, file, what)
 
 
 def iter_frames(path: str | os.PathLike[str], batch_size: int, *, what: str = "input") -> Iterator[Any]:
@@ -88,8 +123,9 @@ def iter_frames(path: str | os.PathLike[str], batch_size: int, *, what: str = "i
             yield record_batch.to_pandas()
         return
     try:
-        with pd.read_csv(file, sep=_sep(fmt), chunksize=batch_size) as reader:
-            yield from reader
+        with pd.read_csv(file, **_csv_options(file, fmt), chunksize=batch_size) as reader:
+            for frame in reader:
+                yield _check_fields(frame, file, f"{what} file")
     except pd.errors.EmptyDataError:
         raise DataError(f"{what} file {file} is empty (no header and no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:

@@ -116,6 +116,21 @@ class CompressionReport:
     n_bytes: int
     bpp: float
 
+    @classmethod
+    def of(cls, source: Path, destination: Path, data: bytes) -> CompressionReport:
+        """The report of coding ``source`` to ``destination`` through the ``.aek`` bytes ``data``."""
+        header = read_header(data)
+        return cls(
+            source=source,
+            destination=destination,
+            height=header.height,
+            width=header.width,
+            channels=header.channels,
+            level=header.level,
+            n_bytes=len(data),
+            bpp=8 * len(data) / (header.height * header.width),
+        )
+
 
 def model_fingerprint(model: torch.nn.Module) -> bytes:
     """SHA-256 of a model's state (names, dtypes, shapes and bytes of every tensor, sorted by name).
@@ -608,17 +623,7 @@ def compress_file(
     image = _read_image(source, max_pixels)
     data = compress_image(model, image, level=level)
     atomic_write_bytes(destination, data)
-    header = read_header(data)
-    return CompressionReport(
-        source=source,
-        destination=destination,
-        height=header.height,
-        width=header.width,
-        channels=header.channels,
-        level=header.level,
-        n_bytes=len(data),
-        bpp=8 * len(data) / (header.height * header.width),
-    )
+    return CompressionReport.of(source, destination, data)
 
 
 def decompress_file(
@@ -651,19 +656,9 @@ def decompress_file(
     check_allocation(source.stat().st_size, f"reading {source}")
     data = source.read_bytes()
     image = decompress_image(model_or_loader, data, max_pixels=max_pixels)
-    header = read_header(data)
     with atomic_path(destination) as temp:
         Image.fromarray(image).save(temp, format=file_format)
-    return CompressionReport(
-        source=source,
-        destination=destination,
-        height=header.height,
-        width=header.width,
-        channels=header.channels,
-        level=header.level,
-        n_bytes=len(data),
-        bpp=8 * len(data) / (header.height * header.width),
-    )
+    return CompressionReport.of(source, destination, data)
 
 
 def flat_image_file(codec: Codec, height: int, width: int) -> bytes:

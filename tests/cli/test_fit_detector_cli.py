@@ -125,3 +125,33 @@ def test_image_folder_round_trip(tmp_path: Path) -> None:
     scored = pd.read_csv(tmp_path / "s.csv")
     assert scored["file"].tolist() == ["a_normal.png", "b_flipped.png"]
     assert scored["is_anomaly"].tolist() == [False, True]
+
+
+def test_the_input_may_be_the_argument_like_every_other_command(tmp_path: Path) -> None:
+    pd.DataFrame(rows(200, seed=0), columns=list("abcde")).to_csv(tmp_path / "train.csv", index=False)
+    fitted = runner.invoke(
+        app, ["fit-detector", str(tmp_path / "train.csv"), "-o", str(tmp_path / "d"), "--steps", "20"]
+    )
+    assert fitted.exit_code == 0, fitted.output
+    scored = runner.invoke(
+        app,
+        [
+            "detect",
+            str(tmp_path / "train.csv"),
+            "--model",
+            str(tmp_path / "d"),
+            "-o",
+            str(tmp_path / "s.csv"),
+        ],
+    )
+    assert scored.exit_code == 0, scored.output
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 200
+    both = ["detect", str(tmp_path / "train.csv"), "-i", str(tmp_path / "other.csv")]
+    for args, problem in [
+        ([*both, "--model", str(tmp_path / "d"), "-o", str(tmp_path / "t.csv")], "give the input once"),
+        (["detect", "--model", str(tmp_path / "d"), "-o", str(tmp_path / "t.csv")], "missing input"),
+        (["fit-detector", "-o", str(tmp_path / "e")], "missing input"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and problem in result.output, result.output
+    assert not (tmp_path / "t.csv").exists() and not (tmp_path / "e").exists()

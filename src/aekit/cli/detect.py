@@ -18,11 +18,14 @@ def detect(
     model_dir: Annotated[
         Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")
     ],
-    input_path: Annotated[
-        Path,
-        typer.Option("--input", "-i", help="Table to score (.parquet, .pq, .csv, .csv.gz) or image folder."),
-    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Scored table: .parquet, .pq or .csv.")],
+    source: Annotated[
+        Path | None,
+        typer.Argument(help="Table to score (.csv/.tsv, gzipped or not, .parquet) or image folder."),
+    ] = None,
+    input_path: Annotated[
+        Path | None, typer.Option("--input", "-i", help="The table or image folder, as an option.")
+    ] = None,
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -48,11 +51,14 @@ def detect(
 
     Example:
 
-      aekit detect --model runs/detector --input data.parquet --output scores.parquet
+      aekit detect data.parquet --model runs/detector --output scores.parquet
     """
     from aekit.apps.anomaly import detect_file
+    from aekit.cli.options import one_input
     from aekit.errors import ConfigError
     from aekit.models.files import load
+
+    input_path = one_input(source, input_path)
 
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be ≥ 1; got {batch_size}")
@@ -101,15 +107,14 @@ def detect(
 
 
 def fit_detector(
-    input_path: Annotated[
-        Path,
-        typer.Option(
-            "--input",
-            "-i",
-            help="Training data: a .csv/.tsv/.parquet table, .npy/.npz array or image folder.",
-        ),
-    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model folder to write.")],
+    source: Annotated[
+        Path | None,
+        typer.Argument(help="Training data: a .csv/.tsv/.parquet table, .npy/.npz array or image folder."),
+    ] = None,
+    input_path: Annotated[
+        Path | None, typer.Option("--input", "-i", help="The training data, as an option.")
+    ] = None,
     columns: Annotated[
         str | None, typer.Option(help="Comma-separated feature columns of a table (default: all).")
     ] = None,
@@ -134,17 +139,18 @@ def fit_detector(
 
     Example:
 
-      aekit fit-detector --input normal.parquet --output runs/detector
+      aekit fit-detector normal.parquet --output runs/detector
     """
     import pandas as pd
 
-    from aekit.cli.options import parse_size
+    from aekit.cli.options import one_input, parse_size
     from aekit.data.datasets import load_dataset
     from aekit.data.tables import load_table
     from aekit.errors import ConfigError
     from aekit.estimators import AutoencoderOutlierDetector
     from aekit.formats.suffixes import kind_of
 
+    input_path = one_input(source, input_path)
     share = _parse_contamination(contamination)
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     is_table = kind_of(input_path) == "table"

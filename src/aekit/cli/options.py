@@ -24,6 +24,7 @@ __all__ = [
     "SplitOption",
     "check_finite_option",
     "check_positive_option",
+    "one_input",
     "parse_assignments",
     "parse_size",
 ]
@@ -42,6 +43,20 @@ SeedOption = Annotated[int, typer.Option(help="Seed of every random choice.")]
 LabelColumnOption = Annotated[
     str | None, typer.Option(help="Tables: the column holding labels (left out of the features).")
 ]
+
+
+def one_input(argument: Path | None, option: Path | None) -> Path:
+    """The input given as the command's argument or as ``--input`` (either, not both, not neither).
+
+    Raises:
+        ConfigError: Neither or two different paths are given.
+    """
+    if argument is not None and option is not None and argument != option:
+        raise ConfigError(f"give the input once, as an argument or with --input; got {argument} and {option}")
+    path = argument if argument is not None else option
+    if path is None:
+        raise ConfigError("missing input: give a table or image folder as the argument (or with --input)")
+    return path
 
 
 def check_positive_option(name: str, value: float | None, *, allow_zero: bool = False) -> None:

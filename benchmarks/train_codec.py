@@ -19,6 +19,10 @@ codec given, and the Bjøntegaard delta rate of every codec against the first::
         --data ../shared/data/photos/bsds500-train \
         --models src/aekit/assets/codec_default runs/codec-hyperprior
 
+``widen --model FOLDER --latent-channels M --output FOLDER`` makes a codec with more latent channels that
+starts out decoding exactly like the given one (the start of a continuation that lifts the quality cap of a
+narrow latent at high rates; ``train --init FOLDER --latent-channels M`` continues it).
+
 ``float16 --model FOLDER --output FOLDER`` rounds a codec's weights to float16, rebuilds its tables and
 saves it with float16 weights (how the shipped MS-SSIM codec was stored).
 
@@ -205,6 +209,84 @@ def export(args: argparse.Namespace) -> None:
     logger.info("exported pass %s of %s to %s", state["epoch"], args.checkpoint_dir, args.output)
 
 
+def widen(args: argparse.Namespace) -> None:
+    """Save a hyperprior codec with more latent channels that codes and decodes like the given one.
+
+    The transforms cap a narrow codec's quality at high rates (``M`` latent channels for ``16 × 16 × 3``
+    pixels), so a continuation with a wider latent starts from the trained weights: the old channels keep
+    every weight; the new ones get freshly initialised analysis filters, zero weights into the synthesis
+    and the hyper-analysis (so the decoded image and the hyper-latent are unchanged), and their own means
+    and scales from new hyper-synthesis units that feed only them. Their steps start at each level's
+    mean step of the old channels. Training then decides what the new channels carry.
+    """
+    from aekit.models.files import load_model, save_model
+    from aekit.models.hyperprior import HyperpriorCodec
+    from aekit.models.registry import create
+
+    source = load_model(args.model)
+    if not isinstance(source, HyperpriorCodec):
+        raise SystemExit(f"{args.model} holds a {source.registry_name!r} model, not a hyperprior codec")
+    old = source.config.latent_channels
+    if args.latent_channels <= old:
+        raise SystemExit(f"--latent-channels must be above the model's {old}; got {args.latent_channels}")
+    config = {**source.config.to_dict(), "latent_channels": args.latent_channels}
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    wide = create("codec_hyperprior", seed=args.seed, **config)
+    _copy_widened(wide, source)
+    wide.eval()
+    wide.update_tables()  # type: ignore[operator]
+    metadata = {
+        "recipe": f"benchmarks/train_codec.py widen --model {args.model} --latent-channels "
+        f"{args.latent_channels} --seed {args.seed}",
+        "widened_from": source.config.latent_channels,
+    }
+    save_model(wide, args.output, metadata=metadata)
+    logger.info(
+        "widened %s from %d to %d latent channels: %s", args.model, old, args.latent_channels, args.output
+    )
+
+
+def _copy_widened(wide: torch.nn.Module, source: torch.nn.Module) -> None:
+    """Copy ``source`` into the wider ``wide`` (see :func:`widen`); ``wide`` keeps its fresh weights where
+    the new channels need them."""
+    old = source.config.latent_channels  # type: ignore[union-attr]
+    new = wide.config.latent_channels  # type: ignore[union-attr]
+    target = wide.state_dict()
+    narrow = source.state_dict()
+    analysis_out = f"analysis.{len(wide.analysis) - 1}"  # type: ignore[arg-type]
+    synthesis_in = "synthesis.0"
+    hyper_in = "hyper_analysis.0"
+    middle, last = "hyper_synthesis.2", "hyper_synthesis.4"
+    old_middle = narrow[f"{middle}.bias"].shape[0]
+    with torch.no_grad():
+        special = (analysis_out, synthesis_in, hyper_in, middle, last)
+        for name, value in narrow.items():  # every other weight as it is; tables are rebuilt after
+            if not name.startswith(special) and name in target and target[name].shape == value.shape:
+                target[name].copy_(value)
+        target[f"{analysis_out}.weight"][:old].copy_(narrow[f"{analysis_out}.weight"])
+        target[f"{analysis_out}.bias"][:old].copy_(narrow[f"{analysis_out}.bias"])
+        target[f"{synthesis_in}.weight"][:old].copy_(narrow[f"{synthesis_in}.weight"])
+        target[f"{synthesis_in}.weight"][old:].zero_()
+        target[f"{synthesis_in}.bias"].copy_(narrow[f"{synthesis_in}.bias"])
+        target[f"{hyper_in}.weight"][:, :old].copy_(narrow[f"{hyper_in}.weight"])
+        target[f"{hyper_in}.weight"][:, old:].zero_()
+        target[f"{hyper_in}.bias"].copy_(narrow[f"{hyper_in}.bias"])
+        target[f"{middle}.weight"][:, :old_middle].copy_(narrow[f"{middle}.weight"])
+        target[f"{middle}.bias"][:old_middle].copy_(narrow[f"{middle}.bias"])
+        # the last layer's outputs are [means (M), log-scales (M)]: old rows move to their new places and
+        # ignore the new middle units; the new channels' rows keep their fresh weights
+        for half in (0, 1):
+            rows_old = slice(half * old, half * old + old)
+            rows_new = slice(half * new, half * new + old)
+            target[f"{last}.weight"][rows_new, :old_middle].copy_(narrow[f"{last}.weight"][rows_old])
+            target[f"{last}.weight"][rows_new, old_middle:].zero_()
+            target[f"{last}.bias"][rows_new].copy_(narrow[f"{last}.bias"][rows_old])
+        steps = narrow["log_steps"]
+        target["log_steps"][:, :old].copy_(steps)
+        target["log_steps"][:, old:].copy_(steps.mean(dim=1, keepdim=True).expand(-1, new - old))
+    wide.load_state_dict(target)
+
+
 def float16(args: argparse.Namespace) -> None:
     """Round a codec's floating-point weights to float16, rebuild its tables from them and save it with
     float16 weights (half the bytes; measure the result: it is not the same model)."""
@@ -335,6 +417,14 @@ def main(argv: list[str] | None = None) -> None:
     exporter.add_argument("--checkpoint-dir", required=True, help="the training run's checkpoint folder")
     exporter.add_argument("--output", required=True, help="model folder to write")
     exporter.set_defaults(func=export)
+    widener = commands.add_parser(
+        "widen", help="a codec with more latent channels that codes like the given one"
+    )
+    widener.add_argument("--model", required=True, help="hyperprior codec model folder")
+    widener.add_argument("--latent-channels", type=int, required=True, help="the new M")
+    widener.add_argument("--seed", type=int, default=0, help="seed of the new channels' weights")
+    widener.add_argument("--output", required=True, help="model folder to write")
+    widener.set_defaults(func=widen)
     halver = commands.add_parser("float16", help="a codec with its weights rounded to and stored in float16")
     halver.add_argument("--model", required=True, help="codec model folder")
     halver.add_argument("--output", required=True, help="model folder to write")

@@ -1,6 +1,7 @@
 """``benchmarks/train_codec.py --init`` with other quality levels: a continuation that adds levels keeps
-every learned weight and the steps of the levels it shares, and extrapolates the new ones; and its
-``float16`` command, which made the shipped MS-SSIM codec's file."""
+every learned weight and the steps of the levels it shares, and extrapolates the new ones; its
+``float16`` command, which made the shipped MS-SSIM codec's file; and its ``widen`` command, a codec
+with more latent channels that starts out decoding like the narrow one."""
 
 from __future__ import annotations
 
@@ -103,3 +104,32 @@ def test_the_float16_command_stores_the_rounded_codec_with_rebuilt_tables(tmp_pa
     rebuilt.load_state_dict(half.state_dict())
     rebuilt.update_tables()  # the stored tables are the ones the rounded weights give
     assert all(torch.equal(rebuilt.state_dict()[k], v) for k, v in half.state_dict().items())
+
+
+def test_a_widened_codec_decodes_like_the_narrow_one_and_adds_trainable_channels(tmp_path: Path) -> None:
+    script = _script()
+    narrow = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.04), **TINY)
+    with torch.no_grad():
+        for parameter in narrow.parameters():  # trained-looking weights, unlike any fresh model's
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    folder = save_model(narrow, tmp_path / "narrow")
+    script.widen(Namespace(model=str(folder), latent_channels=7, seed=3, output=str(tmp_path / "wide")))
+    from aekit.models.files import load_model
+
+    wide = load_model(tmp_path / "wide")
+    assert wide.config.latent_channels == 7
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    narrow.eval()
+    wide.eval()
+    with torch.no_grad():
+        for level in (0, 1):
+            before, after = narrow(x, torch.tensor([level] * 2)), wide(x, torch.tensor([level] * 2))
+            torch.testing.assert_close(after.x_hat, before.x_hat, rtol=0, atol=1e-6)
+            torch.testing.assert_close(after.likelihoods[:, :4], before.likelihoods, rtol=0, atol=1e-6)
+            torch.testing.assert_close(after.hyper_likelihoods, before.hyper_likelihoods, rtol=0, atol=1e-6)
+    # the new channels are live: they carry a signal, and the decoder's loss reaches their filters
+    assert wide.analysis[-1].weight[4:].abs().sum() > 0
+    wide.train()
+    output = wide(x, torch.tensor([1, 1]))
+    wide.loss(output, x)["loss"].backward()
+    assert wide.synthesis[0].weight.grad[4:].abs().sum() > 0

@@ -2,9 +2,8 @@
 
 CSV files are comma-separated, or, when their header holds semicolons and no comma (a spreadsheet saved
 where the comma is the decimal mark), semicolon-separated with decimal commas. pandas (and pyarrow, for
-Parquet) are imported on use. Every function takes the suffixes of the
-``"table"`` kind of :mod:`aekit.formats.suffixes`; errors are one-line :class:`~aekit.errors.DataError`
-naming the file.
+Parquet) are imported on use. Every function takes the suffixes of the ``"table"`` kind of
+:mod:`aekit.formats.suffixes`; errors are one-line :class:`~aekit.errors.DataError` naming the file.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ quality whatever the rate (the learned transforms overlap blocks and are non-lin
 somewhat better, not categorically better). Uses the training split only (every 10th photograph held
 out, :func:`aekit.apps.compression.images.split_photos`); no evaluation set.
 
-    OMP_NUM_THREADS=1 python benchmarks/codec_latent_bound.py --channels 96 128 160 192 256
+    OMP_NUM_THREADS=1 python benchmarks/codec_latent_bound.py --limit 20
 """
 
 from __future__ import annotations
@@ -43,17 +43,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=str(DEFAULT_PHOTOS), help="folder of training photographs")
     parser.add_argument("--channels", type=int, nargs="+", default=[96, 128, 160, 192, 256], help="M values")
     parser.add_argument("--fit-every", type=int, default=3, help="fit on every n-th training photograph")
+    parser.add_argument("--limit", type=int, default=0, help="score only the first N held-out photographs")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     train, held_out = split_photos(load_photo_folder(args.data))
     fitted_on = list(train.values())[:: args.fit_every]
-    fit, test = blocks(fitted_on), blocks(list(held_out.values()))
+    scored = list(held_out.values())[: args.limit or None]
+    fit, test = blocks(fitted_on), blocks(scored)
     mean = fit.mean(axis=0)
     _, vectors = np.linalg.eigh(np.cov((fit - mean).T))
     vectors = vectors[:, ::-1]  # by decreasing variance
     print(
         f"block PCA of {BLOCK}×{BLOCK}×3 blocks, fitted on {len(fit)} blocks of {len(fitted_on)} training "
-        f"photographs, scored on {len(test)} blocks of the {len(held_out)} held-out ones"
+        f"photographs, scored on {len(test)} blocks of {len(scored)} held-out ones"
     )
     for channels in args.channels:
         basis = vectors[:, :channels]

@@ -1,4 +1,4 @@
-"""How much quality a latent of M channels per 16 × 16 pixels can keep: the linear bound.
+"""How much quality M values per 16 × 16 × 3 block keep under the best linear transform.
 
 The hyperprior codec maps each 16 × 16 × 3 block of an image (768 values) to M latent values. Block PCA
 with M components, fitted on blocks of the training photographs and applied to the held-out ones, is

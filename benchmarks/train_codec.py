@@ -34,14 +34,13 @@ models train for about a million steps).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -127,56 +126,6 @@ def _fitted_log_steps(source: torch.nn.Module, lmbda: tuple[float, ...]) -> torc
     return fitted.to(torch.float32)
 
 
-class NewChannelRateRamp:
-    """Lets the new channels of a widened codec (:func:`widen`) learn before their bits are paid for.
-
-    Started from a narrow codec, a widened one's new channels carry nothing the synthesis uses yet, so the
-    rate term alone drives them off within a few passes and they stay dead (measured: after 9 passes their
-    bits and their effect on the image were both zero). Here the bits of latent channels from
-    ``first_new`` on count at weight ``min(1, (pass − 1) / passes)`` (0 in the first pass, 1 from pass
-    ``passes + 1``), so the synthesis learns to use them while they are free. The trainer calls
-    ``model.loss``; this replaces it on the instance and updates the weight after every pass.
-    """
-
-    def __init__(self, model: torch.nn.Module, first_new: int, passes: int, passes_done: int) -> None:
-        self.first_new, self.passes = first_new, passes
-        self.weight = self._weight(passes_done + 1)
-        self._loss = model.loss
-        model.loss = self.loss  # type: ignore[method-assign]
-
-    def _weight(self, current_pass: int) -> float:
-        return min(1.0, (current_pass - 1) / self.passes)
-
-    def loss(self, output: Any, target: torch.Tensor) -> dict[str, torch.Tensor]:
-        if self.weight < 1:  # bits · w = −log2(likelihood^w)
-            kept, new = output.likelihoods[:, : self.first_new], output.likelihoods[:, self.first_new :]
-            output = dataclasses.replace(output, likelihoods=torch.cat([kept, new**self.weight], dim=1))
-        return self._loss(output, target)
-
-    def on_epoch_end(self, epoch: int, row: dict[str, float]) -> None:
-        self.weight = self._weight(epoch + 1)
-        logger.info("pass %d done; new channels' bits count at weight %.2f from now on", epoch, self.weight)
-
-
-def _widened_from(folder: str) -> int:
-    """The latent channels the codec in ``folder`` had before :func:`widen` (its metadata says)."""
-    from aekit.models.files import load
-
-    widened_from = load(folder).metadata.get("widened_from") if folder != "none" else None
-    if not isinstance(widened_from, int):
-        raise SystemExit(
-            f"--new-channel-warmup needs --init of a widened codec (train_codec.py widen); {folder} is not"
-        )
-    return widened_from
-
-
-def _passes_done(checkpoint_dir: str | None) -> int:
-    checkpoint = Path(checkpoint_dir or "") / "checkpoint.pt"
-    if checkpoint_dir is None or not checkpoint.is_file():
-        return 0
-    return int(torch.load(checkpoint, map_location="cpu", weights_only=True)["epoch"])
-
-
 def train(args: argparse.Namespace) -> None:
     """Train a hyperprior codec, build its integer tables and save it."""
     from aekit.apps.compression.images import load_photo_folder, photo_patches, split_photos
@@ -204,12 +153,6 @@ def train(args: argparse.Namespace) -> None:
     )
     if args.init != "none":
         _init_from(model, args.init)
-    ramp = None
-    if args.new_channel_warmup:
-        widened_from = _widened_from(args.init)
-        ramp = NewChannelRateRamp(
-            model, widened_from, args.new_channel_warmup, _passes_done(args.checkpoint_dir)
-        )
     trainer = Trainer(
         TrainConfig(
             epochs=args.passes,
@@ -223,8 +166,7 @@ def train(args: argparse.Namespace) -> None:
             verbose=1,
             checkpoint_dir=args.checkpoint_dir,
             resume=args.checkpoint_dir is not None,
-        ),
-        on_epoch_end=None if ramp is None else ramp.on_epoch_end,
+        )
     )
     started, cpu_started = time.perf_counter(), time.process_time()
     history = trainer.fit(model, data)
@@ -466,12 +408,6 @@ def main(argv: list[str] | None = None) -> None:
         default="src/aekit/assets/codec_default",
         help="codec to start from: a hyperprior codec of the same settings (all weights: a continuation; "
         "default: the shipped one), a factorized codec (its transforms), or 'none'",
-    )
-    trainer.add_argument(
-        "--new-channel-warmup",
-        type=int,
-        default=0,
-        help="passes over which the bits of a widened codec's new channels come to count (0: at once)",
     )
     trainer.add_argument("--seed", type=int, default=0, help="seed of crops, weights and training")
     trainer.add_argument("--device", default="cpu", help="cpu, cuda, auto")

@@ -133,30 +133,3 @@ def test_a_widened_codec_decodes_like_the_narrow_one_and_adds_trainable_channels
     output = wide(x, torch.tensor([1, 1]))
     wide.loss(output, x)["loss"].backward()
     assert wide.synthesis[0].weight.grad[4:].abs().sum() > 0
-
-
-def test_the_new_channels_bits_come_to_count_over_the_warmup_passes(tmp_path: Path) -> None:
-    script = _script()
-    narrow = create("codec_hyperprior", seed=0, lmbda=(0.01, 0.04), **TINY)
-    folder = save_model(narrow, tmp_path / "narrow")
-    script.widen(Namespace(model=str(folder), latent_channels=7, seed=3, output=str(tmp_path / "wide")))
-    model = create("codec_hyperprior", seed=1, lmbda=(0.01, 0.04), **{**TINY, "latent_channels": 7})
-    script._init_from(model, str(tmp_path / "wide"))
-    full_loss = model.loss
-    ramp = script.NewChannelRateRamp(model, script._widened_from(str(tmp_path / "wide")), 2, passes_done=0)
-    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
-    model.eval()
-    with torch.no_grad():
-        output = model(x, torch.tensor([1, 1]))
-        pixels = 2 * 64 * 64
-        old_bits = -torch.log2(output.likelihoods[:, :4]).sum() - torch.log2(output.hyper_likelihoods).sum()
-        new_bits = -torch.log2(output.likelihoods[:, 4:]).sum()
-        seen = []
-        for finished in (1, 2, 3):
-            seen.append(float(model.loss(output, x)["bpp"]))
-            ramp.on_epoch_end(finished, {})
-    expected = [(old_bits + weight * new_bits) / pixels for weight in (0.0, 0.5, 1.0)]
-    torch.testing.assert_close(torch.tensor(seen), torch.stack(expected).float(), rtol=1e-5, atol=0)
-    assert seen[2] == float(full_loss(output, x)["bpp"])
-    resumed = script.NewChannelRateRamp(model, 4, 2, passes_done=1)
-    assert resumed.weight == 0.5

@@ -76,7 +76,9 @@ def test_a_rotated_jpeg_is_shown_upright_after_a_round_trip_through_the_codec(
 
 @pytest.mark.parametrize("suffix", [".tif", ".webp"])
 @pytest.mark.parametrize("reader", READERS)
-def test_files_of_several_frames_are_refused_naming_the_file(tmp_path: Path, suffix: str, reader: str) -> None:
+def test_files_of_several_frames_are_refused_naming_the_file(
+    tmp_path: Path, suffix: str, reader: str
+) -> None:
     frames = [Image.fromarray(_picture()), Image.fromarray(255 - _picture())]
     (tmp_path / "photos").mkdir()
     path = tmp_path / "photos" / f"stack{suffix}"

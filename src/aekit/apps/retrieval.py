@@ -447,11 +447,8 @@ def load_query_images(paths: Sequence[str | os.PathLike[str]], input_shape: Sequ
     channels, height, width = shape
     arrays = []
     for path in paths:
-        try:
-            with open_with_pillow(Path(path)) as image:
-                converted = image.convert("L" if channels == 1 else "RGB")
-        except (OSError, ValueError, SyntaxError) as error:
-            raise DataError(f"cannot read query image {path}: {error}") from None
+        with open_with_pillow(Path(path)) as image:
+            converted = image.convert("L" if channels == 1 else "RGB")
         if converted.size != (width, height):
             converted = converted.resize((width, height), Image.Resampling.BILINEAR)
         array = np.asarray(converted, dtype=np.float32).reshape(height, width, channels)

@@ -27,14 +27,9 @@ ImageMode = Literal["auto", "L", "RGB"]
 def _open_image(path: Path) -> PILImage.Image:
     from aekit.formats.images import open_with_pillow
 
-    try:
-        with open_with_pillow(path) as image:
-            image.load()
-            return image.copy() if image.mode != "P" else image.convert("RGBA")
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        if isinstance(error, DataError):
-            raise
-        raise DataError(f"cannot read image {path}: {error}") from None
+    with open_with_pillow(path) as image:
+        image.load()
+        return image.copy() if image.mode != "P" else image.convert("RGBA")
 
 
 _GREY_8 = {"1", "L", "LA"}

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from aekit.errors import DataError, ShapeError
+from aekit.errors import AekitError, DataError, ShapeError
 from aekit.formats.arrays import read_npy_header
 from aekit.formats.files import atomic_path, atomic_write_bytes
 from aekit.formats.limits import check_allocation, check_pixels
@@ -258,7 +258,8 @@ def open_with_pillow(file: Path, max_pixels: int | None = None) -> Iterator[Any]
 
     Pillow's own decompression-bomb guard (a warning above 89 million pixels, an error above twice that)
     is replaced by :func:`aekit.formats.limits.check_pixels` (``AEKIT_MAX_PIXELS``), which refuses before any
-    pixel is decoded and names the limit. Reading errors become one-line :class:`DataError`.
+    pixel is decoded and names the limit. Reading errors become one-line :class:`DataError` naming the
+    file, also those raised while the caller decodes the pixels inside the ``with`` block (a truncated file).
 
     The image is yielded the way viewers show it: a photograph whose EXIF orientation says "rotated" (as
     phones and cameras write them) is turned upright, so what is written back displays like the input.
@@ -285,7 +286,14 @@ def open_with_pillow(file: Path, max_pixels: int | None = None) -> Iterator[Any]
                 width, height = opened.size
                 check_pixels(height, width, f"image {file}", limit=max_pixels)
                 _check_single_frame(opened, file)
-                yield _upright(opened)
+                try:
+                    yield _upright(opened)
+                except AekitError:
+                    raise
+                except (OSError, ValueError, SyntaxError, EOFError) as error:
+                    raise DataError(
+                        f"cannot read image {file} (unreadable, truncated or corrupt): {error}"
+                    ) from None
     finally:
         Image.MAX_IMAGE_PIXELS = previous
 
@@ -312,17 +320,12 @@ def _upright(opened: Any) -> Any:
 
 
 def _read_with_pillow(file: Path) -> RasterImage:
-    try:
-        with open_with_pillow(file) as opened:
-            check_allocation(
-                opened.size[0] * opened.size[1] * max(len(opened.getbands()), 1) * 2, f"reading image {file}"
-            )
-            opened.load()
-            image = opened.copy()
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        if isinstance(error, DataError):
-            raise
-        raise DataError(f"cannot read image {file} (unreadable, truncated or corrupt): {error}") from None
+    with open_with_pillow(file) as opened:
+        check_allocation(
+            opened.size[0] * opened.size[1] * max(len(opened.getbands()), 1) * 2, f"reading image {file}"
+        )
+        opened.load()
+        image = opened.copy()
     alpha = None
     if image.mode == "P":
         image = image.convert("RGBA")

@@ -584,18 +584,11 @@ def _decode_tile(
 def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
     from aekit.formats.images import open_with_pillow
 
-    try:
-        with open_with_pillow(path, max_pixels) as opened:
-            mode = opened.mode
-            if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                raise DataError(
-                    f"{path}: {mode} images (16-bit or float) are not supported; convert to 8-bit"
-                )
-            return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        if isinstance(error, DataError):
-            raise
-        raise DataError(f"cannot read image {path} (unreadable, truncated or corrupt): {error}") from None
+    with open_with_pillow(path, max_pixels) as opened:
+        mode = opened.mode
+        if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            raise DataError(f"{path}: {mode} images (16-bit or float) are not supported; convert to 8-bit")
+        return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
 
 
 def compress_file(

@@ -126,15 +126,8 @@ def load_photo_folder(folder: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     images: dict[str, np.ndarray] = {}
     for file in sorted(path.iterdir()):
         if file.is_file() and not file.name.startswith(".") and kind_of(file) == "image":
-            try:
-                with open_with_pillow(file) as opened:
-                    images[file.name] = np.array(opened.convert("RGB"), dtype=np.uint8)
-            except (OSError, ValueError, SyntaxError, EOFError) as error:
-                if isinstance(error, DataError):
-                    raise
-                raise DataError(
-                    f"cannot read image {file} (unreadable, truncated or corrupt): {error}"
-                ) from None
+            with open_with_pillow(file) as opened:
+                images[file.name] = np.array(opened.convert("RGB"), dtype=np.uint8)
     if not images:
         raise DataError(f"{path} holds no image ({', '.join(suffixes('image'))})")
     return images

@@ -20,8 +20,9 @@ codec given, and the Bjøntegaard delta rate of every codec against the first::
         --models src/aekit/assets/codec_default runs/codec-hyperprior
 
 ``widen --model FOLDER --latent-channels M --output FOLDER`` makes a codec with more latent channels that
-starts out decoding exactly like the given one (the start of a continuation that lifts the quality cap of a
-narrow latent at high rates; ``train --init FOLDER --latent-channels M`` continues it).
+starts out decoding exactly like the given one (``train --init FOLDER --latent-channels M`` continues it).
+Measured here: continued on CPU, the new channels went unused (docs/compression.md); a wider latent needs
+the longer training of the GPU recipe.
 
 ``float16 --model FOLDER --output FOLDER`` rounds a codec's weights to float16, rebuilds its tables and
 saves it with float16 weights (how the shipped MS-SSIM codec was stored).
@@ -217,7 +218,8 @@ def widen(args: argparse.Namespace) -> None:
     every weight; the new ones get freshly initialised analysis filters, zero weights into the synthesis
     and the hyper-analysis (so the decoded image and the hyper-latent are unchanged), and their own means
     and scales from new hyper-synthesis units that feed only them. Their steps start at each level's
-    mean step of the old channels. Training then decides what the new channels carry.
+    mean step of the old channels. Training then decides what the new channels carry (in two CPU runs of
+    7 and 9 passes, nothing: the rate term drove them to zero bits).
     """
     from aekit.models.files import load_model, save_model
     from aekit.models.hyperprior import HyperpriorCodec

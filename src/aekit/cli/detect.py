@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from aekit.cli._console import data_out, guarded, message
-from aekit.cli.options import check_finite_option
+from aekit.cli.options import InputOption, check_finite_option
 
 __all__ = ["register"]
 
@@ -23,9 +23,7 @@ def detect(
         Path | None,
         typer.Argument(help="Table to score (.csv/.tsv, gzipped or not, .parquet) or image folder."),
     ] = None,
-    input_path: Annotated[
-        Path | None, typer.Option("--input", "-i", help="The table or image folder, as an option.")
-    ] = None,
+    input_path: InputOption = None,
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -112,9 +110,7 @@ def fit_detector(
         Path | None,
         typer.Argument(help="Training data: a .csv/.tsv/.parquet table, .npy/.npz array or image folder."),
     ] = None,
-    input_path: Annotated[
-        Path | None, typer.Option("--input", "-i", help="The training data, as an option.")
-    ] = None,
+    input_path: InputOption = None,
     columns: Annotated[
         str | None, typer.Option(help="Comma-separated feature columns of a table (default: all).")
     ] = None,

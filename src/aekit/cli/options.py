@@ -16,6 +16,7 @@ from aekit.formats.limits import MAX_IMAGE_SIDE
 
 __all__ = [
     "DataDirOption",
+    "InputOption",
     "LabelColumnOption",
     "MaxSamplesOption",
     "ModelOption",
@@ -35,6 +36,10 @@ SourceArgument = Annotated[
     typer.Argument(help="Dataset name or path (.npy/.npz, .csv/.tsv/.parquet, image folder, audio folder)."),
 ]
 SplitOption = Annotated[str, typer.Option(help="train or test (MNIST/Fashion-MNIST).")]
+InputOption = Annotated[
+    Path | None, typer.Option("--input", "-i", help="The input, as an option instead of the argument.")
+]
+"""``--input``/``-i``: what a command also takes as its argument (see :func:`one_input`)."""
 DataDirOption = Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST files.")]
 MaxSamplesOption = Annotated[
     int | None, typer.Option(help="Use at most this many samples (a seeded random subset).")

@@ -47,16 +47,16 @@ def _csv_options(file: Path, fmt: str) -> dict[str, str]:
     semicolons and no comma (a spreadsheet saved in a locale whose decimal mark is the comma),
     semicolons and the decimal comma if the first row uses one."""
     if fmt == "tsv":
-        return {"sep": "\t"}
+        return {"sep": _sep(fmt)}
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
         with opener(file, "rt", encoding="utf-8", errors="replace") as text:
             header, first_row = text.readline(), text.readline()
     except (OSError, EOFError):
-        return {"sep": ","}  # read_csv names the problem
+        return {"sep": _sep(fmt)}  # read_csv names the problem
     if ";" in header and "," not in header:
         return {"sep": ";", "decimal": "," if "," in first_row else "."}
-    return {"sep": ","}
+    return {"sep": _sep(fmt)}
 
 
 def _check_fields(frame: Any, file: Path, what: str) -> Any:

@@ -18,10 +18,11 @@ Data sets:
 
 The autoencoders are ``aekit.workflows.clustering.clustering_recipe``'s. MNIST (≥ 10 000 images): one N2D
 MLP ``n → 500 → 500 → 2000 → k`` (k = number of classes), MSE, Adam 1e-3, batch 256, 15 epochs on all
-70 000 images. Small sets: three MLPs ``n → 256 → 256 → 1024 → k`` (seeds 0, 1, 2), batch 32, about
-5 700 updates each, whose standardised codes are concatenated. For small tables the recipe itself
-clusters the standardised table (the ``raw`` / ``auto`` rows); their ``codes`` rows show what the three
-small autoencoders give. Training seconds are part of the pipeline's time. Seeds vary UMAP and the
+70 000 images. Small image sets: three small convolutional autoencoders (stages of 32 and 64 channels,
+a 256-wide dense layer, a k-D code; seeds 0, 1, 2), batch 32, about 5 700 updates each, whose
+standardised codes are concatenated; small tables: three MLPs ``n → 256 → 256 → 1024 → k`` alike. For
+tables with few rows per cluster the recipe itself clusters the standardised table (the ``raw`` /
+``auto`` rows); their ``codes`` rows show what the three MLPs give. Training seconds are part of the pipeline's time. Seeds vary UMAP and the
 mixture (and k-means); the autoencoders are trained once per data set.
 
 Rows are appended to ``OUTPUT/rows.jsonl`` as they finish; a rerun skips rows already there (so a killed

@@ -113,3 +113,19 @@ def test_input_errors(tiny_codec: Codec, tiny_config) -> None:
 def test_lossy_but_sane(tiny_codec: Codec, smooth_image: np.ndarray) -> None:
     restored = decompress_image(tiny_codec, compress_image(tiny_codec, smooth_image))
     assert np.isfinite(image_psnr(smooth_image, restored))
+
+
+def test_sixteen_bit_grey_is_coded_as_its_eight_bit_rounding(
+    tmp_path: Path, tiny_codec: Codec, smooth_image: np.ndarray
+) -> None:
+    grey8 = smooth_image[..., 0]
+    deep = grey8.astype(np.uint16) * 257 + np.where(grey8 < 255, 100, 0).astype(np.uint16)  # rounds back down
+    Image.fromarray(deep).save(tmp_path / "deep.png")  # a 16-bit grey PNG (mode I;16)
+    Image.fromarray(grey8).save(tmp_path / "grey.png")
+    deep_report = compress_file(tiny_codec, tmp_path / "deep.png", tmp_path / "deep.aek", level=0)
+    compress_file(tiny_codec, tmp_path / "grey.png", tmp_path / "grey.aek", level=0)
+    assert deep_report.channels == 1
+    assert (tmp_path / "deep.aek").read_bytes() == (tmp_path / "grey.aek").read_bytes()
+    Image.fromarray(np.full((8, 8), 70000, dtype=np.int32)).save(tmp_path / "wide.tif")  # 32-bit integers
+    with pytest.raises(DataError, match=r"wide\.tif: values outside 0\.\.65535"):
+        compress_file(tiny_codec, tmp_path / "wide.tif", tmp_path / "wide.aek")

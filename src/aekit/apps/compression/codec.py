@@ -586,8 +586,13 @@ def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
 
     with open_with_pillow(path, max_pixels) as opened:
         mode = opened.mode
-        if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            raise DataError(f"{path}: {mode} images (16-bit or float) are not supported; convert to 8-bit")
+        if mode == "F":
+            raise DataError(f"{path}: floating-point images (mode F) are not supported; convert to 8-bit")
+        if mode.startswith("I"):  # 16-bit grey (Pillow reads 16-bit colour PNG as 8-bit RGB itself)
+            values = np.asarray(opened)
+            if values.size and (values.min() < 0 or values.max() > 65535):
+                raise DataError(f"{path}: values outside 0..65535 (mode {mode}); expected 8- or 16-bit pixels")
+            return ((values.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257): 65535 → 255
         return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
 
 
@@ -601,7 +606,9 @@ def compress_file(
 ) -> CompressionReport:
     """Compress an image file (PNG or anything Pillow reads; alpha dropped) into an ``.aek`` file.
 
-    Grey modes (``L``, ``LA``, ``1``) are coded as grey; everything else as RGB. The output is written
+    Grey modes (``L``, ``LA``, ``1``, 16-bit grey) are coded as grey; everything else as RGB. The codec
+    codes 8 bits per channel: 16-bit images are rounded to 8 bits first (as Pillow reads 16-bit colour
+    PNG). The output is written
     atomically; it must end in ``.aek`` and may not be the input. Images above ``max_pixels`` (default
     ``AEKIT_MAX_PIXELS``) are refused from their header, before any pixel is decoded.
 

@@ -63,3 +63,20 @@ def test_one_extra_field_is_read_as_row_names(tmp_path: Path) -> None:
     frame = read_frame(tmp_path / "t.csv")
     assert list(frame.index) == ["r1", "r2"]
     np.testing.assert_array_equal(frame.to_numpy(), [[1, 2], [3, 4]])
+
+
+@pytest.mark.parametrize("name", ["saved.csv", "saved.tsv", "saved.csv.gz"])
+def test_a_file_without_header_keeps_its_first_row(tmp_path: Path, name: str) -> None:
+    """``numpy.savetxt`` writes no header: its first line is data, and the columns are named by position."""
+    path = tmp_path / name
+    delimiter = "\t" if ".tsv" in name else ","
+    np.savetxt(path, VALUES, delimiter=delimiter)  # numpy gzips a .gz name itself
+    frame = read_frame(path)
+    assert list(frame.columns) == ["0", "1", "2"]
+    np.testing.assert_array_equal(frame.to_numpy(), VALUES)
+    np.testing.assert_array_equal(pd.concat(iter_frames(path, 2)).to_numpy(), VALUES)
+    np.testing.assert_array_equal(read_matrix(path), VALUES.astype(np.float32))
+    (tmp_path / "one.csv").write_text("1.5,-2\n")  # a single row, no header
+    np.testing.assert_array_equal(read_frame(tmp_path / "one.csv").to_numpy(), [[1.5, -2.0]])
+    (tmp_path / "named.csv").write_text("x1,2\n3,4\n")  # one named column: a header
+    assert list(read_frame(tmp_path / "named.csv").columns) == ["x1", "2"]

@@ -1,7 +1,9 @@
 """Tables of user data: CSV and TSV (optionally gzipped) and Parquet, whole or in chunks, and chunked writes.
 
 CSV files are comma-separated, or, when their header holds semicolons and no comma (a spreadsheet saved
-where the comma is the decimal mark), semicolon-separated with decimal commas. pandas (and pyarrow, for
+where the comma is the decimal mark), semicolon-separated with decimal commas. A first line of numbers
+only is data, not a header (``numpy.savetxt`` writes none): the columns are then named ``0``, ``1``, …
+in order. pandas (and pyarrow, for
 Parquet) are imported on use. Every function takes the suffixes of the ``"table"`` kind of
 :mod:`aekit.formats.suffixes`; errors are one-line :class:`~aekit.errors.DataError` naming the file.
 """
@@ -42,21 +44,32 @@ def _sep(fmt: str) -> str:
     return "\t" if fmt == "tsv" else ","
 
 
-def _csv_options(file: Path, fmt: str) -> dict[str, str]:
+def _csv_options(file: Path, fmt: str) -> dict[str, Any]:
     """``read_csv`` options for ``file``: tabs for TSV; for CSV, commas, or, when the header holds
     semicolons and no comma (a spreadsheet saved in a locale whose decimal mark is the comma),
-    semicolons and the decimal comma if the first row uses one."""
-    if fmt == "tsv":
-        return {"sep": _sep(fmt)}
+    semicolons and the decimal comma if the first row uses one; no header when the first line holds
+    numbers only."""
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
         with opener(file, "rt", encoding="utf-8", errors="replace") as text:
             header, first_row = text.readline(), text.readline()
     except (OSError, EOFError):
         return {"sep": _sep(fmt)}  # read_csv names the problem
-    if ";" in header and "," not in header:
-        return {"sep": ";", "decimal": "," if "," in first_row else "."}
-    return {"sep": _sep(fmt)}
+    options: dict[str, Any] = {"sep": _sep(fmt)}
+    if fmt != "tsv" and ";" in header and "," not in header:
+        options = {"sep": ";", "decimal": "," if "," in first_row else "."}
+    fields = next(csv.reader([header], delimiter=options["sep"]), [])
+    if fields and all(_is_number(field.replace(options.get("decimal", "."), ".")) for field in fields):
+        options |= {"header": None, "names": [str(column) for column in range(len(fields))]}
+    return options
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_fields(frame: Any, file: Path, what: str) -> Any:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -143,3 +144,39 @@ def test_inpaint_a_folder_with_a_folder_of_masks(runner: CliRunner, saved_conv: 
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "out2")])
     assert result.exit_code == 2 and "has no p1.png" in result.stderr
     assert not (tmp_path / "out2").exists()  # masks are checked before any file is written
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint"])
+def test_a_folder_whose_files_share_an_output_name_is_refused_before_writing(
+    runner: CliRunner, saved_conv: Path, tmp_path: Path, command: str
+) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (12, 15), dtype=np.uint8)
+    for suffix in ("bmp", "tif", "png"):
+        Image.fromarray(pixels).save(folder / f"s.{suffix}")
+    extra = ["--rect", "1,1,4,4"] if command == "inpaint" else []
+    result = runner.invoke(
+        app, [command, str(folder), *extra, "--model", str(saved_conv), "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "s.bmp and s.png" in result.stderr and "would both be written to s.png" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint"])
+def test_a_folder_input_needs_a_folder_output(
+    runner: CliRunner, saved_conv: Path, tmp_path: Path, command: str
+) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    _grey(folder / "a.png")
+    extra = ["--rect", "1,1,4,4"] if command == "inpaint" else []
+    for name in ("out.png", "out.NPY", "out.jpg"):
+        result = runner.invoke(
+            app, [command, str(folder), *extra, "--model", str(saved_conv), "-o", str(tmp_path / name)]
+        )
+        assert result.exit_code == 2, result.output
+        assert f"--output must be a folder, not {name}" in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and not (tmp_path / name).exists()

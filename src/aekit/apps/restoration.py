@@ -17,6 +17,7 @@ from torch import Tensor
 
 from aekit.apps.inference import error_map, model_device
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.formats.files import folder_output_pairs
 from aekit.formats.folders import folder_files
 from aekit.formats.images import READABLE_SUFFIXES, WRITABLE_SUFFIXES
 from aekit.models.base import AbstractAutoencoder
@@ -232,16 +233,16 @@ def restoration_pairs(source: str | Path, target: str | Path) -> list[tuple[Path
     same name in the ``target`` folder (JPEG/TIFF/BMP inputs are written as PNG).
 
     Raises:
-        DataError: ``source`` does not exist, holds no images, or is a folder while ``target`` is a file.
+        DataError: ``source`` does not exist or holds no images; or it is a folder while ``target`` is a
+            file, a file name (``out.png``) or ``source`` itself, or two of its files would be written to
+            one output (``s.bmp`` and ``s.png`` → ``s.png``); nothing has been written then.
     """
     source, target = Path(source), Path(target)
     if source.is_file():
         return [(source, target)]
     if not source.is_dir():
         raise DataError(f"input {source} does not exist")
-    if target.is_file():
-        raise DataError(f"input {source} is a folder, so the output must be a folder too; {target} is a file")
     files = folder_files(source, "image", "npy")
     if not files:
         raise DataError(f"folder {source} holds no images ({', '.join(READABLE_SUFFIXES)})")
-    return [(file, target / _output_name(file)) for file in files]
+    return folder_output_pairs(source, target, files, _output_name, READABLE_SUFFIXES)

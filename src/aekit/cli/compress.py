@@ -76,24 +76,13 @@ def _report(report: CompressionReport, verb: str) -> None:
 
 def _folder_pairs(source: Path, output: Path, files: list[Path], suffix: str) -> list[tuple[Path, Path]]:
     """``(input, output)`` pairs: each of ``files`` (directly in the folder ``source``) to
-    ``output/<its stem><suffix>``; a clear error when ``output`` is not a fresh or existing folder beside
-    the input, or two inputs would be written to one file."""
-    from aekit.errors import DataError
+    ``output/<its stem><suffix>``, checked by :func:`aekit.formats.files.folder_output_pairs`."""
+    from aekit.formats.files import folder_output_pairs
     from aekit.formats.suffixes import suffixes
 
-    if output.exists() and not output.is_dir():
-        raise DataError(f"input {source} is a folder, so --output must be a folder too; {output} is a file")
-    if output.name.lower().endswith(suffixes("aek", "image")):
-        raise DataError(f"input {source} is a folder, so --output must be a folder, not {output.name}")
-    if output.resolve() == source.resolve():
-        raise DataError(f"--output {output} is the input folder; write the {suffix} files to another folder")
-    pairs = [(file, output / f"{file.stem}{suffix}") for file in files]
-    targets: dict[Path, Path] = {}
-    for file, target in pairs:
-        if target in targets:
-            raise DataError(f"{targets[target].name} and {file.name} would both be written to {target.name}")
-        targets[target] = file
-    return pairs
+    return folder_output_pairs(
+        source, output, files, lambda file: file.stem + suffix, suffixes("aek", "image")
+    )
 
 
 def _folder_inputs(source: Path, kind: str, what: str) -> list[Path]:

@@ -117,11 +117,11 @@ def denoise(
 
     if sigma is not None and not 0 <= sigma < float("inf"):
         raise ConfigError(f"--sigma must be a number ≥ 0 on the 0..255 scale; got {sigma}")
+    pairs = restoration_pairs(source, output)
     bundle = load(model_dir) if model_dir is not None else default_denoiser()
     chroma = load(chroma_dir) if chroma_dir is not None else None
     if chroma is None and model_dir is None:
         chroma = default_chroma_denoiser()
-    pairs = restoration_pairs(source, output)
     results = []
     for file, target in progress_iter(pairs, len(pairs), "denoising", unit="files"):
         with naming(file):
@@ -202,8 +202,8 @@ def inpaint(
     from aekit.models.files import load
 
     rectangle = _parse_rectangle(rect) if rect is not None else None
-    bundle = load(model_dir) if model_dir is not None else default_inpainter()
     pairs = restoration_pairs(source, output)
+    bundle = load(model_dir) if model_dir is not None else default_inpainter()
     masks = [_mask_for(mask, file) for file, _ in pairs]  # every mask found before any file is written
     results = []
     for (file, target), file_mask in progress_iter(

@@ -24,6 +24,7 @@ __all__ = [
     "check_output_path",
     "check_output_suffix",
     "claim_folder",
+    "folder_output_pairs",
     "remove_stale_temp_files",
 ]
 
@@ -124,6 +125,40 @@ def check_output_suffix(output: str | os.PathLike[str], suffixes: Iterable[str],
             f"cannot write {output}: {what} are written as {' or '.join(allowed)}; "
             f"use a name ending in {' or '.join(allowed)}"
         )
+
+
+def folder_output_pairs(
+    source: Path,
+    output: Path,
+    files: Iterable[Path],
+    name: Callable[[Path], str],
+    file_suffixes: Iterable[str],
+) -> list[tuple[Path, Path]]:
+    """``(input, output / name(input))`` for each of ``files`` of the folder ``source``, checked before
+    anything is written: ``output`` must be a folder (neither an existing file nor a name ending in one of
+    ``file_suffixes``), not ``source`` itself, and no two inputs may be written to one output file.
+
+    Raises:
+        DataError: One line naming the output, or the two inputs and the file they would share.
+    """
+    from aekit.errors import DataError
+
+    if output.exists() and not output.is_dir():
+        raise DataError(f"input {source} is a folder, so --output must be a folder too; {output} is a file")
+    if output.name.lower().endswith(tuple(file_suffixes)):
+        raise DataError(f"input {source} is a folder, so --output must be a folder, not {output.name}")
+    if _same_path(output, source):
+        raise DataError(f"--output {output} is the input folder; write the results to another folder")
+    pairs = [(file, output / name(file)) for file in files]
+    first_input: dict[Path, Path] = {}
+    for file, target in pairs:
+        if target in first_input:
+            raise DataError(
+                f"{first_input[target].name} and {file.name} in {source} would both be written to "
+                f"{target.name}; rename one of them"
+            )
+        first_input[target] = file
+    return pairs
 
 
 def claim_folder(

@@ -180,3 +180,43 @@ def test_a_folder_input_needs_a_folder_output(
         assert result.exit_code == 2, result.output
         assert f"--output must be a folder, not {name}" in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1 and not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint"])
+def test_an_array_above_the_pixel_limit_is_refused_from_its_header(
+    runner: CliRunner, saved_conv: Path, tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AEKIT_MAX_PIXELS", "100")
+    np.save(tmp_path / "field.npy", np.zeros((12, 15), np.float32))
+    extra = ["--rect", "1,1,4,4"] if command == "inpaint" else []
+    out = tmp_path / "out.npy"
+    result = runner.invoke(
+        app, [command, str(tmp_path / "field.npy"), *extra, "--model", str(saved_conv), "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "15×12 = 180 pixels, more than the limit of 100" in result.stderr, result.stderr
+    assert "AEKIT_MAX_PIXELS" in result.stderr and result.stderr.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint"])
+def test_a_channels_last_array_is_refused_naming_its_shape(
+    runner: CliRunner, saved_conv: Path, tmp_path: Path, command: str
+) -> None:
+    np.save(tmp_path / "rgb.npy", np.zeros((40, 50, 3), np.float32))
+    extra = ["--rect", "1,1,4,4"] if command == "inpaint" else []
+    result = runner.invoke(
+        app,
+        [
+            command,
+            str(tmp_path / "rgb.npy"),
+            *extra,
+            "--model",
+            str(saved_conv),
+            "-o",
+            str(tmp_path / "o.npy"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "must have shape (H, W) or (C, H, W) with C of 1 (grey) or 3 (colour)" in result.stderr
+    assert "got shape (40, 50, 3)" in result.stderr and result.stderr.count("\n") == 1, result.stderr

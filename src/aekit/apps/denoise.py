@@ -37,11 +37,12 @@ from aekit.apps.restoration import (
     as_image,
     familiarity_warnings,
     model_image_shape,
+    read_input,
     tile_function,
 )
 from aekit.apps.tiling import Window, tile_apply
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
-from aekit.formats.images import read_image, write_image
+from aekit.formats.images import write_image
 from aekit.models.files import ModelBundle, load
 from aekit.models.photo_denoiser import AnySizeDenoiser
 
@@ -319,10 +320,12 @@ def denoise_file(
     as for :func:`denoise`.
 
     Raises:
-        DataError: The file cannot be read, or the output cannot be written in its format.
-        ShapeError: The image's channel count differs from the model's.
+        DataError: The file cannot be read or is above the pixel limit (:func:`~aekit.apps.restoration.
+            read_input`), or the output cannot be written in its format.
+        ShapeError: An array not ``(H, W)`` or ``(C, H, W)`` with C of 1 or 3, or the image's channel
+            count differs from the model's.
     """
-    source = read_image(input_path)
+    source = read_input(input_path)
     unit = torch.from_numpy(source.to_unit())
     missing = torch.from_numpy(source.missing)
     if missing.any():

@@ -26,11 +26,18 @@ import torch
 from torch import Tensor
 
 from aekit.apps.inference import model_device
-from aekit.apps.restoration import FileResult, RestorationResult, as_image, model_image_shape, tile_function
+from aekit.apps.restoration import (
+    FileResult,
+    RestorationResult,
+    as_image,
+    model_image_shape,
+    read_input,
+    tile_function,
+)
 from aekit.apps.tiling import Window, tile_apply
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
-from aekit.formats.images import read_image, read_mask, write_image
+from aekit.formats.images import read_mask, write_image
 from aekit.models.files import ModelBundle, load
 from aekit.models.photo_inpainter import AnySizeInpainter
 
@@ -250,11 +257,12 @@ def inpaint_file(
     written back bit for bit; PNG keeps its bit depth, ``.npy`` its dtype and value range.
 
     Raises:
-        DataError: An unreadable file, or nothing to fill (no mask, rectangle or NaN).
-        ShapeError: The mask's size differs from the image's, the rectangle does not fit, or the
-            channel count differs from the model's.
+        DataError: An unreadable file, one above the pixel limit (:func:`~aekit.apps.restoration.
+            read_input`), or nothing to fill (no mask, rectangle or NaN).
+        ShapeError: An array not ``(H, W)`` or ``(C, H, W)`` with C of 1 or 3, the mask's size differs
+            from the image's, the rectangle does not fit, or the channel count differs from the model's.
     """
-    source = read_image(input_path)
+    source = read_input(input_path)
     holes = torch.from_numpy(source.missing.copy())
     if mask is not None:
         if isinstance(mask, str | os.PathLike):

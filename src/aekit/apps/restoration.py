@@ -8,6 +8,7 @@ image model trained by aekit sees: its normaliser maps the training images' fixe
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,9 +18,12 @@ from torch import Tensor
 
 from aekit.apps.inference import error_map, model_device
 from aekit.errors import ConfigError, DataError, ShapeError
+from aekit.formats.arrays import read_npy_header
 from aekit.formats.files import folder_output_pairs
 from aekit.formats.folders import folder_files
-from aekit.formats.images import READABLE_SUFFIXES, WRITABLE_SUFFIXES
+from aekit.formats.images import READABLE_SUFFIXES, WRITABLE_SUFFIXES, RasterImage, read_image
+from aekit.formats.limits import check_pixels
+from aekit.formats.suffixes import format_of
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import ModelBundle
 
@@ -30,6 +34,7 @@ __all__ = [
     "familiarity_reference",
     "familiarity_warnings",
     "model_image_shape",
+    "read_input",
     "restoration_pairs",
     "tile_function",
 ]
@@ -126,6 +131,29 @@ def as_image(image: Tensor | np.ndarray, channels: int, name: str = "image") -> 
     if not torch.isfinite(tensor).all():
         raise DataError(f"{name} contains NaN or infinite values; inpaint them (NaN marks missing pixels)")
     return tensor
+
+
+def read_input(path: str | os.PathLike[str]) -> RasterImage:
+    """Read the image or ``.npy`` array to restore (:func:`aekit.formats.images.read_image`).
+
+    An array is checked from its header before its data is read, as image files are: it must be ``(H, W)``
+    or ``(C, H, W)`` with C of 1 or 3, within the pixel limit (:func:`aekit.formats.limits.check_pixels`,
+    ``AEKIT_MAX_PIXELS``).
+
+    Raises:
+        ShapeError: An array of another shape, such as ``(H, W, 3)``.
+        DataError: The file cannot be read, or is larger than the pixel limit.
+    """
+    file = Path(path)
+    if format_of(file) == "npy":
+        shape = read_npy_header(file, check_memory=False).shape
+        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] not in (1, 3)):
+            raise ShapeError(
+                f"array {file} must have shape (H, W) or (C, H, W) with C of 1 (grey) or 3 (colour); "
+                f"got shape {shape}"
+            )
+        check_pixels(shape[-2], shape[-1], f"array {file}")
+    return read_image(file)
 
 
 def tile_function(bundle: ModelBundle, image_channels: int | None = None) -> Callable[[Tensor], Tensor]:

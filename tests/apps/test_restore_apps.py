@@ -175,3 +175,8 @@ def test_denoise_keeps_missing_values_missing(identity_grey: ModelBundle, tmp_pa
     out = np.load(tmp_path / "b.npy")
     assert np.isnan(out[3, 4]) and np.isfinite(np.delete(out.ravel(), 3 * 12 + 4)).all()
     np.testing.assert_allclose(out, array, rtol=0, atol=1e-6)
+
+
+def test_denoise_refuses_a_batch_size_below_1_with_an_any_size_model() -> None:
+    with pytest.raises(ConfigError, match="batch_size must be a positive int; got 0"):
+        denoise(None, torch.rand(1, 12, 15), batch_size=0)

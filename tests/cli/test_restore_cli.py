@@ -220,3 +220,19 @@ def test_a_channels_last_array_is_refused_naming_its_shape(
     assert result.exit_code == 2, result.output
     assert "must have shape (H, W) or (C, H, W) with C of 1 (grey) or 3 (colour)" in result.stderr
     assert "got shape (40, 50, 3)" in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint"])
+@pytest.mark.parametrize("batch_size", ["0", "-3"])
+def test_a_batch_size_below_1_is_refused(
+    runner: CliRunner, tmp_path: Path, command: str, batch_size: str
+) -> None:
+    _grey(tmp_path / "photo.png")
+    extra = ["--rect", "1,1,4,4"] if command == "inpaint" else []
+    out = tmp_path / "out.png"
+    result = runner.invoke(
+        app, [command, str(tmp_path / "photo.png"), *extra, "--batch-size", batch_size, "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: --batch-size must be ≥ 1; got {batch_size}\n"
+    assert not out.exists()

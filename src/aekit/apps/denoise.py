@@ -287,7 +287,7 @@ def _denoise_any_size(
         tile,
         overlap=overlap if overlap is not None else default_overlap,
         window=window,
-        batch_size=max(1, min(batch_size, 4)),
+        batch_size=min(batch_size, 4),
     )
     cleaned = means[kept] + (tiled.image - means[kept]) / gains[kept]
     if colour_by_planes:

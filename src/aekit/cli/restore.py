@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from aekit.cli._console import data_out, guarded, message, naming, progress_iter
+from aekit.cli.options import check_positive_option
 
 __all__ = ["register"]
 
@@ -117,6 +118,7 @@ def denoise(
 
     if sigma is not None and not 0 <= sigma < float("inf"):
         raise ConfigError(f"--sigma must be a number ≥ 0 on the 0..255 scale; got {sigma}")
+    check_positive_option("batch_size", batch_size)
     pairs = restoration_pairs(source, output)
     bundle = load(model_dir) if model_dir is not None else default_denoiser()
     chroma = load(chroma_dir) if chroma_dir is not None else None
@@ -202,6 +204,7 @@ def inpaint(
     from aekit.models.files import load
 
     rectangle = _parse_rectangle(rect) if rect is not None else None
+    check_positive_option("batch_size", batch_size)
     pairs = restoration_pairs(source, output)
     bundle = load(model_dir) if model_dir is not None else default_inpainter()
     masks = [_mask_for(mask, file) for file, _ in pairs]  # every mask found before any file is written

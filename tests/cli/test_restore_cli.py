@@ -236,3 +236,14 @@ def test_a_batch_size_below_1_is_refused(
     assert result.exit_code == 2, result.output
     assert result.stderr == f"error: --batch-size must be ≥ 1; got {batch_size}\n"
     assert not out.exists()
+
+
+def test_a_mask_that_marks_no_pixel_is_named(runner: CliRunner, saved_conv: Path, tmp_path: Path) -> None:
+    _grey(tmp_path / "photo.png")
+    Image.fromarray(np.zeros((12, 15), np.uint8)).save(tmp_path / "black.png")
+    args = ["inpaint", str(tmp_path / "photo.png"), "--mask", str(tmp_path / "black.png")]
+    result = runner.invoke(app, [*args, "--model", str(saved_conv), "-o", str(tmp_path / "out.png")])
+    assert result.exit_code == 2, result.output
+    assert f"mask {tmp_path / 'black.png'} marks no pixel to fill" in result.stderr, result.stderr
+    assert "white pixels" in result.stderr and "give a mask" not in result.stderr
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "out.png").exists()

@@ -236,6 +236,20 @@ def _inpaint_any_size(
     return RestorationResult(torch.where(holes, filled, x), holes, tiled.n_tiles, "mask_aware")
 
 
+def _nothing_to_fill(input_path: str | os.PathLike[str], mask: object) -> str:
+    """Why ``input_path`` has no pixel to fill: no mask given, or a mask that marks none."""
+    if mask is None:
+        return f"nothing to fill in {input_path}: give a mask or a rectangle (or NaN values in a .npy array)"
+    if isinstance(mask, str | os.PathLike):
+        return (
+            f"mask {mask} marks no pixel to fill in {input_path}: white pixels (at least half the maximum "
+            "value) mark the missing ones, and it has none"
+        )
+    return (
+        f"the mask marks no pixel to fill in {input_path}: True (or 1) marks a missing pixel, and it has none"
+    )
+
+
 def inpaint_file(
     bundle: ModelBundle | None,
     input_path: str | os.PathLike[str],
@@ -258,7 +272,7 @@ def inpaint_file(
 
     Raises:
         DataError: An unreadable file, one above the pixel limit (:func:`~aekit.apps.restoration.
-            read_input`), or nothing to fill (no mask, rectangle or NaN).
+            read_input`), or nothing to fill (no mask, rectangle or NaN, or a mask that marks no pixel).
         ShapeError: An array not ``(H, W)`` or ``(C, H, W)`` with C of 1 or 3, the mask's size differs
             from the image's, the rectangle does not fit, or the channel count differs from the model's.
     """
@@ -273,9 +287,7 @@ def inpaint_file(
     if rectangle is not None:
         holes |= rectangle_mask(source.size, *rectangle)
     if not holes.any():
-        raise DataError(
-            f"nothing to fill in {input_path}: give a mask or a rectangle (or NaN values in a .npy array)"
-        )
+        raise DataError(_nothing_to_fill(input_path, mask))
     result = inpaint(
         bundle,
         torch.from_numpy(source.to_unit()),

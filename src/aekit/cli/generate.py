@@ -112,7 +112,9 @@ def interpolate(
             first, second = (int(p) for p in pair.split(","))
         except ValueError:
             raise ConfigError(f"--pair must be two positions like 0,1; got {pair!r}") from None
-        inputs = load_named_samples(data, bundle.model.input_shape, split=split, data_dir=data_dir)
+        inputs = load_named_samples(
+            data, bundle.model.input_shape, split=split, data_dir=data_dir, columns=bundle.feature_names
+        )
         for position in (first, second):
             if not 0 <= position < len(inputs.x):
                 raise ConfigError(f"--pair position {position} is outside 0..{len(inputs.x) - 1}")

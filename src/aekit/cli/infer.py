@@ -52,7 +52,7 @@ def encode(
     streamable = path.name.lower().endswith(STREAMABLE_SUFFIXES) and path.is_file()
     if streamable and not needs_condition(bundle.model):
         # Stream: memory stays bounded whatever the file size.
-        n_rows, chunks = open_chunks(path, rows_per_chunk=chunk_rows)
+        n_rows, chunks = open_chunks(path, rows_per_chunk=chunk_rows, columns=bundle.feature_names)
         with MatrixWriter(output, n_rows, bundle.model.latent_dim, prefix="z") as writer:
             for codes in encode_chunks(
                 bundle, progress_iter(chunks, -(-n_rows // chunk_rows), "encoding"), batch_size=batch_size
@@ -60,7 +60,13 @@ def encode(
                 writer.write(codes.numpy())
         n_samples = n_rows
     else:
-        loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
+        loaded = load_dataset(
+            source,
+            split=split,  # type: ignore[arg-type]
+            data_dir=data_dir,
+            image_size=parse_size(image_size),
+            columns=bundle.feature_names,
+        )
         labels = loaded.data.y if needs_condition(bundle.model) else None
         codes = encode_dataset(bundle, loaded.data.x, batch_size=batch_size, condition=labels)
         write_matrix(output, codes.numpy(), prefix="z")
@@ -123,7 +129,13 @@ def reconstruct(
 
     check_output_suffix(output, (".npy",), "reconstructions")
     bundle = load(model_dir)
-    loaded = load_dataset(source, split=split, data_dir=data_dir, image_size=parse_size(image_size))  # type: ignore[arg-type]
+    loaded = load_dataset(
+        source,
+        split=split,  # type: ignore[arg-type]
+        data_dir=data_dir,
+        image_size=parse_size(image_size),
+        columns=bundle.feature_names,
+    )
     labels = loaded.data.y if needs_condition(bundle.model) else None
     result = reconstruct_dataset(bundle, loaded.data.x, condition=labels)
     write_array(output, result.numpy())

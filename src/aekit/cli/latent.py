@@ -67,6 +67,7 @@ def map_command(
         max_samples=max_samples,
         seed=seed,
         label_column=label_column,
+        columns=bundle.feature_names,
     )
     codes = encode_dataset(bundle, inputs.x)
     projected = project_codes(codes, method, labels=inputs.labels, random_state=seed)  # type: ignore[arg-type]
@@ -180,6 +181,7 @@ def cluster(
         max_samples=max_samples,
         seed=seed,
         label_column=label_column,
+        columns=bundle.feature_names,
     )
     codes = encode_dataset(bundle, inputs.x)
     result = cluster_codes(

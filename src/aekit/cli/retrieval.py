@@ -60,6 +60,7 @@ def index(
         max_samples=max_samples,
         seed=seed,
         label_column=label_column,
+        columns=bundle.feature_names,
     )
     options = {"n_lists": lists, "n_probe": probe, "random_state": seed} if kind == "ivf" else {}
     built = index_dataset(

@@ -16,7 +16,7 @@ import math
 import os
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -278,6 +278,7 @@ def load_dataset(
     split: Split = "train",
     data_dir: str | os.PathLike[str] | None = None,
     image_size: tuple[int, int] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> LoadedDataset:
     """Load a dataset by name (``"digits"``, ``"mnist"``, ``"fashion-mnist"``) or by path.
 
@@ -291,6 +292,8 @@ def load_dataset(
             ``"train"`` (everything).
         data_dir: Where downloadable datasets live (see :func:`~aekit.data.download.resolve_data_dir`).
         image_size: Resize images to ``(H, W)``; an error for tables and arrays.
+        columns: Tables: the feature columns to take by name, in this order (a saved model's
+            ``feature_names``); other sources ignore it.
 
     Raises:
         DataError: Unknown name (with the closest match), a path that does not exist or has an
@@ -321,4 +324,4 @@ def load_dataset(
         )
     if image_size is not None:
         raise ConfigError(f"image_size applies to images only; {path} is not an image or image folder")
-    return loader(path)
+    return load_table(path, columns=columns) if loader is load_table else loader(path)

@@ -92,7 +92,8 @@ class Normalizer:
             shape = x.shape[1:]
             if shape.numel() != len(self.offset):
                 raise DataError(
-                    f"normalizer has {len(self.offset)} features but samples have shape {tuple(shape)}"
+                    f"the model was trained on samples of {len(self.offset)} features; these have "
+                    f"{shape.numel()} (shape {tuple(shape)}): check the file's columns"
                 )
             offset, scale = offset.reshape(shape), scale.reshape(shape)
         return offset, scale

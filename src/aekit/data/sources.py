@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -16,7 +17,7 @@ from torch import Tensor
 from aekit.data.audio import load_audio_folder
 from aekit.data.datasets import load_dataset
 from aekit.data.tables import load_table
-from aekit.errors import ConfigError
+from aekit.errors import ConfigError, DataError
 from aekit.formats.folders import labelled_files
 from aekit.formats.suffixes import kind_of, suffixes
 
@@ -53,6 +54,7 @@ def load_named_samples(
     max_samples: int | None = None,
     seed: int = 0,
     label_column: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> NamedSamples:
     """Raw samples of ``source`` sized for a model taking ``input_shape``, with labels and item names.
 
@@ -64,10 +66,13 @@ def load_named_samples(
         max_samples: Keep a seeded random subset of at most this many samples (in source order).
         seed: Seed of that subset.
         label_column: Tables: the column holding labels (left out of the features).
+        columns: Tables: the model's feature columns (:attr:`ModelBundle.feature_names`), taken by name
+            in this order whatever the table's order; None: every column but the label's, in order.
 
     Raises:
         ConfigError: ``label_column`` for a source that is not a table.
-        DataError: Any loader error.
+        DataError: Any loader error; a table lacking one of ``columns``; a table or array whose number
+            of features is not the model's.
     """
     path = Path(source)
     image_size = tuple(input_shape[1:]) if len(input_shape) == 3 else None
@@ -84,13 +89,18 @@ def load_named_samples(
         if kind_of(path) != "table":
             tables = ", ".join(suffixes("table"))
             raise ConfigError(f"--label-column applies to tables ({tables}); got {source}")
-        loaded = load_table(path, label_column=label_column)
+        loaded = load_table(path, columns=columns, label_column=label_column)
         names = [f"{path.name}:{i}" for i in range(len(loaded.data))]
     else:
-        loaded = load_dataset(str(source), split=split, data_dir=data_dir)  # type: ignore[arg-type]
+        loaded = load_dataset(str(source), split=split, data_dir=data_dir, columns=columns)  # type: ignore[arg-type]
         prefix = f"{path.name}" if path.exists() else f"{source}-{split}"  # a file, or a dataset name
         names = [f"{prefix}:{i}" for i in range(len(loaded.data))]
     data = loaded.data
+    if len(input_shape) == 1 and data.x.dim() == 2 and data.x.shape[1] != input_shape[0]:
+        raise DataError(
+            f"{source} has {data.x.shape[1]} feature columns; the model takes {input_shape[0]}"
+            + ("" if loaded.columns is None else " (drop the others, or name a label with --label-column)")
+        )
     if max_samples is not None and max_samples < len(data):
         chosen = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:max_samples]
         chosen = chosen.sort().values

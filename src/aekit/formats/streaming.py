@@ -107,6 +107,9 @@ def iter_parquet_chunks(
     names = list(columns) if columns is not None else reader.schema_arrow.names
     if not names:
         raise DataError(f"{file} has no columns")
+    missing = [name for name in names if name not in reader.schema_arrow.names]
+    if missing:
+        raise DataError(f"{file} has no column(s) {missing}; its columns are {reader.schema_arrow.names}")
     for field in reader.schema_arrow:
         if field.name in names and not (field.type.num_fields == 0 and _is_numeric(field.type)):
             raise DataError(f"{file}: column {field.name!r} is not numeric ({field.type})")
@@ -126,8 +129,12 @@ def iter_parquet_chunks(
         yield rows, names
 
 
-def open_chunks(path: str | os.PathLike[str], rows_per_chunk: int = 8192) -> tuple[int, Iterator[np.ndarray]]:
+def open_chunks(
+    path: str | os.PathLike[str], rows_per_chunk: int = 8192, columns: Sequence[str] | None = None
+) -> tuple[int, Iterator[np.ndarray]]:
     """Row count and a chunk iterator for a ``.npy`` or Parquet file, without reading it whole.
+
+    ``columns`` picks a Parquet file's feature columns by name, in that order (``.npy`` ignores it).
 
     Raises:
         DataError: Another file type, or any reading error of the formats.
@@ -145,7 +152,7 @@ def open_chunks(path: str | os.PathLike[str], rows_per_chunk: int = 8192) -> tup
         n_rows = _parquet_file(file).metadata.num_rows
         if n_rows == 0:
             raise DataError(f"table {file} is empty (0 rows)")
-        return n_rows, (rows for rows, _ in iter_parquet_chunks(file, rows_per_chunk))
+        return n_rows, (rows for rows, _ in iter_parquet_chunks(file, rows_per_chunk, columns))
     raise DataError(f"{file}: only {', '.join(STREAMABLE_SUFFIXES)} files can be streamed")
 
 

@@ -55,6 +55,13 @@ class ModelBundle:
     metadata: dict[str, Any]
     path: Path
 
+    @property
+    def feature_names(self) -> tuple[str, ...] | None:
+        """The table columns the model was trained on, in input order; None when not stored (images,
+        arrays, models saved without them)."""
+        names = self.metadata.get("feature_names")
+        return tuple(str(name) for name in names) if names else None
+
 
 def save_model(
     model: AbstractAutoencoder,

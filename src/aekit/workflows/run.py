@@ -458,6 +458,7 @@ def _run_training(spec: RunSpec) -> RunResult:
         metadata={
             "dataset": spec.dataset,
             "class_names": list(loaded.class_names or []),
+            **({"feature_names": list(loaded.columns)} if loaded.columns else {}),
             **_familiarity(model, loaded, test),
         },
     )

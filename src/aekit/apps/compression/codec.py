@@ -591,7 +591,7 @@ def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
         if mode.startswith("I"):  # 16-bit grey (Pillow reads 16-bit colour PNG as 8-bit RGB itself)
             values = np.asarray(opened)
             if values.size and (values.min() < 0 or values.max() > 65535):
-                raise DataError(f"{path}: values outside 0..65535 (mode {mode}); expected 8- or 16-bit pixels")
+                raise DataError(f"{path}: values outside 0..65535 (mode {mode}); expected 8 or 16 bits")
             return ((values.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257): 65535 → 255
         return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
 

@@ -155,3 +155,36 @@ def test_the_input_may_be_the_argument_like_every_other_command(tmp_path: Path) 
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and problem in result.output, result.output
     assert not (tmp_path / "t.csv").exists() and not (tmp_path / "e").exists()
+
+
+def test_too_few_rows_the_output_folder_and_column_names_are_checked(tmp_path: Path) -> None:
+    """Two rows are no picture of normal data; a detector never lands in a folder of other files; the
+    score and the flag need two columns."""
+    pd.DataFrame(rows(2, seed=0), columns=list("abcde")).to_csv(tmp_path / "two.csv", index=False)
+    result = runner.invoke(app, ["fit-detector", str(tmp_path / "two.csv"), "-o", str(tmp_path / "d2")])
+    assert result.exit_code == 2 and "at least 10 rows" in result.output and "got 2 samples" in result.output
+    assert not (tmp_path / "d2").exists()
+    pd.DataFrame(rows(200, seed=0), columns=list("abcde")).to_csv(tmp_path / "train.csv", index=False)
+    data_folder = tmp_path / "images"
+    data_folder.mkdir()
+    (data_folder / "keep.png").write_bytes(b"a user's file")
+    for output in (data_folder, tmp_path / "two.csv"):
+        result = runner.invoke(
+            app, ["fit-detector", str(tmp_path / "train.csv"), "-o", str(output), "--steps", "5"]
+        )
+        assert result.exit_code == 2, result.output
+        assert ("holds other files (keep.png)" if output.is_dir() else "is a file") in result.output
+    assert (data_folder / "keep.png").read_bytes() == b"a user's file" and len(
+        list(data_folder.iterdir())
+    ) == 1
+    folder = _fit(tmp_path, tmp_path / "train.csv")
+    _fit(tmp_path, tmp_path / "train.csv")  # a saved detector's folder may be replaced by a new fit
+    result = runner.invoke(
+        app,
+        [
+            *("detect", str(tmp_path / "train.csv"), "--model", str(folder), "-o", str(tmp_path / "s.csv")),
+            *("--score-column", "s", "--flag-column", "s"),
+        ],
+    )
+    assert result.exit_code == 2 and "different names" in result.output
+    assert not (tmp_path / "s.csv").exists()

@@ -12,10 +12,10 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import OutlierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from aekit.apps import anomaly
-from aekit.errors import ConfigError
+from aekit.errors import ConfigError, DataError
 from aekit.estimators.base import ESTIMATOR_KEY, AbstractAutoencoderEstimator, Scaling, draw_seed
 from aekit.models import registry
 from aekit.models.files import ModelBundle
@@ -25,6 +25,7 @@ __all__ = ["AutoencoderOutlierDetector"]
 
 # Rows per optimiser step times steps: the training budget does not grow with the table.
 STEP_BUDGET_VALUES = 16_000_000  # largest tiled training set (values) before epochs take over
+MIN_FIT_ROWS = 10  # fewer rows cannot show what normal looks like: every new row would be flagged
 MIN_CALIBRATION_ROWS = 20
 MAX_CALIBRATION_ROWS = 20_000  # a 99th percentile of 20 000 scores is within ±0.15 points of FPR
 
@@ -214,10 +215,17 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
         """Train on ``X`` (mostly normal rows) and set the threshold; ``y`` is ignored.
 
         Raises:
-            DataError: Non-numeric columns, NaN/inf values, or ``input_shape`` not matching ``X``.
+            DataError: Fewer than ``MIN_FIT_ROWS`` (10) rows, non-numeric columns, NaN/inf values, or
+                ``input_shape`` not matching ``X``.
             ConfigError: An invalid hyperparameter.
         """
         self._check_detector_params()
+        n_rows = _num_samples(X)
+        if n_rows < MIN_FIT_ROWS:
+            raise DataError(
+                f"a detector needs at least {MIN_FIT_ROWS} rows (samples) of normal data to learn from; "
+                f"got {n_rows} sample{'' if n_rows == 1 else 's'}"
+            )
         array, train_index = self._fit_autoencoder(X)
         trained = (
             np.ones(len(array), dtype=bool)

@@ -87,11 +87,13 @@ def save_model(
         The folder path.
 
     Raises:
-        ModelFileError: ``float16`` with a weight beyond float16's range.
+        ModelFileError: ``float16`` with a weight beyond float16's range; ``folder`` is a file, or a
+            folder holding files other than a model's (a model replaces only another model).
     """
     if not model.registry_name:
         raise ModelFileError(f"{type(model).__name__} is not registered; only registered models can be saved")
     target = Path(folder)
+    _check_model_destination(target)
     tensors = {name: value.detach().cpu().contiguous() for name, value in model.state_dict().items()}
     if float16:
         tensors = {name: _as_float16(name, value) for name, value in tensors.items()}
@@ -118,6 +120,24 @@ def save_model(
     if not arrays:
         (target / ARRAYS_NAME).unlink(missing_ok=True)  # left by an earlier save of this folder
     return target
+
+
+def _check_model_destination(folder: Path) -> None:
+    """Refuse to save a model over a file, or into a folder of other files (data, a run's results)."""
+    if folder.exists() and not folder.is_dir():
+        raise ModelFileError(f"{folder} is a file; a model is saved as a folder (give a new folder's name)")
+    model_files = {CONFIG_NAME, WEIGHTS_NAME, ARRAYS_NAME}
+    others = (  # hidden names: temporary files an interrupted save may leave
+        sorted(p.name for p in folder.iterdir() if p.name not in model_files and not p.name.startswith("."))
+        if folder.is_dir()
+        else []
+    )
+    if others:
+        listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise ModelFileError(
+            f"{folder} already holds other files ({listed}); "
+            "save the model into a new or empty folder (or over a saved model's folder)"
+        )
 
 
 def _as_float16(name: str, tensor: torch.Tensor) -> torch.Tensor:

@@ -113,7 +113,8 @@ def detect_file(
         explain_features: How many features to name per explained row.
 
     Raises:
-        ConfigError: No threshold given or stored, or an added column name is already in the input.
+        ConfigError: No threshold given or stored, an added column name is already in the input, or the
+            two added columns share a name.
         DataError: Missing/unreadable input, missing or non-numeric feature columns, NaN/inf values.
         DataError: The table's columns do not match the model's features (names or count).
     """
@@ -122,6 +123,8 @@ def detect_file(
     if not isinstance(model, ModelBundle):
         raise TypeError(f"model must be a ModelBundle from aekit.load; got {type(model).__name__}")
     settings, threshold = _settings_and_threshold(model, threshold)
+    if score_column == flag_column:
+        raise ConfigError(f"the score and flag columns need different names; both are {score_column!r}")
     source, target = Path(input_path), Path(output_path)
     writable_format(target)  # refuse an output it cannot write before any work
     stored_columns = model.metadata.get("feature_names")

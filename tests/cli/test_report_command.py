@@ -64,3 +64,32 @@ def test_report_of_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert result.stderr == f"error: run folder {tmp_path / 'nowhere'} does not exist or is not a folder\n"
+
+
+@pytest.fixture
+def small_run(tmp_path: Path) -> Path:
+    """A run folder's text files, written by hand (no training)."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "settings.json").write_text(json.dumps({"run": {"model": "conv"}}))
+    (run_dir / "metrics.json").write_text(json.dumps({"test_psnr_db": 12.5}))
+    (run_dir / "losses.csv").write_text("epoch,train_loss,val_loss\n1,0.5,0.6\n2,0.4,0.5\n")
+    return run_dir
+
+
+@pytest.mark.parametrize("name", ["metrics.json", "losses.csv", "settings.json", "pretraining.csv"])
+def test_an_output_over_a_file_the_run_reads_is_refused(small_run: Path, name: str) -> None:
+    before = {p.name: p.read_bytes() for p in small_run.iterdir()}
+    result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(small_run / name)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: the output {small_run / name} is the {name} of the run folder")
+    assert {p.name: p.read_bytes() for p in small_run.iterdir()} == before
+    assert CliRunner().invoke(app, ["report", str(small_run)]).exit_code == 0
+
+
+def test_a_file_named_like_a_run_file_outside_a_run_folder_is_written(
+    tmp_path: Path, small_run: Path
+) -> None:
+    result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(tmp_path / "metrics.json")])
+    assert result.exit_code == 0, result.output

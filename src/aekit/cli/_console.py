@@ -102,8 +102,10 @@ def _paths(value: Any) -> Iterator[Path]:
 
 
 def _check_outputs(arguments: dict[str, Any]) -> None:
-    """Refuse an output that is one of the inputs, or a model file (see ``files.check_output_path``)."""
+    """Refuse an output that is one of the inputs, a model file (see ``files.check_output_path``) or a
+    file a run folder's commands read (see ``run_folder.check_not_run_input``)."""
     from aekit.formats.files import check_output_path
+    from aekit.report.run_folder import check_not_run_input
 
     inputs = [
         path for name, value in arguments.items() if name not in OUTPUT_PARAMETERS for path in _paths(value)
@@ -111,6 +113,7 @@ def _check_outputs(arguments: dict[str, Any]) -> None:
     for name in OUTPUT_PARAMETERS:
         for output in _paths(arguments.get(name)):
             check_output_path(output, inputs)
+            check_not_run_input(output)
 
 
 def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -153,7 +156,8 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
     - any other exception is a bug: one ``error: internal error …`` line asking for a report, exit 1;
     - library warnings are held back (printed after success with ``--verbose``), so nothing but the
       error line is printed when a command fails;
-    - an output path that is one of the inputs, or a model file, is refused before the command runs.
+    - an output path that is one of the inputs, a model file or a file a run folder's commands read is
+      refused before the command runs.
 
     ``--debug`` (or ``AEKIT_DEBUG=1``) re-raises instead, with the full traceback and every warning.
     """

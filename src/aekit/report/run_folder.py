@@ -33,6 +33,7 @@ __all__ = [
     "Picture",
     "RunFolder",
     "Table",
+    "check_not_run_input",
     "read_run_folder",
     "title_from_name",
 ]
@@ -49,6 +50,18 @@ FIXED_FILES = frozenset(
         "report.html",
     }
 )
+RUN_INPUTS = (
+    "settings.json",
+    "metrics.json",
+    "losses.csv",
+    "pretraining.csv",
+    "code_statistics.json",
+    "checkpoint/losses.csv",
+)
+"""Files of a run folder that its commands read (``aekit report``, ``aekit train --resume``): no command
+writes its output over them. Model files and ``checkpoint.pt`` are guarded by ``check_output_path``."""
+RUN_MARKERS = ("settings.json", "model/config.json", "checkpoint/checkpoint.pt")
+"""A folder holding one of these is a run folder."""
 NOTES_NAME = "notes.txt"
 MAX_PICTURE_BYTES = 20 * 1024 * 1024
 """Pictures larger than this are listed but not embedded (a report should stay openable)."""
@@ -128,6 +141,32 @@ class RunFolder:
             or self.extra_pictures
             or self.extra_tables
             or self.apps
+        )
+
+
+def _run_input_of(path: Path) -> tuple[Path, str] | None:
+    """``(run folder, name)`` when ``path`` is the run input ``name`` of a run folder, else None."""
+    for name in RUN_INPUTS:
+        parts = Path(name).parts
+        if path.parts[-len(parts) :] == parts:
+            root = path.parents[len(parts) - 1]
+            if any((root / marker).is_file() for marker in RUN_MARKERS):
+                return root, name
+    return None
+
+
+def check_not_run_input(output: str | os.PathLike[str]) -> None:
+    """Refuse an output path that is one of a run folder's :data:`RUN_INPUTS`.
+
+    Raises:
+        DataError: Naming the output, the run folder and what reads the file.
+    """
+    found = _run_input_of(Path(os.path.abspath(output)))
+    if found is not None:
+        root, name = found
+        raise DataError(
+            f"the output {output} is the {name} of the run folder {root}, which `aekit report` and "
+            "`aekit train --resume` read; writing it would break the run, so choose another output path"
         )
 
 

@@ -93,3 +93,27 @@ def test_a_file_named_like_a_run_file_outside_a_run_folder_is_written(
 ) -> None:
     result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(tmp_path / "metrics.json")])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("epoch,train_loss\n1,0.5,0.7\n", ", line 2 holds 3 fields where the header names 2 columns"),
+        ("epoch,train_loss\n1,0.5\n2,abc\n", ", line 3: column 'train_loss' holds 'abc', expected a number"),
+        ("1,0.5\n2,0.4\n", " must start with a header line naming an 'epoch' column; got '1,0.5'"),
+        ("", " is empty; expected a header line (epoch, train_loss, ...) and a row per epoch"),
+    ],
+)
+def test_a_malformed_loss_table_is_named_in_one_line(small_run: Path, text: str, problem: str) -> None:
+    (small_run / "losses.csv").write_text(text)
+    result = CliRunner().invoke(app, ["report", str(small_run)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {small_run / 'losses.csv'}{problem}\n"
+
+
+def test_a_caption_that_is_not_text_is_named(small_run: Path, tmp_path: Path) -> None:
+    (small_run / "extra.png").write_bytes(b"\x89PNG")
+    (small_run / "extra.txt").write_bytes(b"\xff\xfe caption")
+    result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {small_run / 'extra.txt'} is not UTF-8 text")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import math
 import os
 import re
 from pathlib import Path
@@ -170,10 +169,17 @@ def check_not_run_input(output: str | os.PathLike[str]) -> None:
         )
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text: {error}") from None
+
+
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return json.loads(_read_text(path))
+    except json.JSONDecodeError as error:
         raise DataError(f"{path} is not valid JSON: {error}") from None
 
 
@@ -186,28 +192,40 @@ def _read_json_object(path: Path) -> dict[str, Any] | None:
     return document
 
 
-def _to_number(text: str) -> float:
+def _number(where: str, column: str, text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        return math.nan
+        raise DataError(f"{where}: column {column!r} holds {text!r}, expected a number") from None
+
+
+def _loss_row(where: str, header: list[str], values: list[str]) -> dict[str, float]:
+    if len(values) != len(header):
+        raise DataError(f"{where} holds {len(values)} fields where the header names {len(header)} columns")
+    return {column: _number(where, column, text) for column, text in zip(header, values, strict=True) if text}
 
 
 def _read_losses(path: Path) -> list[dict[str, float]]:
+    """The rows of a loss table (``losses.csv``): a header naming ``epoch`` and the other columns, then
+    one line of numbers per epoch (empty values are left out of the row)."""
     if not path.is_file():
         return []
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = [
-            {key: _to_number(value) for key, value in row.items() if value} for row in csv.DictReader(handle)
-        ]
-    if rows and any("epoch" not in row for row in rows):
-        raise DataError(f"{path} must have an 'epoch' column in every row")
-    return rows
+    lines = [(n, row) for n, row in enumerate(csv.reader(_read_text(path).splitlines()), start=1) if row]
+    if not lines:
+        raise DataError(
+            f"{path} is empty; expected a header line (epoch, train_loss, ...) and a row per epoch"
+        )
+    header = lines[0][1]
+    if "epoch" not in header:
+        raise DataError(
+            f"{path} must start with a header line naming an 'epoch' column; got {','.join(header)!r}"
+        )
+    return [_loss_row(f"{path}, line {n}", header, values) for n, values in lines[1:]]
 
 
 def _caption(picture: Path) -> str:
     side = picture.with_suffix(".txt")
-    return side.read_text(encoding="utf-8").strip() if side.is_file() else ""
+    return _read_text(side).strip() if side.is_file() else ""
 
 
 def _picture(path: Path) -> Picture:
@@ -235,7 +253,7 @@ def _app_section(folder: Path) -> AppSection:
     return AppSection(
         name=folder.name,
         title=title_from_name(folder.name),
-        notes=notes_path.read_text(encoding="utf-8").strip() if notes_path.is_file() else "",
+        notes=_read_text(notes_path).strip() if notes_path.is_file() else "",
         pictures=tuple(_picture(p) for p in _files(folder, PICTURE_SUFFIXES)),
         tables=_tables(folder),
     )

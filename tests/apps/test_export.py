@@ -50,3 +50,39 @@ def test_cli_export(tmp_path: Path) -> None:
     )
     assert bad.exit_code == 2
     assert "--format must be onnx" in bad.stderr
+
+
+def _batch_axes(path: Path) -> list[str | int]:
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.load(str(path)).graph
+    return [
+        d.dim_param or d.dim_value
+        for v in (*graph.input, *graph.output)
+        for d in v.type.tensor_type.shape.dim[:1]
+    ]
+
+
+@pytest.mark.timeout(240)
+def test_an_adversarial_autoencoder_exports_with_a_dynamic_batch(tmp_path: Path) -> None:
+    model = create("aae", input_shape=(1, 6, 6), latent_dim=2, hidden_dims=[8], seed=0).eval()
+    files = export_onnx(model, tmp_path, ("encoder", "autoencoder"))
+    x = torch.rand(5, 1, 6, 6)
+    for part, expected in {"encoder": model.encode(x), "autoencoder": model.reconstruct(x)}.items():
+        assert _batch_axes(files[part]) == ["batch", "batch"], part
+        session = ort.InferenceSession(str(files[part]))
+        result = session.run(None, {"x": x.numpy()})[0]
+        np.testing.assert_allclose(result, expected.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=part)
+
+
+def test_an_encoder_that_fixes_the_batch_size_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    from aekit.apps.export import check_exportable
+    from aekit.errors import AekitError
+
+    model = create("mlp", input_shape=(6,), latent_dim=2, hidden_dims=[8], seed=0).eval()
+    encode = model.encode
+    model.encode = lambda x, condition=None: encode(x) * (len(x) / len(x))  # type: ignore[method-assign]
+    with pytest.raises(AekitError, match="could not export the encoder of MLPAutoencoder"):
+        check_exportable(model, ("encoder",))
+    with pytest.raises(AekitError, match="could not export the encoder of MLPAutoencoder"):
+        export_onnx(model, tmp_path / "onnx", ("decoder", "encoder"))
+    assert not (tmp_path / "onnx").exists()

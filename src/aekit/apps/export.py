@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -73,33 +75,61 @@ def _refuse_unsupported(model: AbstractAutoencoder, parts: tuple[Part, ...]) -> 
         )
 
 
-def _program(model: AbstractAutoencoder, part: Part, *, onnx: bool):
-    """Trace one part with a dynamic batch: an ONNX program, or only ``torch.export``'s graph."""
-    wrapper_class, input_name, output_name = _WRAPPERS[part]
+@contextlib.contextmanager
+def _exporter_errors(model: AbstractAutoencoder, part: Part) -> Iterator[None]:
+    """Keep the exporter's progress lines, warnings and log records quiet, and turn its errors (many
+    kinds, with pages of internal text) into one :class:`AekitError` line."""
+    torch_onnx_log = logging.getLogger("torch.onnx")
+    level = torch_onnx_log.level
+    torch_onnx_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    except AekitError:
+        raise
+    except Exception as error:
+        first_line = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+        raise AekitError(
+            f"could not export the {part} of {type(model).__name__} to ONNX: "
+            f"{type(error).__name__}: {first_line[:200]}"
+        ) from None
+    finally:
+        torch_onnx_log.setLevel(level)
+
+
+def _exported(model: AbstractAutoencoder, part: Part) -> torch.export.ExportedProgram:
+    """Trace one part with ``torch.export``, its batch dimension dynamic: a part whose code fixes the
+    batch size is refused (``Constraints violated (batch)``), never exported with a fixed one."""
+    wrapper_class, input_name, _ = _WRAPPERS[part]
     wrapper = wrapper_class(model).eval()
     example = torch.zeros(2, *model.input_shape) if input_name == "x" else torch.zeros(2, model.latent_dim)
     batch = torch.export.Dim("batch", min=1)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        # the exporter's own progress lines and internal deprecation notices are not the user's concern
-        warnings.simplefilter("ignore")
-        try:
-            if not onnx:
-                return torch.export.export(wrapper, (example,), dynamic_shapes={input_name: {0: batch}})
-            return torch.onnx.export(
-                wrapper,
-                (example,),
-                input_names=[input_name],
-                output_names=[output_name],
-                dynamic_shapes={input_name: {0: batch}},
-                dynamo=True,
-                verbose=False,
-            )
-        except Exception as error:  # the exporter raises many kinds, with pages of internal text
-            first_line = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
-            raise AekitError(
-                f"could not export the {part} of {type(model).__name__} to ONNX: "
-                f"{type(error).__name__}: {first_line[:200]}"
-            ) from None
+    with _exporter_errors(model, part):
+        return torch.export.export(wrapper, (example,), dynamic_shapes={input_name: {0: batch}})
+
+
+def _onnx_program(model: AbstractAutoencoder, part: Part) -> torch.onnx.ONNXProgram:
+    """The ONNX program of one part, converted from its :func:`_exported` graph (never re-traced: the
+    exporter's fallbacks would fix the batch size); its input's batch dimension is checked to be
+    symbolic and named ``batch``."""
+    _, input_name, output_name = _WRAPPERS[part]
+    exported = _exported(model, part)
+    with _exporter_errors(model, part):
+        program = torch.onnx.export(
+            exported, input_names=[input_name], output_names=[output_name], dynamo=True, verbose=False
+        )
+    if program is None:
+        raise AekitError(f"the ONNX exporter returned nothing for the {part} of {type(model).__name__}")
+    shape = program.model.graph.inputs[0].shape
+    batch = None if shape is None else shape[0]
+    if batch is None or isinstance(batch, int):
+        raise AekitError(
+            f"could not export the {part} of {type(model).__name__} to ONNX with a dynamic batch: the "
+            f"exported graph has a fixed batch size{f' of {batch}' if batch else ''}"
+        )
+    program.rename_axes({batch: "batch"})
+    return program
 
 
 def check_exportable(model: AbstractAutoencoder, parts: tuple[Part, ...] = EXPORT_PARTS) -> list[str]:
@@ -109,12 +139,13 @@ def check_exportable(model: AbstractAutoencoder, parts: tuple[Part, ...] = EXPOR
         The parts that trace.
 
     Raises:
-        AekitError: The model takes labels beside its inputs, or a part cannot be traced.
+        AekitError: The model takes labels beside its inputs, or a part cannot be traced with a dynamic
+            batch.
     """
     _refuse_unsupported(model, parts)
     model = model.eval()
     for part in parts:
-        _program(model, part, onnx=False)
+        _exported(model, part)
     return list(parts)
 
 
@@ -128,7 +159,8 @@ def export_onnx(
 
     Raises:
         AekitError: The ONNX exporter's packages are missing, the model takes labels beside its inputs
-            (conditional and multi-decoder models), or a part cannot be traced.
+            (conditional and multi-decoder models), or a part cannot be traced with a dynamic batch
+            (nothing is written then).
     """
     try:
         import onnx  # noqa: F401
@@ -139,13 +171,11 @@ def export_onnx(
         ) from None
     _refuse_unsupported(model, parts)
     model = model.eval()
+    programs = {part: _onnx_program(model, part) for part in parts}  # every part, before writing any
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for part in parts:
-        program = _program(model, part, onnx=True)
-        if program is None:
-            raise AekitError(f"the ONNX exporter returned nothing for the {part} of {type(model).__name__}")
+    for part, program in programs.items():
         path = target / f"{part}.onnx"
         with atomic_path(path) as temp:
             program.save(str(temp))

@@ -251,7 +251,8 @@ class AbstractAdversarialAutoencoder(AbstractGenerativeAutoencoder[AdversarialCo
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Codes ``(B, latent_dim)`` of ``x`` ``(B, *input_shape)`` (and of the labels if conditional)."""
         self.check_input(x)
-        return self.encoder(x, self._one_hot(condition, len(x)))
+        # x.shape[0], not len(x): len() fixes the batch size when torch.export traces the encoder
+        return self.encoder(x, self._one_hot(condition, x.shape[0]))
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
         """Reconstructions ``(B, *input_shape)`` of codes ``z`` ``(B, latent_dim)`` [and labels]."""

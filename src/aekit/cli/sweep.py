@@ -53,9 +53,11 @@ def sweep(
     from aekit.cli.options import parse_assignments
     from aekit.errors import ConfigError
     from aekit.formats.files import FolderLock
+    from aekit.models.registry import get as get_model_class
     from aekit.report.latent_plots import sweep_figure
     from aekit.training.config import TrainConfig
-    from aekit.workflows.sweep import load_sweep_data, save_sweep, sweep_latent_dims
+    from aekit.workflows.run import options_from_labels
+    from aekit.workflows.sweep import check_sweepable, load_sweep_data, save_sweep, sweep_latent_dims
 
     try:
         dims = [int(d) for d in latent_dims.split(",") if d.strip()]
@@ -63,12 +65,14 @@ def sweep(
         raise ConfigError(
             f"--latent-dims must be integers separated by commas; got {latent_dims!r}"
         ) from None
+    check_sweepable(model)
     data = load_sweep_data(
         dataset, data_dir=data_dir, max_samples=max_samples, max_test_samples=max_test_samples, seed=seed
     )
-    options = parse_assignments(set_option)
-    if len(data.train.sample_shape) == 3:
-        options.setdefault("output_activation", "sigmoid")
+    family = get_model_class(model)
+    options = {**options_from_labels(family, data.training), **parse_assignments(set_option)}
+    if len(data.train.sample_shape) == 3 and "output_activation" in family.config_class.field_names():
+        options.setdefault("output_activation", "sigmoid")  # images scaled to [0, 1]
     config = TrainConfig(
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device
     )

@@ -21,8 +21,9 @@ from typing import Any
 
 import torch
 
-from aekit.apps.inference import run_batches
+from aekit.apps.inference import needs_condition, run_batches
 from aekit.data.datasets import load_dataset
+from aekit.data.loaded import LoadedDataset
 from aekit.data.normalization import Normalizer
 from aekit.data.split import train_val_split
 from aekit.data.tensors import TensorData
@@ -32,10 +33,19 @@ from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import save_model
 from aekit.models.registry import create
+from aekit.models.registry import get as get_model_class
 from aekit.training.config import TrainConfig
 from aekit.training.fit import fit
 
-__all__ = ["SweepData", "SweepResult", "SweepRow", "load_sweep_data", "save_sweep", "sweep_latent_dims"]
+__all__ = [
+    "SweepData",
+    "SweepResult",
+    "SweepRow",
+    "check_sweepable",
+    "load_sweep_data",
+    "save_sweep",
+    "sweep_latent_dims",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,11 +98,13 @@ class SweepResult:
 
 @dataclasses.dataclass(frozen=True)
 class SweepData:
-    """Normalised train and test data of a sweep, and the normaliser to store with each model."""
+    """Normalised train and test data of a sweep, the normaliser to store with each model, and the
+    training part with the dataset's facts (class names) for ``workflows.run.options_from_labels``."""
 
     train: TensorData
     test: TensorData
     normalizer: Normalizer
+    training: LoadedDataset
 
 
 def load_sweep_data(
@@ -125,16 +137,17 @@ def load_sweep_data(
         data, test = train_val_split(data, test_fraction, seed=seed)
     if max_test_samples is not None and max_test_samples < len(test):
         test = test.subset(torch.arange(max_test_samples))
-    return SweepData(
-        TensorData(normalizer.transform(data.x), data.y),
-        TensorData(normalizer.transform(test.x), test.y),
-        normalizer,
-    )
+    train = TensorData(normalizer.transform(data.x), data.y)
+    test = TensorData(normalizer.transform(test.x), test.y)
+    return SweepData(train, test, normalizer, dataclasses.replace(loaded, data=train))
 
 
-def _errors(model: AbstractAutoencoder, x: torch.Tensor, batch_size: int = 512) -> tuple[float, float]:
-    """Mean per-sample MSE and PSNR (capped at 100 dB) of the reconstructions of ``x``."""
-    x_hat = run_batches(model, model.reconstruct, x, batch_size=batch_size)
+def _errors(model: AbstractAutoencoder, data: TensorData, batch_size: int = 512) -> tuple[float, float]:
+    """Mean per-sample MSE and PSNR (capped at 100 dB) of the reconstructions of ``data.x`` (given
+    their labels when the model takes them)."""
+    x = data.x
+    condition = data.y if needs_condition(model) else None
+    x_hat = run_batches(model, model.reconstruct, x, batch_size=batch_size, condition=condition)
     target = x.to(x_hat.dtype)
     squared = mse_per_sample(x_hat, target)
     peaks = psnr(x_hat.clamp(0, 1), target).clamp(max=100)
@@ -148,6 +161,25 @@ SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png")
 def model_folder_name(model: str, latent_dim: int) -> str:
     """The folder a sweep saves ``model`` at ``latent_dim`` into: ``<model>_latent_<d>``."""
     return f"{model}_latent_{latent_dim}"
+
+
+def check_sweepable(model: str) -> None:
+    """Refuse a family a latent sweep cannot measure: one without a latent size, or one that does not
+    reconstruct its input (its declared ``latent_dim`` field and ``reconstructs`` capability).
+
+    Raises:
+        ConfigError: Naming the family and what it lacks.
+    """
+    cls = get_model_class(model)
+    if "latent_dim" not in cls.config_class.field_names():
+        raise ConfigError(
+            f"model {model!r} has no latent size (latent_dim), so there is no latent size to sweep"
+        )
+    if not cls.reconstructs:
+        raise ConfigError(
+            f"model {model!r} does not reconstruct its input, so a sweep of reconstruction error by latent "
+            "size does not apply to it"
+        )
 
 
 def sweep_latent_dims(
@@ -180,12 +212,13 @@ def sweep_latent_dims(
         overwrite: Replace an earlier sweep in ``output_dir`` (its files and model folders only).
 
     Raises:
-        ConfigError: Bad latent sizes.
+        ConfigError: Bad latent sizes, or a family without a latent size or reconstructions.
         DataError: ``output_dir`` holds a sweep and ``overwrite`` is False.
     """
     dims = [int(d) for d in latent_dims]
     if not dims or any(d < 1 for d in dims) or len(set(dims)) != len(dims):
         raise ConfigError(f"latent_dims must be distinct positive integers; got {list(latent_dims)!r}")
+    check_sweepable(model)
     if output_dir is not None:
         claim_sweep_folder(output_dir, overwrite=overwrite)
     config = train_config or TrainConfig()
@@ -200,8 +233,8 @@ def sweep_latent_dims(
             started = time.perf_counter()
             fit(network, train.x, y=train.y, **config.to_dict())
             seconds = time.perf_counter() - started
-            test_mse, test_psnr = _errors(network, test.x)
-            train_mse, _ = _errors(network, train.x[: max(len(test), 1)])
+            test_mse, test_psnr = _errors(network, test)
+            train_mse, _ = _errors(network, train.subset(torch.arange(min(len(train), max(len(test), 1)))))
             row = SweepRow(
                 name,
                 dim,

@@ -1,0 +1,40 @@
+"""``aekit sweep`` over the model families: the options each family declares, its labels, and refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aekit.cli import app
+
+TINY = ["--latent-dims", "2", "--epochs", "1", "--max-samples", "120", "--device", "cpu"]
+
+
+@pytest.mark.parametrize("model", ["vae", "cvae"])
+def test_families_without_an_output_activation_or_with_labels_sweep(
+    runner: CliRunner, tmp_path: Path, model: str
+) -> None:
+    result = runner.invoke(app, ["--json", "sweep", "digits", "--model", model, *TINY, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert [(r["model"], r["latent_dim"]) for r in rows] == [(model, 2), ("pca", 2)]
+    assert (tmp_path / f"{model}_latent_2" / "config.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [
+        ("codec", "model 'codec' has no latent size (latent_dim)"),
+        ("segmentation", "model 'segmentation' does not reconstruct its input"),
+    ],
+)
+def test_families_a_sweep_cannot_measure_are_refused_before_loading(
+    runner: CliRunner, tmp_path: Path, model: str, problem: str
+) -> None:
+    result = runner.invoke(app, ["sweep", "digits", "--model", model, *TINY, "-o", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {problem}") and result.stderr.count("\n") == 1
+    assert not (tmp_path / "s").exists()

@@ -270,3 +270,29 @@ def test_restoration_runs_show_corrupted_restored_and_clean(tmp_path: Path) -> N
     plain_metrics = json.loads((plain / "metrics.json").read_text())
     assert not (plain / "restoration.png").exists()
     assert not any(key.startswith(("test_corrupted", "test_restored")) for key in plain_metrics)
+
+
+@pytest.mark.parametrize("family", ["cvae", "multi_decoder"])
+def test_labelled_families_decode_interpolate_and_plan(tmp_path: Path, family: str) -> None:
+    """Models that decode with a class (cvae) or a domain (multi_decoder) take it through ``--label``."""
+    run = tmp_path / family
+    assert _invoke("train", "--model", family, "--latent-dim", "3", *SMALL, "-o", str(run)).exit_code == 0  # type: ignore[attr-defined]
+    model = str(run / "model")
+    assert _invoke("encode", "digits", "--model", model, "-o", str(tmp_path / "z.npy")).exit_code == 0  # type: ignore[attr-defined]
+    decoded = {}
+    for label in ("1", "7"):
+        out = tmp_path / f"x{label}.npy"
+        result = _invoke(
+            "decode", str(tmp_path / "z.npy"), "--model", model, "--label", label, "-o", str(out)
+        )
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+        decoded[label] = np.load(out)
+    assert decoded["1"].shape == (1797, 1, 8, 8) and not np.allclose(decoded["1"], decoded["7"])
+    missing = _invoke("decode", str(tmp_path / "z.npy"), "--model", model, "-o", str(tmp_path / "x.npy"))
+    assert missing.exit_code == 2 and "--label" in missing.output  # type: ignore[attr-defined]
+    path = _invoke(
+        "interpolate", "--data", "digits", "--model", model, "--label", "2", "-o", str(tmp_path / "p.png")
+    )
+    assert path.exit_code == 0, path.output  # type: ignore[attr-defined]
+    planned = _invoke("plan", "--model", family, "--input-shape", "1,8,8")
+    assert planned.exit_code == 0 and "parameters:" in planned.output  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aekit.apps.inference import ModelLike, run_batches, unpack
+from aekit.apps.inference import ModelLike, needs_condition, run_batches, unpack
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer
 from aekit.errors import ConfigError, DataError, ShapeError
@@ -259,7 +259,8 @@ def interpolate(
         start, end: One input each, or a batch of one.
         n_steps: Points on the path, endpoints included.
         method: ``linear`` or ``spherical``.
-        label: The class label of conditional models (used to encode both inputs and decode the path).
+        label: The class (conditional models) or domain (multi-decoder models) label, used to encode
+            both inputs and decode the path.
     """
     network, normalizer = unpack(model)
     shape = tuple(network.input_shape)
@@ -271,9 +272,12 @@ def interpolate(
         if tuple(tensor.shape) != (1, *shape):
             raise ShapeError(f"{name} must have shape {shape} or (1, *{shape}); got {tuple(tensor.shape)}")
         pair.append(tensor)
-    conditional = is_conditional(network)
+    conditional = needs_condition(network)  # class labels (cvae, caae) or domains (multi_decoder)
     if conditional and label is None:
-        raise ConfigError("this model is conditional; pass label=the class to interpolate within")
+        raise ConfigError(
+            "this model decodes with a label; pass label=the class (or domain) to interpolate within "
+            "(--label on the command line)"
+        )
     labels = None if not conditional else torch.tensor([int(label)])  # type: ignore[arg-type]
     codes = _encode(network, normalizer, torch.cat(pair), None if labels is None else labels.expand(2))
     path = interpolate_codes(codes[0], codes[1], n_steps, method)

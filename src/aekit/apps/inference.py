@@ -205,18 +205,22 @@ def encode_dataset(
     return run_batches(model, network.encode, x, batch_size=batch_size, condition=labels)
 
 
-def decode_codes(model: ModelLike, codes: Tensor | np.ndarray, *, batch_size: int = 1024) -> Tensor:
-    """Samples in the original data scale decoded from ``codes`` ``(N, latent_dim)``."""
+def decode_codes(
+    model: ModelLike, codes: Tensor | np.ndarray, *, batch_size: int = 1024, condition: Tensor | None = None
+) -> Tensor:
+    """Samples in the original data scale decoded from ``codes`` ``(N, latent_dim)``; models that need a
+    condition (:func:`needs_condition`) take its labels ``(N,)`` (classes or domains)."""
     network, normalizer = unpack(model)
     z = torch.as_tensor(codes, dtype=torch.float32)
     if z.dim() != 2 or z.shape[1] != network.latent_dim:
         raise ShapeError(f"codes must have shape (N, {network.latent_dim}); got {tuple(z.shape)}")
-    _checked_condition(network, None, len(z))  # decoding labelled codes needs their labels
+    labels = _checked_condition(network, condition, len(z))  # decoding labelled codes needs their labels
     return run_batches(
         model,
-        lambda batch, _: normalizer.inverse_transform(network.decode(batch).cpu()),
+        lambda batch, batch_labels: normalizer.inverse_transform(network.decode(batch, batch_labels).cpu()),
         z,
         batch_size=batch_size,
+        condition=labels,
         normalize=False,
     )
 

@@ -86,21 +86,36 @@ def decode(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output .npy of decoded samples (original scale).")
     ],
+    label: Annotated[
+        int | None,
+        typer.Option(help="Class (cvae, caae) or domain (multi_decoder) every code is decoded with."),
+    ] = None,
 ) -> None:
     """Decode latent codes to samples in the data's original scale.
 
-    Example:
+    Examples:
 
       aekit decode codes.npy --model runs/demo/model -o decoded.npy
+
+      aekit decode codes.npy --model runs/cvae/model --label 3 -o threes.npy
     """
-    from aekit.apps.inference import decode_codes
+    import torch
+
+    from aekit.apps.inference import decode_codes, needs_condition
+    from aekit.errors import ConfigError
     from aekit.formats.files import check_output_suffix
     from aekit.formats.matrices import read_matrix, write_array
     from aekit.models.files import load
 
     check_output_suffix(output, (".npy",), "decoded samples")
     bundle = load(model_dir)
-    decoded = decode_codes(bundle, read_matrix(codes_file))
+    codes = read_matrix(codes_file)
+    if label is not None and not needs_condition(bundle.model):
+        raise ConfigError("--label is for models that decode with a class or domain; this one does not")
+    if label is None and needs_condition(bundle.model):
+        raise ConfigError(f"{model_dir} decodes with a class or domain label: pass --label")
+    condition = None if label is None else torch.full((len(codes),), label, dtype=torch.long)
+    decoded = decode_codes(bundle, codes, condition=condition)
     write_array(output, decoded.numpy())
     data_out({"output": str(output), "shape": list(decoded.shape)}, str(output))
 

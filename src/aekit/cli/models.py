@@ -71,6 +71,7 @@ def plan(
     """
     import torch
 
+    from aekit.apps.inference import needs_condition
     from aekit.errors import ConfigError
     from aekit.models import create
 
@@ -83,7 +84,8 @@ def plan(
     with torch.no_grad():
         instance.eval()
         probe = torch.zeros(2, *shape)
-        out = instance(probe)
+        condition = torch.zeros(2, dtype=torch.long) if needs_condition(instance) else None  # class/domain 0
+        out = instance(probe, condition)
     lines += [repr(instance), f"latent {tuple(out.z.shape[1:])}, output {tuple(out.x_hat.shape[1:])}"]
     parameters = sum(p.numel() for p in instance.parameters())
     lines.append(f"parameters: {parameters:,}")

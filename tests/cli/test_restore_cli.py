@@ -218,7 +218,7 @@ def test_a_channels_last_array_is_refused_naming_its_shape(
         ],
     )
     assert result.exit_code == 2, result.output
-    assert "must have shape (H, W) or (C, H, W) with C of 1 (grey) or 3 (colour)" in result.stderr
+    assert "must have shape (H, W) or (C, H, W), channels first" in result.stderr
     assert "got shape (40, 50, 3)" in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 

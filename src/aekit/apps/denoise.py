@@ -322,7 +322,7 @@ def denoise_file(
     Raises:
         DataError: The file cannot be read or is above the pixel limit (:func:`~aekit.apps.restoration.
             read_input`), or the output cannot be written in its format.
-        ShapeError: An array not ``(H, W)`` or ``(C, H, W)`` with C of 1 or 3, or the image's channel
+        ShapeError: An array not ``(H, W)`` or ``(C, H, W)`` with at most 4 channels, or the image's channel
             count differs from the model's.
     """
     source = read_input(input_path)

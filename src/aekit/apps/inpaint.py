@@ -273,7 +273,7 @@ def inpaint_file(
     Raises:
         DataError: An unreadable file, one above the pixel limit (:func:`~aekit.apps.restoration.
             read_input`), or nothing to fill (no mask, rectangle or NaN, or a mask that marks no pixel).
-        ShapeError: An array not ``(H, W)`` or ``(C, H, W)`` with C of 1 or 3, the mask's size differs
+        ShapeError: An array not ``(H, W)`` or ``(C, H, W)`` with at most 4 channels, the mask's size differs
             from the image's, the rectangle does not fit, or the channel count differs from the model's.
     """
     source = read_input(input_path)

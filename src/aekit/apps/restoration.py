@@ -133,12 +133,17 @@ def as_image(image: Tensor | np.ndarray, channels: int, name: str = "image") -> 
     return tensor
 
 
+MAX_ARRAY_CHANNELS = 4
+"""Most channels of a ``(C, H, W)`` array to restore: grey, colour, and two- or four-channel data."""
+
+
 def read_input(path: str | os.PathLike[str]) -> RasterImage:
     """Read the image or ``.npy`` array to restore (:func:`aekit.formats.images.read_image`).
 
     An array is checked from its header before its data is read, as image files are: it must be ``(H, W)``
-    or ``(C, H, W)`` with C of 1 or 3, within the pixel limit (:func:`aekit.formats.limits.check_pixels`,
-    ``AEKIT_MAX_PIXELS``).
+    or ``(C, H, W)`` with at most :data:`MAX_ARRAY_CHANNELS` channels (an ``(H, W, 3)`` array is refused,
+    not read as H channels; the model checks its own channel count later), within the pixel limit
+    (:func:`aekit.formats.limits.check_pixels`, ``AEKIT_MAX_PIXELS``).
 
     Raises:
         ShapeError: An array of another shape, such as ``(H, W, 3)``.
@@ -147,10 +152,10 @@ def read_input(path: str | os.PathLike[str]) -> RasterImage:
     file = Path(path)
     if format_of(file) == "npy":
         shape = read_npy_header(file, check_memory=False).shape
-        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] not in (1, 3)):
+        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] > MAX_ARRAY_CHANNELS):
             raise ShapeError(
-                f"array {file} must have shape (H, W) or (C, H, W) with C of 1 (grey) or 3 (colour); "
-                f"got shape {shape}"
+                f"array {file} must have shape (H, W) or (C, H, W), channels first (1 grey, 3 colour, at "
+                f"most {MAX_ARRAY_CHANNELS}); got shape {shape}"
             )
         check_pixels(shape[-2], shape[-1], f"array {file}")
     return read_image(file)

@@ -38,3 +38,29 @@ def test_families_a_sweep_cannot_measure_are_refused_before_loading(
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {problem}") and result.stderr.count("\n") == 1
     assert not (tmp_path / "s").exists()
+
+
+def test_a_latent_size_over_the_pca_limit_is_refused_before_any_training(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    args = ["sweep", "digits", "--latent-dims", "2,100", "--epochs", "1", "--max-samples", "120"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: latent size 100 does not fit the PCA baseline (drop the size or leave PCA out): "
+        "latent_dim must be ≤ the number of features 64; got 100\n"
+    )
+    assert not list((tmp_path / "s").glob("*_latent_*"))
+    again = runner.invoke(app, [*args[:2], "--latent-dims", "2", *args[4:], "-o", str(tmp_path / "s")])
+    assert again.exit_code == 0, again.output
+
+
+def test_a_latent_size_over_the_training_samples_is_refused_for_pca(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    args = ["sweep", "digits", "--latent-dims", "2,60", "--max-samples", "50", "-o", str(tmp_path / "s")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "latent size 60 does not fit the PCA baseline" in result.stderr
+    assert "needs at least 60 training samples; got 40" in result.stderr
+    assert not list((tmp_path / "s").glob("*_latent_*"))

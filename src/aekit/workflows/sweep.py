@@ -32,7 +32,7 @@ from aekit.formats.files import atomic_write_text, claim_folder
 from aekit.metrics.image import mse_per_sample, psnr
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import save_model
-from aekit.models.registry import create
+from aekit.models.registry import create, resolve
 from aekit.models.registry import get as get_model_class
 from aekit.training.config import TrainConfig
 from aekit.training.fit import fit
@@ -182,6 +182,23 @@ def check_sweepable(model: str) -> None:
         )
 
 
+def _check_latent_size(
+    name: str, dim: int, train: TensorData, options: dict[str, Any], *, baseline: bool
+) -> None:
+    """Refuse, before any training, a latent size that the config of ``name`` (validated without building
+    the model) or its closed-form fit on ``train`` cannot take."""
+    what = "the PCA baseline (drop the size or leave PCA out)" if baseline else f"model {name!r}"
+    try:
+        cls, _ = resolve(name, {**options, "input_shape": train.sample_shape, "latent_dim": dim})
+    except ConfigError as error:
+        raise ConfigError(f"latent size {dim} does not fit {what}: {error}") from None
+    if cls.fitting == "closed_form" and dim > len(train):
+        raise ConfigError(
+            f"latent size {dim} does not fit {what}: its closed-form fit needs at least {dim} training "
+            f"samples; got {len(train)}"
+        )
+
+
 def sweep_latent_dims(
     train: TensorData,
     test: TensorData,
@@ -212,19 +229,23 @@ def sweep_latent_dims(
         overwrite: Replace an earlier sweep in ``output_dir`` (its files and model folders only).
 
     Raises:
-        ConfigError: Bad latent sizes, or a family without a latent size or reconstructions.
+        ConfigError: Bad latent sizes (checked against every model's config and PCA's before any
+            training), or a family without a latent size or reconstructions.
         DataError: ``output_dir`` holds a sweep and ``overwrite`` is False.
     """
     dims = [int(d) for d in latent_dims]
     if not dims or any(d < 1 for d in dims) or len(set(dims)) != len(dims):
         raise ConfigError(f"latent_dims must be distinct positive integers; got {list(latent_dims)!r}")
     check_sweepable(model)
-    if output_dir is not None:
-        claim_sweep_folder(output_dir, overwrite=overwrite)
-    config = train_config or TrainConfig()
     options = dict(model_options or {})
     options.pop("latent_dim", None)
     names = [model, "pca"] if include_pca and model != "pca" else [model]
+    for name in names:
+        for dim in dims:
+            _check_latent_size(name, dim, train, options if name == model else {}, baseline=name != model)
+    if output_dir is not None:
+        claim_sweep_folder(output_dir, overwrite=overwrite)
+    config = train_config or TrainConfig()
     rows = []
     for name in names:
         for dim in sorted(dims):

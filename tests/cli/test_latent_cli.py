@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from aekit.apps.inference import encode_dataset, reconstruct_dataset
 from aekit.cli import app
 from aekit.cli._console import STATE
 
@@ -334,3 +335,22 @@ def test_table_rows_cluster_like_images(runner, tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["scores"]["accuracy"] == 1.0
+
+
+def test_png_files_go_through_a_digits_model_in_its_own_scale(
+    runner, mlp_bundle, raw_digits, tmp_path
+) -> None:
+    """8-bit PNGs (0..255) through a model trained on the 8×8 digits (0..16) are moved onto 0..16 first, so
+    their codes and reconstructions are those of the digits they show (they were 16× too bright)."""
+    folder = tmp_path / "pngs"
+    _digit_pngs(folder, raw_digits, count=4)
+    model = str(mlp_bundle.path)
+    result = runner.invoke(app, ["encode", str(folder), "--model", model, "-o", str(tmp_path / "z.npy")])
+    assert result.exit_code == 0, result.output
+    reference = encode_dataset(mlp_bundle, raw_digits.x[:4]).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "z.npy"), reference, atol=0.05 * np.abs(reference).max())
+    png = sorted(folder.rglob("digit0.png"))[0]
+    result = runner.invoke(app, ["reconstruct", str(png), "--model", model, "-o", str(tmp_path / "r.npy")])
+    assert result.exit_code == 0, result.output
+    expected = reconstruct_dataset(mlp_bundle, raw_digits.x[:1]).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "r.npy"), expected, atol=0.5)  # of 0..16

@@ -47,8 +47,8 @@ def test_search_plot_shows_the_indexed_files_and_label_names(
     positions = np.array([[0, 1]])
     pictures, shown = _neighbour_pictures(bundle, index, torch.from_numpy(positions))
     assert shown == "the files" and pictures.shape == (2, 1, 8, 8)
-    expected = np.asarray(Image.open(folder / index.names[0]), dtype=np.float32)
-    np.testing.assert_allclose(pictures[0, 0].numpy(), expected)  # the file itself
+    expected = np.asarray(Image.open(folder / index.names[0]), dtype=np.float32) * 16 / 255
+    np.testing.assert_allclose(pictures[0, 0].numpy(), expected, rtol=1e-6)  # the file, in the model's 0..16
     (folder / index.names[1]).unlink()  # a file gone: the decoded codes are drawn instead
     _, shown = _neighbour_pictures(bundle, index, torch.from_numpy(positions))
     assert shown == "the decoded codes"

@@ -33,6 +33,7 @@ from torch import Tensor
 from aekit._version import __version__
 from aekit.apps.inference import decode_codes, encode_dataset
 from aekit.config import check_choice
+from aekit.data.normalization import Normalizer, rescale_to_model
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
 from aekit.formats.files import atomic_path, atomic_write_text
 from aekit.formats.images import open_with_pillow
@@ -432,8 +433,11 @@ def search_images(
     return index.search(encode_dataset(bundle, x), k)
 
 
-def load_query_images(paths: Sequence[str | os.PathLike[str]], input_shape: Sequence[int]) -> Tensor:
-    """Read image files as raw model inputs ``(Q, C, H, W)`` (0..255), resized and converted to fit.
+def load_query_images(
+    paths: Sequence[str | os.PathLike[str]], input_shape: Sequence[int], normalizer: Normalizer | None = None
+) -> Tensor:
+    """Read image files as raw model inputs ``(Q, C, H, W)``, resized and converted to fit: 0..255, or,
+    with the model's ``normalizer``, moved onto the pixel range it was trained in (:func:`rescale_to_model`).
 
     Raises:
         DataError: A file cannot be read as an image.
@@ -455,7 +459,8 @@ def load_query_images(paths: Sequence[str | os.PathLike[str]], input_shape: Sequ
         arrays.append(array.transpose(2, 0, 1))
     if not arrays:
         raise DataError("no query images given")
-    return torch.from_numpy(np.stack(arrays))
+    pixels = torch.from_numpy(np.stack(arrays))
+    return pixels if normalizer is None else rescale_to_model(pixels, (0.0, 255.0), normalizer)
 
 
 def neighbour_images(bundle: ModelBundle, index: AbstractCodeIndex, found: Tensor) -> tuple[Tensor, str]:
@@ -470,7 +475,7 @@ def neighbour_images(bundle: ModelBundle, index: AbstractCodeIndex, found: Tenso
     if index.source is not None and index.names is not None:
         files = [Path(index.source) / index.names[i] for i in positions]
         if all(path.is_file() for path in files):
-            return load_query_images(files, bundle.model.input_shape), "the files"
+            return load_query_images(files, bundle.model.input_shape, bundle.normalizer), "the files"
     return decode_codes(bundle, index.codes[found.reshape(-1)]), "the decoded codes"
 
 

@@ -113,14 +113,19 @@ def interpolate(
         except ValueError:
             raise ConfigError(f"--pair must be two positions like 0,1; got {pair!r}") from None
         inputs = load_named_samples(
-            data, bundle.model.input_shape, split=split, data_dir=data_dir, columns=bundle.feature_names
+            data,
+            bundle.model.input_shape,
+            split=split,
+            data_dir=data_dir,
+            columns=bundle.feature_names,
+            normalizer=bundle.normalizer,
         )
         for position in (first, second):
             if not 0 <= position < len(inputs.x):
                 raise ConfigError(f"--pair position {position} is outside 0..{len(inputs.x) - 1}")
         start, end = inputs.x[first], inputs.x[second]
     elif images is not None and len(images) == 2:
-        loaded = load_query_images(images, bundle.model.input_shape)
+        loaded = load_query_images(images, bundle.model.input_shape, bundle.normalizer)
         start, end = loaded[0], loaded[1]
     else:
         raise ConfigError("give two image files, or --data with --pair")

@@ -41,6 +41,7 @@ def encode(
     """
     from aekit.apps.inference import encode_chunks, encode_dataset, needs_condition
     from aekit.data.datasets import load_dataset
+    from aekit.data.normalization import rescale_to_model
     from aekit.formats.matrices import MatrixWriter, write_matrix
     from aekit.formats.streaming import STREAMABLE_SUFFIXES, open_chunks
     from aekit.models.files import load
@@ -68,7 +69,8 @@ def encode(
             columns=bundle.feature_names,
         )
         labels = loaded.data.y if needs_condition(bundle.model) else None
-        codes = encode_dataset(bundle, loaded.data.x, batch_size=batch_size, condition=labels)
+        x = rescale_to_model(loaded.data.x, loaded.value_range, bundle.normalizer)  # 8-bit PNGs, digits model
+        codes = encode_dataset(bundle, x, batch_size=batch_size, condition=labels)
         write_matrix(output, codes.numpy(), prefix="z")
         n_samples = len(codes)
     plural = "" if n_samples == 1 else "s"
@@ -138,6 +140,7 @@ def reconstruct(
     """
     from aekit.apps.inference import needs_condition, reconstruct_dataset
     from aekit.data.datasets import load_dataset
+    from aekit.data.normalization import rescale_to_model
     from aekit.formats.files import check_output_suffix
     from aekit.formats.matrices import write_array
     from aekit.models.files import load
@@ -152,7 +155,8 @@ def reconstruct(
         columns=bundle.feature_names,
     )
     labels = loaded.data.y if needs_condition(bundle.model) else None
-    result = reconstruct_dataset(bundle, loaded.data.x, condition=labels)
+    x = rescale_to_model(loaded.data.x, loaded.value_range, bundle.normalizer)
+    result = reconstruct_dataset(bundle, x, condition=labels)
     write_array(output, result.numpy())
     data_out({"output": str(output), "shape": list(result.shape)}, str(output))
 

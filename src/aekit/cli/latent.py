@@ -68,6 +68,7 @@ def map_command(
         seed=seed,
         label_column=label_column,
         columns=bundle.feature_names,
+        normalizer=bundle.normalizer,
     )
     codes = encode_dataset(bundle, inputs.x)
     projected = project_codes(codes, method, labels=inputs.labels, random_state=seed)  # type: ignore[arg-type]
@@ -182,6 +183,7 @@ def cluster(
         seed=seed,
         label_column=label_column,
         columns=bundle.feature_names,
+        normalizer=bundle.normalizer,
     )
     codes = encode_dataset(bundle, inputs.x)
     result = cluster_codes(

@@ -61,6 +61,7 @@ def index(
         seed=seed,
         label_column=label_column,
         columns=bundle.feature_names,
+        normalizer=bundle.normalizer,
     )
     options = {"n_lists": lists, "n_probe": probe, "random_state": seed} if kind == "ivf" else {}
     built = index_dataset(
@@ -116,7 +117,7 @@ def search(
         result = built.search(query_codes, k)
         query_names = [f"{path}:{i}" for path in queries for i in range(len(read_matrix(path)))]
     else:
-        images = load_query_images(queries, bundle.model.input_shape)
+        images = load_query_images(queries, bundle.model.input_shape, bundle.normalizer)
         result = search_images(bundle, built, images, k)
         query_names = [str(path) for path in queries]
     payload = []

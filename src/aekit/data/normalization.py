@@ -15,7 +15,7 @@ from torch import Tensor
 
 from aekit.errors import DataError, ModelFileError
 
-__all__ = ["Normalizer"]
+__all__ = ["Normalizer", "rescale_to_model"]
 
 NormalizerKind = Literal["identity", "scale", "standardize", "minmax", "robust"]
 ROBUST_TAIL = 3.0
@@ -138,3 +138,16 @@ class Normalizer:
             return cls(data["kind"], tuple(map(float, data["offset"])), tuple(map(float, data["scale"])))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelFileError(f"malformed normalization entry in config.json: {error}") from None
+
+
+def rescale_to_model(x: Tensor, value_range: tuple[float, float] | None, normalizer: Normalizer) -> Tensor:
+    """Raw values ``x`` whose known range is ``value_range`` (``(0, 255)`` for 8-bit images) moved onto
+    the raw range the model was trained in (``normalizer.unit_range()``, e.g. ``(0, 16)`` for the 8×8
+    digits), so that an 8-bit picture goes through such a model in the model's own scale. Unchanged when
+    either range is unknown (tables, float arrays, per-feature scaling) or they agree.
+    """
+    target = normalizer.unit_range()
+    if value_range is None or target is None or tuple(value_range) == tuple(target):
+        return x
+    (low, high), (new_low, new_high) = value_range, target
+    return (x - low) * ((new_high - new_low) / (high - low)) + new_low

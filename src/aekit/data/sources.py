@@ -16,6 +16,7 @@ from torch import Tensor
 
 from aekit.data.audio import load_audio_folder
 from aekit.data.datasets import load_dataset
+from aekit.data.normalization import Normalizer, rescale_to_model
 from aekit.data.tables import load_table
 from aekit.errors import ConfigError, DataError
 from aekit.formats.folders import labelled_files
@@ -55,6 +56,7 @@ def load_named_samples(
     seed: int = 0,
     label_column: str | None = None,
     columns: Sequence[str] | None = None,
+    normalizer: Normalizer | None = None,
 ) -> NamedSamples:
     """Raw samples of ``source`` sized for a model taking ``input_shape``, with labels and item names.
 
@@ -68,6 +70,8 @@ def load_named_samples(
         label_column: Tables: the column holding labels (left out of the features).
         columns: Tables: the model's feature columns (:attr:`ModelBundle.feature_names`), taken by name
             in this order whatever the table's order; None: every column but the label's, in order.
+        normalizer: The model's; images are moved onto the pixel range it was trained in
+            (:func:`~aekit.data.normalization.rescale_to_model`: PNGs through a model of the 8×8 digits).
 
     Raises:
         ConfigError: ``label_column`` for a source that is not a table.
@@ -107,4 +111,5 @@ def load_named_samples(
         data = data.subset(chosen)
         names = [names[int(i)] for i in chosen]
     labels = data.y if data.y is not None and data.y.dim() == 1 and not data.y.is_floating_point() else None
-    return NamedSamples(data.x, labels, names, loaded.class_names, loaded.columns, image_folder)
+    x = data.x if normalizer is None else rescale_to_model(data.x, loaded.value_range, normalizer)
+    return NamedSamples(x, labels, names, loaded.class_names, loaded.columns, image_folder)

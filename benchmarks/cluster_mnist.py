@@ -22,8 +22,9 @@ MLP ``n → 500 → 500 → 2000 → k`` (k = number of classes), MSE, Adam 1e-3
 a 256-wide dense layer, a k-D code; seeds 0, 1, 2), batch 32, about 5 700 updates each, whose
 standardised codes are concatenated; small tables: three MLPs ``n → 256 → 256 → 1024 → k`` alike. For
 tables with few rows per cluster the recipe itself clusters the standardised table (the ``raw`` /
-``auto`` rows); their ``codes`` rows show what the three MLPs give. Training seconds are part of the pipeline's time. Seeds vary UMAP and the
-mixture (and k-means); the autoencoders are trained once per data set.
+``auto`` rows); their ``codes`` rows show what the three MLPs give. Training seconds are part of the
+pipeline's time. Seeds vary UMAP and the mixture (and k-means); the autoencoders are trained once per
+data set.
 
 Rows are appended to ``OUTPUT/rows.jsonl`` as they finish; a rerun skips rows already there (so a killed
 run resumes) and prints the summary table (mean ± standard deviation over seeds).

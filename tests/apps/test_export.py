@@ -63,10 +63,17 @@ def _batch_axes(path: Path) -> list[str | int]:
 
 
 @pytest.mark.timeout(240)
-def test_an_adversarial_autoencoder_exports_with_a_dynamic_batch(tmp_path: Path) -> None:
-    model = create("aae", input_shape=(1, 6, 6), latent_dim=2, hidden_dims=[8], seed=0).eval()
+@pytest.mark.parametrize(
+    ("family", "shape", "layers"),
+    [("aae", (1, 6, 6), {"hidden_dims": [8]}), ("inpainting", (1, 8, 8), {"channels": [4, 8]})],
+)
+def test_encoders_that_once_fixed_the_batch_export_with_a_dynamic_one(
+    tmp_path: Path, family: str, shape: tuple[int, ...], layers: dict
+) -> None:
+    """``len(x)`` in an encoder made ``torch.export`` fix the batch at 2 (aae, inpainting's mask check)."""
+    model = create(family, input_shape=shape, latent_dim=2, seed=0, **layers).eval()
     files = export_onnx(model, tmp_path, ("encoder", "autoencoder"))
-    x = torch.rand(5, 1, 6, 6)
+    x = torch.rand(5, *shape)
     for part, expected in {"encoder": model.encode(x), "autoencoder": model.reconstruct(x)}.items():
         assert _batch_axes(files[part]) == ["batch", "batch"], part
         session = ort.InferenceSession(str(files[part]))

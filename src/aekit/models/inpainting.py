@@ -388,7 +388,7 @@ class InpaintingAutoencoder(AbstractAutoencoder[InpaintingConfig]):
     def encode(self, x: Tensor, condition: Tensor | None = None) -> Tensor:
         """Codes ``(B, latent_dim)`` of images ``(B, C, H, W)`` with missing-pixel mask ``condition``."""
         self.check_input(x)
-        mask = self.check_mask(condition, len(x)).to(x.device)
+        mask = self.check_mask(condition, x.shape[0]).to(x.device)
         return self.net.code(self._features(x, mask))
 
     def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
@@ -405,7 +405,7 @@ class InpaintingAutoencoder(AbstractAutoencoder[InpaintingConfig]):
     def forward(self, x: Tensor, condition: Tensor | None = None) -> InpaintingOutput:
         """Filled images ``x_hat`` ``(B, C, H, W)``, code ``z`` and the mask used ``(B, 1, H, W)``."""
         self.check_input(x)
-        mask = self.check_mask(condition, len(x)).to(x.device)
+        mask = self.check_mask(condition, x.shape[0]).to(x.device)
         features = self._features(x, mask)
         z = self.net.code(features)
         return InpaintingOutput(x_hat=self._decode(z, features), z=z, mask=mask)

@@ -354,3 +354,28 @@ def test_png_files_go_through_a_digits_model_in_its_own_scale(
     assert result.exit_code == 0, result.output
     expected = reconstruct_dataset(mlp_bundle, raw_digits.x[:1]).numpy()
     np.testing.assert_allclose(np.load(tmp_path / "r.npy"), expected, atol=0.5)  # of 0..16
+
+
+def test_colour_images_of_any_size_go_through_a_grey_model(runner, mlp_bundle, raw_digits, tmp_path) -> None:
+    """A colour folder of other sizes through a grey 8×8 model: resized, turned grey (luminance), encoded
+    as the grey 8×8 picture would be; the same for index, map and a single file to reconstruct."""
+    grey = (raw_digits.x[0, 0].numpy() * 255 / 16).round().astype(np.uint8)
+    folder = tmp_path / "colour"
+    folder.mkdir()
+    Image.fromarray(np.stack([grey] * 3, axis=-1)).save(folder / "a.png")  # grey, stored as RGB
+    Image.fromarray(np.full((27, 11, 3), (200, 40, 90), dtype=np.uint8)).save(
+        folder / "b.png"
+    )  # another size
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    model = str(mlp_bundle.path)
+    for command, source, output in [
+        ("encode", folder, "z.npy"),
+        ("encode", tmp_path / "grey.png", "zg.npy"),
+        ("reconstruct", folder / "a.png", "r.npy"),
+        ("index", folder, "index"),
+        ("map", folder, "map.png"),
+    ]:
+        result = runner.invoke(app, [command, str(source), "--model", model, "-o", str(tmp_path / output)])
+        assert result.exit_code == 0, (command, result.output)
+    np.testing.assert_allclose(np.load(tmp_path / "z.npy")[:1], np.load(tmp_path / "zg.npy"), atol=1e-4)
+    assert np.load(tmp_path / "r.npy").shape == (1, 1, 8, 8)

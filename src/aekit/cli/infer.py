@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from aekit.cli._console import data_out, guarded, message, progress_iter
 from aekit.cli.options import check_positive_option, parse_size
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from aekit.data.loaded import LoadedDataset
+    from aekit.models.files import ModelBundle
 
 __all__ = ["register"]
 
@@ -41,7 +47,6 @@ def encode(
     """
     from aekit.apps.inference import encode_chunks, encode_dataset, needs_condition
     from aekit.data.datasets import load_dataset
-    from aekit.data.normalization import rescale_to_model
     from aekit.formats.matrices import MatrixWriter, write_matrix
     from aekit.formats.streaming import STREAMABLE_SUFFIXES, open_chunks
     from aekit.models.files import load
@@ -65,12 +70,11 @@ def encode(
             source,
             split=split,  # type: ignore[arg-type]
             data_dir=data_dir,
-            image_size=parse_size(image_size),
+            image_size=parse_size(image_size) or _image_size_for(bundle, source),
             columns=bundle.feature_names,
         )
         labels = loaded.data.y if needs_condition(bundle.model) else None
-        x = rescale_to_model(loaded.data.x, loaded.value_range, bundle.normalizer)  # 8-bit PNGs, digits model
-        codes = encode_dataset(bundle, x, batch_size=batch_size, condition=labels)
+        codes = encode_dataset(bundle, _model_inputs(bundle, loaded), batch_size=batch_size, condition=labels)
         write_matrix(output, codes.numpy(), prefix="z")
         n_samples = len(codes)
     plural = "" if n_samples == 1 else "s"
@@ -140,7 +144,6 @@ def reconstruct(
     """
     from aekit.apps.inference import needs_condition, reconstruct_dataset
     from aekit.data.datasets import load_dataset
-    from aekit.data.normalization import rescale_to_model
     from aekit.formats.files import check_output_suffix
     from aekit.formats.matrices import write_array
     from aekit.models.files import load
@@ -151,14 +154,33 @@ def reconstruct(
         source,
         split=split,  # type: ignore[arg-type]
         data_dir=data_dir,
-        image_size=parse_size(image_size),
+        image_size=parse_size(image_size) or _image_size_for(bundle, source),
         columns=bundle.feature_names,
     )
     labels = loaded.data.y if needs_condition(bundle.model) else None
-    x = rescale_to_model(loaded.data.x, loaded.value_range, bundle.normalizer)
-    result = reconstruct_dataset(bundle, x, condition=labels)
+    result = reconstruct_dataset(bundle, _model_inputs(bundle, loaded), condition=labels)
     write_array(output, result.numpy())
     data_out({"output": str(output), "shape": list(result.shape)}, str(output))
+
+
+def _image_size_for(bundle: ModelBundle, source: str) -> tuple[int, int] | None:
+    """The model's image size for an image file or folder (they are resized to it), else None."""
+    from aekit.formats.suffixes import kind_of
+
+    shape, path = bundle.model.input_shape, Path(source)
+    is_images = path.is_dir() or (path.is_file() and kind_of(path) == "image")
+    return (int(shape[1]), int(shape[2])) if len(shape) == 3 and is_images else None
+
+
+def _model_inputs(bundle: ModelBundle, loaded: LoadedDataset) -> Tensor:
+    """Loaded samples as the model takes them: pixels moved onto its trained range, image channels
+    matched (:func:`rescale_to_model`, :func:`match_channels`)."""
+    from aekit.data.images import match_channels
+    from aekit.data.normalization import rescale_to_model
+
+    x = rescale_to_model(loaded.data.x, loaded.value_range, bundle.normalizer)
+    shape = bundle.model.input_shape
+    return match_channels(x, shape[0]) if loaded.kind == "image" and len(shape) == 3 else x
 
 
 def register(app: typer.Typer) -> None:

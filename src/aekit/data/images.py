@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from aekit.data.loaded import LoadedDataset, check_size
 from aekit.data.tensors import TensorData
@@ -19,7 +20,7 @@ from aekit.formats.suffixes import suffixes
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-__all__ = ["ImageMode", "load_image_file", "load_image_folder"]
+__all__ = ["ImageMode", "load_image_file", "load_image_folder", "match_channels"]
 
 ImageMode = Literal["auto", "L", "RGB"]
 
@@ -162,3 +163,17 @@ def _load_images(
     x = torch.from_numpy(stacked.astype(np.float32))
     y = None if labels is None else torch.tensor(labels, dtype=torch.int64)
     return LoadedDataset(TensorData(x, y), "image", value_range, None, class_names)
+
+
+def match_channels(x: Tensor, channels: int) -> Tensor:
+    """Images ``(N, C, H, W)`` given ``channels`` (a model's): colour to grey by luminance (ITU-R 601,
+    ``0.299 R + 0.587 G + 0.114 B``, as Pillow's ``L``), grey to colour by repeating the plane. Other
+    counts are returned unchanged, for the model to name the mismatch."""
+    if x.dim() != 4 or x.shape[1] == channels:
+        return x
+    if x.shape[1] == 3 and channels == 1:
+        weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype).reshape(1, 3, 1, 1)
+        return (x * weights).sum(dim=1, keepdim=True)
+    if x.shape[1] == 1 and channels == 3:
+        return x.expand(-1, 3, -1, -1).clone()
+    return x

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from aekit.data.audio import load_audio_folder
 from aekit.data.datasets import load_dataset
+from aekit.data.images import match_channels
 from aekit.data.normalization import Normalizer, rescale_to_model
 from aekit.data.tables import load_table
 from aekit.errors import ConfigError, DataError
@@ -96,7 +97,8 @@ def load_named_samples(
         loaded = load_table(path, columns=columns, label_column=label_column)
         names = [f"{path.name}:{i}" for i in range(len(loaded.data))]
     else:
-        loaded = load_dataset(str(source), split=split, data_dir=data_dir, columns=columns)  # type: ignore[arg-type]
+        size = image_size if kind_of(path) == "image" else None  # one image file, sized like a folder's
+        loaded = load_dataset(str(source), split=split, data_dir=data_dir, image_size=size, columns=columns)  # type: ignore[arg-type]
         prefix = f"{path.name}" if path.exists() else f"{source}-{split}"  # a file, or a dataset name
         names = [f"{prefix}:{i}" for i in range(len(loaded.data))]
     data = loaded.data
@@ -112,4 +114,6 @@ def load_named_samples(
         names = [names[int(i)] for i in chosen]
     labels = data.y if data.y is not None and data.y.dim() == 1 and not data.y.is_floating_point() else None
     x = data.x if normalizer is None else rescale_to_model(data.x, loaded.value_range, normalizer)
+    if loaded.kind == "image" and len(input_shape) == 3:
+        x = match_channels(x, input_shape[0])  # a colour folder through a grey model, and the reverse
     return NamedSamples(x, labels, names, loaded.class_names, loaded.columns, image_folder)

@@ -191,3 +191,29 @@ def test_encode_takes_one_image_file_as_well_as_its_folder(tmp_path: Path) -> No
     one, every = np.load(tmp_path / "one.npy"), np.load(tmp_path / "all.npy")
     assert one.shape == (1, every.shape[1])
     np.testing.assert_allclose(one[0], every[2], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [
+        (["train", "--epochs", "1"], "a training run"),
+        (["demo", "--epochs", "1"], "a training run"),
+        (["index", "digits", "--model", "MODEL"], "an index"),
+        (["fit-detector", "TABLE"], "a model"),
+    ],
+)
+def test_an_output_folder_that_is_a_file_is_one_line(
+    tmp_path: Path, mlp_bundle, command: list[str], what: str
+) -> None:
+    """``-o`` naming an existing file where a folder is written: one line, exit 2, the file untouched."""
+    existing = tmp_path / "afile"
+    existing.write_text("keep me")
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(40)))
+    args = [{"MODEL": str(mlp_bundle.path), "TABLE": str(table)}.get(arg, arg) for arg in command]
+    result = CliRunner().invoke(
+        app, [*args, "-o", str(existing / "sub" if command[0] == "demo" else existing)]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"afile is a file; {what} is written as a folder" in result.output
+    assert existing.read_text() == "keep me"

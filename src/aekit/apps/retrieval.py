@@ -35,7 +35,7 @@ from aekit.apps.inference import decode_codes, encode_dataset
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer, rescale_to_model
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError
-from aekit.formats.files import atomic_path, atomic_write_text
+from aekit.formats.files import atomic_path, atomic_write_text, make_output_folder
 from aekit.formats.images import open_with_pillow
 from aekit.models.files import ModelBundle, read_config
 
@@ -484,8 +484,7 @@ def neighbour_images(bundle: ModelBundle, index: AbstractCodeIndex, found: Tenso
 
 def save_index(index: AbstractCodeIndex, folder: str | os.PathLike[str]) -> Path:
     """Write ``index`` to ``folder`` as ``index.safetensors`` + ``index.json`` (atomic writes)."""
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
+    target = make_output_folder(folder, "an index")
     tensors = {"codes": index.codes, **index._extra_tensors()}
     if index.labels is not None:
         tensors["labels"] = index.labels

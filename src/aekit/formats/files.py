@@ -25,6 +25,7 @@ __all__ = [
     "check_output_suffix",
     "claim_folder",
     "folder_output_pairs",
+    "make_output_folder",
     "remove_stale_temp_files",
 ]
 
@@ -161,6 +162,22 @@ def folder_output_pairs(
     return pairs
 
 
+def make_output_folder(folder: str | os.PathLike[str], what: str) -> Path:
+    """Create the output folder ``folder`` (and its parents) if needed; ``what`` names its contents.
+
+    Raises:
+        DataError: ``folder`` (or a parent) is an existing file.
+    """
+    from aekit.errors import DataError
+
+    target = Path(folder)
+    blocking = next((p for p in (target, *target.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise DataError(f"{blocking} is a file; {what} is written as a folder, so give a folder's name")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 def claim_folder(
     folder: Path, previous: Iterable[Path], *, what: str, overwrite: bool, keep_hint: str = ""
 ) -> None:
@@ -233,7 +250,7 @@ class FolderLock:
     def __enter__(self) -> FolderLock:
         from aekit.errors import DataError
 
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_output_folder(self.folder, f"a {self.what}")
         handle = open(self.folder / self.NAME, "a+")
         try:
             import fcntl

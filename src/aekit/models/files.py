@@ -30,7 +30,7 @@ from aekit import __version__
 from aekit.data.normalization import Normalizer
 from aekit.errors import AekitError, ModelFileError
 from aekit.formats.arrays import all_finite
-from aekit.formats.files import atomic_path, atomic_write_text
+from aekit.formats.files import atomic_path, atomic_write_text, make_output_folder
 from aekit.models import registry
 from aekit.models.base import AbstractAutoencoder
 
@@ -87,8 +87,9 @@ def save_model(
         The folder path.
 
     Raises:
-        ModelFileError: ``float16`` with a weight beyond float16's range; ``folder`` is a file, or a
-            folder holding files other than a model's (a model replaces only another model).
+        ModelFileError: ``float16`` with a weight beyond float16's range, or ``folder`` holds files
+            other than a model's (a model replaces only another model).
+        DataError: ``folder`` is a file.
     """
     if not model.registry_name:
         raise ModelFileError(f"{type(model).__name__} is not registered; only registered models can be saved")
@@ -97,7 +98,7 @@ def save_model(
     tensors = {name: value.detach().cpu().contiguous() for name, value in model.state_dict().items()}
     if float16:
         tensors = {name: _as_float16(name, value) for name, value in tensors.items()}
-    target.mkdir(parents=True, exist_ok=True)
+    make_output_folder(target, "a model")
     with atomic_path(target / WEIGHTS_NAME) as temp:
         save_file(tensors, str(temp))
         digest = _sha256(temp)
@@ -123,9 +124,7 @@ def save_model(
 
 
 def _check_model_destination(folder: Path) -> None:
-    """Refuse to save a model over a file, or into a folder of other files (data, a run's results)."""
-    if folder.exists() and not folder.is_dir():
-        raise ModelFileError(f"{folder} is a file; a model is saved as a folder (give a new folder's name)")
+    """Refuse to save a model into a folder of other files (data, a run's results)."""
     model_files = {CONFIG_NAME, WEIGHTS_NAME, ARRAYS_NAME}
     others = (  # hidden names: temporary files an interrupted save may leave
         sorted(p.name for p in folder.iterdir() if p.name not in model_files and not p.name.startswith("."))

@@ -184,6 +184,9 @@ def test_table_non_numeric_column_is_named(tmp_path, frame):
     frame.to_csv(tmp_path / "t.csv", index=False)
     with pytest.raises(DataError, match=r"non-numeric feature column\(s\) 'species' \(e\.g\. 'b'\)"):
         load_table(tmp_path / "t.csv")
+    (tmp_path / "mixed.csv").write_text("a,b\n1,2\n3,oops\n5,6\n")  # one bad cell in a column of numbers
+    with pytest.raises(DataError, match=r"column\(s\) 'b' \(e\.g\. 'oops'\)"):
+        load_table(tmp_path / "mixed.csv")
 
 
 def test_table_nan_columns_are_named(tmp_path):

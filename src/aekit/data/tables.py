@@ -61,10 +61,10 @@ def load_table(
         raise DataError(f"table {path} is empty (0 rows)")
     non_numeric = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
-        examples = ", ".join(f"{c!r} (e.g. {frame[c].iloc[0]!r})" for c in non_numeric[:5])
+        examples = ", ".join(f"{c!r} (e.g. {_first_non_number(frame[c])!r})" for c in non_numeric[:5])
         raise DataError(
             f"{path} has non-numeric feature column(s) {examples}; encode them as numbers, or leave them "
-            "out with columns=... / use them as label_column"
+            "out (--columns / columns=) or use one as the label (--label-column / label_column=)"
         )
     values = frame[features].to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
@@ -75,6 +75,14 @@ def load_table(
     labels, class_names = (None, None) if label_column is None else _table_labels(frame[label_column], path)
     x = torch.from_numpy(values.astype(np.float32))
     return LoadedDataset(TensorData(x, labels), "table", None, tuple(features), class_names)
+
+
+def _first_non_number(column: Any) -> Any:
+    """The first value of ``column`` that is not a number (what made pandas read it as text)."""
+    import pandas as pd
+
+    bad = pd.to_numeric(column, errors="coerce").isna() & column.notna()
+    return column[bad].iloc[0] if bad.any() else column.iloc[0]
 
 
 def _table_labels(series: Any, path: Path) -> tuple[torch.Tensor, tuple[str, ...] | None]:

@@ -95,6 +95,11 @@ def test_non_finite_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert state["epoch"] == 2
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+    model = _mlp()
+    _explode_after(model, 1)  # in the first epoch: no checkpoint exists to point to
+    config = TrainConfig(epochs=3, batch_size=64, checkpoint_dir=str(tmp_path / "early"))
+    with pytest.raises(TrainingError, match=r"batch 2; no checkpoint was written before it"):
+        Trainer(config).fit(model, small_digits)
 
 
 def test_early_stopping_and_best_weights(small_digits: TensorData) -> None:

@@ -54,9 +54,12 @@ def map_command(
     from aekit.apps.inference import encode_dataset
     from aekit.cli.options import check_positive_option
     from aekit.data.sources import load_named_samples
+    from aekit.errors import ConfigError
     from aekit.models.files import load
     from aekit.report.latent_plots import latent_scatter_figure, mosaic_figure
 
+    if grid_size < 2:
+        raise ConfigError(f"--grid-size must be an integer ≥ 2; got {grid_size}")
     bundle = load(model_dir)
     check_positive_option("max_samples", max_samples)
     inputs = load_named_samples(

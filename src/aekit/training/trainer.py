@@ -329,10 +329,10 @@ class _Run:
                     terms = self.step_module(*prepared)
                 loss = terms[phase.loss_key]
                 if not torch.isfinite(loss):
-                    kept = (
+                    kept = (  # only a checkpoint written before the loss broke is worth naming
                         f"; the last good checkpoint is {self.checkpoint_path}"
-                        if self.checkpoint_path
-                        else ""
+                        if self.checkpoint_path and Path(self.checkpoint_path).is_file()
+                        else "; no checkpoint was written before it (lower --learning-rate?)"
                     )
                     raise TrainingError(
                         f"loss term {phase.loss_key!r} became {loss.item()} at epoch {epoch + 1}, "

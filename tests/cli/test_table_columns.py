@@ -116,3 +116,21 @@ def test_a_model_without_names_checks_the_column_count(table_run, tmp_path: Path
         )
         assert result.exit_code == 2, result.output
         assert "6" in result.output and "5" in result.output and "Traceback" not in result.output
+
+
+def test_train_and_evaluate_take_the_data_as_their_argument(table_run, tmp_path: Path) -> None:
+    """Like every other command, ``train`` and ``evaluate`` take the data as the argument (or --dataset)."""
+    folder, _ = table_run
+    data = str(folder / "train.csv")
+    command = ["-q", "train", data, "--model", "mlp", "--latent-dim", "2", "--epochs", "1", "--no-report"]
+    result = CliRunner().invoke(app, [*command, "-o", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert load(tmp_path / "run" / "model").feature_names == tuple(
+        COLUMNS
+    )  # trained on the table, not digits
+    result = CliRunner().invoke(app, ["--json", "evaluate", data, "--model", str(tmp_path / "run" / "model")])
+    assert result.exit_code == 0 and '"n_samples": 120' in result.output, result.output
+    both = CliRunner().invoke(
+        app, ["evaluate", data, "--dataset", "digits", "--model", str(tmp_path / "run" / "model")]
+    )
+    assert both.exit_code == 2 and "give the data once" in both.output

@@ -15,6 +15,7 @@ from aekit.errors import ConfigError
 from aekit.formats.limits import MAX_IMAGE_SIDE
 
 __all__ = [
+    "DataArgument",
     "DataDirOption",
     "InputOption",
     "LabelColumnOption",
@@ -26,6 +27,7 @@ __all__ = [
     "check_finite_option",
     "check_positive_option",
     "one_input",
+    "one_source",
     "parse_assignments",
     "parse_size",
 ]
@@ -48,6 +50,24 @@ SeedOption = Annotated[int, typer.Option(help="Seed of every random choice.")]
 LabelColumnOption = Annotated[
     str | None, typer.Option(help="Tables: the column holding labels (left out of the features).")
 ]
+
+
+DataArgument = Annotated[
+    str | None,
+    typer.Argument(help="The data, as --dataset takes it (give it one way, not both).", show_default=False),
+]
+"""The data of ``train`` and ``evaluate`` as their argument, beside ``--dataset`` (see :func:`one_source`)."""
+
+
+def one_source(argument: str | None, option: str | None) -> str | None:
+    """The data named as the command's argument or with ``--dataset`` (either; None when neither).
+
+    Raises:
+        ConfigError: Both are given and differ.
+    """
+    if argument is not None and option is not None and argument != option:
+        raise ConfigError(f"give the data once, as the argument or with --dataset: {argument} or {option}")
+    return argument if argument is not None else option
 
 
 def one_input(argument: Path | None, option: Path | None) -> Path:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from aekit.cli._console import STATE, data_out, guarded, message
-from aekit.cli.options import parse_assignments, parse_size
+from aekit.cli.options import DataArgument, one_source, parse_assignments, parse_size
 
 __all__ = ["register"]
 
@@ -75,6 +75,7 @@ TargetsOption = Annotated[
 
 
 def train(
+    source: DataArgument = None,
     dataset: Annotated[
         str | None,
         typer.Option(
@@ -141,6 +142,8 @@ def train(
 
       aekit train --dataset digits --model conv --latent-dim 8 --epochs 20 -o runs/digits
 
+      aekit train table.csv --model mlp --latent-dim 4 -o runs/table
+
       aekit train --dataset mnist --data-dir ~/data/mnist --model mlp --set hidden_dims=[512,256]
 
       aekit train --config run.toml --resume
@@ -151,6 +154,7 @@ def train(
     """
     from aekit.workflows.run import RunSpec, read_run_settings, run_training
 
+    dataset = one_source(source, dataset)
     model_options = parse_assignments(set_option)
     if latent_dim is not None:
         model_options["latent_dim"] = latent_dim
@@ -230,7 +234,8 @@ def evaluate(
     model_dir: Annotated[
         Path, typer.Option("--model", help="Model folder (config.json + model.safetensors).")
     ],
-    dataset: Annotated[str, typer.Option(help="Dataset name or path.")] = "digits",
+    source: DataArgument = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset name or path (default digits).")] = None,
     split: Annotated[str, typer.Option(help="train or test (MNIST/Fashion-MNIST).")] = "train",
     data_dir: Annotated[Path | None, typer.Option(help="Folder of the MNIST/Fashion-MNIST files.")] = None,
     image_size: Annotated[str | None, typer.Option(help="Resize images, e.g. 28.")] = None,
@@ -241,9 +246,11 @@ def evaluate(
     accuracy (segmentation), and every loss term. Conditional and multi-decoder models use the data's
     labels, as in training.
 
-    Example:
+    Examples:
 
       aekit evaluate --model runs/demo/model --dataset digits
+
+      aekit evaluate test.csv --model runs/table/model
     """
     from aekit.data.tensors import TensorData
     from aekit.models.files import load
@@ -251,7 +258,7 @@ def evaluate(
 
     bundle = load(model_dir)
     spec = RunSpec(
-        dataset=dataset,
+        dataset=one_source(source, dataset) or "digits",
         data_dir=str(data_dir) if data_dir else None,
         image_size=parse_size(image_size),
         label_column=label_column,

@@ -13,7 +13,6 @@ from aekit.cli.options import check_positive_option, parse_size
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from aekit.data.loaded import LoadedDataset
     from aekit.models.files import ModelBundle
 
 __all__ = ["register"]
@@ -46,7 +45,6 @@ def encode(
       aekit encode digits --model runs/demo/model -o codes.npy
     """
     from aekit.apps.inference import encode_chunks, encode_dataset, needs_condition
-    from aekit.data.datasets import load_dataset
     from aekit.formats.matrices import MatrixWriter, write_matrix
     from aekit.formats.streaming import STREAMABLE_SUFFIXES, open_chunks
     from aekit.models.files import load
@@ -66,15 +64,8 @@ def encode(
                 writer.write(codes.numpy())
         n_samples = n_rows
     else:
-        loaded = load_dataset(
-            source,
-            split=split,  # type: ignore[arg-type]
-            data_dir=data_dir,
-            image_size=parse_size(image_size) or _image_size_for(bundle, source),
-            columns=bundle.feature_names,
-        )
-        labels = loaded.data.y if needs_condition(bundle.model) else None
-        codes = encode_dataset(bundle, _model_inputs(bundle, loaded), batch_size=batch_size, condition=labels)
+        x, labels = _model_inputs(bundle, source, split, data_dir, image_size)
+        codes = encode_dataset(bundle, x, batch_size=batch_size, condition=labels)
         write_matrix(output, codes.numpy(), prefix="z")
         n_samples = len(codes)
     plural = "" if n_samples == 1 else "s"
@@ -142,45 +133,46 @@ def reconstruct(
 
       aekit reconstruct digits --model runs/demo/model -o recon.npy
     """
-    from aekit.apps.inference import needs_condition, reconstruct_dataset
-    from aekit.data.datasets import load_dataset
+    from aekit.apps.inference import reconstruct_dataset
     from aekit.formats.files import check_output_suffix
     from aekit.formats.matrices import write_array
     from aekit.models.files import load
 
     check_output_suffix(output, (".npy",), "reconstructions")
     bundle = load(model_dir)
-    loaded = load_dataset(
-        source,
-        split=split,  # type: ignore[arg-type]
-        data_dir=data_dir,
-        image_size=parse_size(image_size) or _image_size_for(bundle, source),
-        columns=bundle.feature_names,
-    )
-    labels = loaded.data.y if needs_condition(bundle.model) else None
-    result = reconstruct_dataset(bundle, _model_inputs(bundle, loaded), condition=labels)
+    x, labels = _model_inputs(bundle, source, split, data_dir, image_size)
+    result = reconstruct_dataset(bundle, x, condition=labels)
     write_array(output, result.numpy())
     data_out({"output": str(output), "shape": list(result.shape)}, str(output))
 
 
-def _image_size_for(bundle: ModelBundle, source: str) -> tuple[int, int] | None:
-    """The model's image size for an image file or folder (they are resized to it), else None."""
+def _model_inputs(
+    bundle: ModelBundle, source: str, split: str, data_dir: Path | None, image_size: str | None
+) -> tuple[Tensor, Tensor | None]:
+    """Raw samples of ``source`` as the model takes them, and their labels when it needs them: a table's
+    columns by the model's names; image files and folders resized to its input (unless ``image_size``
+    says otherwise), their pixels moved onto its trained range and their channels matched
+    (:func:`rescale_to_model`, :func:`match_channels`)."""
+    from aekit.apps.inference import needs_condition
+    from aekit.data.datasets import load_dataset
+    from aekit.data.images import match_channels
+    from aekit.data.normalization import rescale_to_model
     from aekit.formats.suffixes import kind_of
 
     shape, path = bundle.model.input_shape, Path(source)
     is_images = path.is_dir() or (path.is_file() and kind_of(path) == "image")
-    return (int(shape[1]), int(shape[2])) if len(shape) == 3 and is_images else None
-
-
-def _model_inputs(bundle: ModelBundle, loaded: LoadedDataset) -> Tensor:
-    """Loaded samples as the model takes them: pixels moved onto its trained range, image channels
-    matched (:func:`rescale_to_model`, :func:`match_channels`)."""
-    from aekit.data.images import match_channels
-    from aekit.data.normalization import rescale_to_model
-
+    model_size = (int(shape[1]), int(shape[2])) if len(shape) == 3 and is_images else None
+    loaded = load_dataset(
+        source,
+        split=split,  # type: ignore[arg-type]
+        data_dir=data_dir,
+        image_size=parse_size(image_size) or model_size,
+        columns=bundle.feature_names,
+    )
     x = rescale_to_model(loaded.data.x, loaded.value_range, bundle.normalizer)
-    shape = bundle.model.input_shape
-    return match_channels(x, shape[0]) if loaded.kind == "image" and len(shape) == 3 else x
+    if loaded.kind == "image" and len(shape) == 3:
+        x = match_channels(x, shape[0])
+    return x, loaded.data.y if needs_condition(bundle.model) else None
 
 
 def register(app: typer.Typer) -> None:

@@ -99,5 +99,5 @@ def check_pixels(height: int, width: int, what: str, *, limit: int | None = None
     if height * width > limit:
         raise DataError(
             f"{what} is {width}×{height} = {height * width:,} pixels, more than the limit of {limit:,}; "
-            "set AEKIT_MAX_PIXELS (e.g. AEKIT_MAX_PIXELS=4e8) to allow it"
+            "raise it with --max-pixels where the command has it, or AEKIT_MAX_PIXELS (e.g. 4e8)"
         )

@@ -133,6 +133,8 @@ def detect_file(
     )
     n_rows = n_anomalies = n_batches = 0
     n_inputs = math.prod(model.model.input_shape)
+    if columns is not None and len(columns) != n_inputs:
+        raise DataError(f"--columns names {len(columns)} columns; the model takes {n_inputs} features")
     top: list[tuple[float, int, tuple[tuple[str, float], ...]]] = []  # a min-heap of the best rows
     with atomic_path(target) as temp, TableWriter(temp, name=target) as writer:
         for frame in iter_frames(source, batch_size):

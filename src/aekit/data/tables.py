@@ -63,8 +63,8 @@ def load_table(
     if non_numeric:
         examples = ", ".join(f"{c!r} (e.g. {_first_non_number(frame[c])!r})" for c in non_numeric[:5])
         raise DataError(
-            f"{path} has non-numeric feature column(s) {examples}; encode them as numbers, or leave them "
-            "out (--columns / columns=) or use one as the label (--label-column / label_column=)"
+            f"{path} has non-numeric feature column(s) {examples}; encode them as numbers, drop them from "
+            "the table, or use one as the label column"
         )
     values = frame[features].to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)

@@ -95,9 +95,11 @@ def check_pixels(height: int, width: int, what: str, *, limit: int | None = None
     Raises:
         DataError: Naming ``what``, its size and how to raise the limit.
     """
+    how = "set AEKIT_MAX_PIXELS (e.g. AEKIT_MAX_PIXELS=4e8) to allow it"
+    if limit is not None:  # given by the caller (compress --max-pixels, max_pixels=)
+        how = "raise the limit given (--max-pixels / max_pixels) to allow it"
     limit = max_pixels() if limit is None else limit
     if height * width > limit:
         raise DataError(
-            f"{what} is {width}×{height} = {height * width:,} pixels, more than the limit of {limit:,}; "
-            "raise it with --max-pixels where the command has it, or AEKIT_MAX_PIXELS (e.g. 4e8)"
+            f"{what} is {width}×{height} = {height * width:,} pixels, more than the limit of {limit:,}; {how}"
         )

@@ -145,6 +145,11 @@ def _check_sigma(sigma: float | None) -> None:
         isinstance(sigma, bool) or not isinstance(sigma, int | float) or not math.isfinite(sigma) or sigma < 0
     ):
         raise ConfigError(f"sigma must be a finite number ≥ 0 (unit pixel scale); got {sigma!r}")
+    if sigma is not None and sigma > 1:
+        raise ConfigError(
+            f"sigma is on the unit pixel scale, at most 1; got {sigma!r} (for σ = {sigma:g} on 8-bit pixels, "
+            f"pass {sigma:g}/255)"
+        )
 
 
 def denoise(

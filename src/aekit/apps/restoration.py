@@ -111,25 +111,47 @@ def _describe_channels(channels: int) -> str:
     return {1: "grey", 3: "colour"}.get(channels, f"{channels}-channel")
 
 
+UNIT_RANGE_SLACK = 3.0
+"""How far beyond [0, 1] an image to restore may reach (strong noise spills over; 8-bit pixels do not fit)."""
+
+
 def as_image(image: Tensor | np.ndarray, channels: int, name: str = "image") -> Tensor:
     """``image`` as float32 ``(C, H, W)``; ``(H, W)`` is taken as one channel.
 
     Raises:
-        ShapeError: Not 2-D/3-D, or a channel count other than the model's ``channels``.
-        DataError: NaN or infinite values.
+        ShapeError: Not 2-D/3-D, or a channel count other than the model's ``channels`` (an
+            ``(H, W, C)`` array is named as such).
+        DataError: Integer pixels, values far outside the unit range (0..255 pixels), NaN or infinity.
     """
-    tensor = torch.as_tensor(image).float()
+    tensor = torch.as_tensor(image)
+    if not tensor.is_floating_point():
+        raise DataError(
+            f"{name} has integer values ({tensor.dtype}); give floats in the unit range [0, 1] "
+            "(8-bit pixels / 255)"
+        )
+    tensor = tensor.float()
     if tensor.dim() == 2:
         tensor = tensor[None]
     if tensor.dim() != 3:
         raise ShapeError(f"{name} must have shape (C, H, W) or (H, W); got {tuple(tensor.shape)}")
     if tensor.shape[0] != channels:
+        hint = (
+            "; it looks like (H, W, C): pass it channels first, e.g. image.transpose(2, 0, 1)"
+            if tensor.shape[-1] == channels
+            else ""
+        )
         raise ShapeError(
             f"the model was trained on {channels}-channel ({_describe_channels(channels)}) images; "
-            f"{name} has {tensor.shape[0]} channels ({_describe_channels(tensor.shape[0])})"
+            f"{name} has {tensor.shape[0]} channels ({_describe_channels(tensor.shape[0])}){hint}"
         )
     if not torch.isfinite(tensor).all():
         raise DataError(f"{name} contains NaN or infinite values; inpaint them (NaN marks missing pixels)")
+    low, high = float(tensor.min()), float(tensor.max())
+    if low < -UNIT_RANGE_SLACK or high > 1 + UNIT_RANGE_SLACK:
+        raise DataError(
+            f"{name} has values from {low:.4g} to {high:.4g}; restoration takes the unit range [0, 1] "
+            "(8-bit pixels / 255)"
+        )
     return tensor
 
 

@@ -200,3 +200,14 @@ def test_float16_mixed_precision_falls_back_on_cpu_with_a_warning(
     with caplog.at_level("WARNING", logger="aekit.training.devices"):
         fit(_mlp(), small_digits.x, epochs=1, batch_size=64, precision="16-mixed", device="cpu")
     assert "precision 16-mixed is not supported on cpu; training in full precision" in caplog.text
+
+
+def test_batch_norm_skips_a_last_batch_of_one_sample(small_digits: TensorData) -> None:
+    """65 samples in batches of 64 leave one sample alone, which batch norm cannot train on."""
+    from aekit.models import create
+
+    data = TensorData(small_digits.x[:65])
+    model = create("mlp", input_shape=tuple(data.x.shape[1:]), latent_dim=4, batch_norm=True, seed=0)
+    assert model.uses_batch_statistics and not _mlp().uses_batch_statistics
+    Trainer(TrainConfig(epochs=2, batch_size=64)).fit(model, data)
+    assert all(torch.isfinite(p).all() for p in model.parameters())

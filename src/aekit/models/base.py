@@ -251,6 +251,12 @@ class AbstractAutoencoder(nn.Module, ABC, Generic[ConfigT]):
         return 0
 
     @property
+    def uses_batch_statistics(self) -> bool:
+        """True when training normalises with statistics of the batch (batch-norm layers), so a batch of
+        one sample cannot train (the trainer skips it)."""
+        return any(isinstance(module, torch.nn.modules.batchnorm._BatchNorm) for module in self.modules())
+
+    @property
     def error_kind(self) -> ErrorKind:
         """The per-element error matching the training loss (``bce`` for Bernoulli/BCE models)."""
         return "mse"

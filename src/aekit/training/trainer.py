@@ -321,6 +321,8 @@ class _Run:
                 batch = (self.augment(batch[0], self.generator), batch[1])
             prepared = self.model.prepare_batch(batch, self.generator)
             size = len(prepared[0])
+            if size == 1 and self.model.uses_batch_statistics:
+                continue  # the last batch of N = k·batch_size + 1 samples: batch norm needs two
             for phase_index, phase in enumerate(self.model.phases):
                 optimizer = self.optimizers.get(phase.group)
                 if index % accumulation == 0:

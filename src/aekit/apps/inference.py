@@ -85,14 +85,15 @@ def unpack(model: ModelLike, normalizer: Normalizer | None = None) -> tuple[Abst
 def run_batches(
     model: ModelLike,
     function: Callable[[Tensor, Tensor | None], Tensor],
-    x: Tensor,
+    x: Tensor | np.ndarray,
     *,
     batch_size: int = 1024,
     condition: Tensor | None = None,
     normalizer: Normalizer | None = None,
     normalize: bool = True,
 ) -> Tensor:
-    """``function(batch, condition)`` over ``x`` in batches, concatenated on the CPU.
+    """``function(batch, condition)`` over ``x`` (a tensor, or an array or nested list of numbers) in
+    batches, concatenated on the CPU.
 
     Each batch is cast to the model's float type, moved to its device and (with ``normalize``)
     normalised; the model runs in eval mode without gradients and its train/eval mode is restored after.
@@ -104,6 +105,7 @@ def run_batches(
         raise ConfigError(f"batch_size must be a positive int; got {batch_size!r}")
     network, norm = unpack(model, normalizer)
     device, dtype = model_device(network), model_dtype(network)
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
     was_training = network.training
     network.eval()
     parts = []
@@ -196,7 +198,7 @@ def _checked_condition(model: AbstractAutoencoder, condition: Tensor | None, n_s
 
 
 def encode_dataset(
-    model: ModelLike, x: Tensor, *, batch_size: int = 1024, condition: Tensor | None = None
+    model: ModelLike, x: Tensor | np.ndarray, *, batch_size: int = 1024, condition: Tensor | None = None
 ) -> Tensor:
     """Codes ``(N, latent_dim)`` of raw inputs ``x`` ``(N, *input_shape)`` (with labels when needed), on
     the CPU; batches run on the model's device."""
@@ -214,6 +216,8 @@ def decode_codes(
     z = torch.as_tensor(codes, dtype=torch.float32)
     if z.dim() != 2 or z.shape[1] != network.latent_dim:
         raise ShapeError(f"codes must have shape (N, {network.latent_dim}); got {tuple(z.shape)}")
+    if not torch.isfinite(z).all():
+        raise DataError(f"codes contain NaN or infinite values ({int((~torch.isfinite(z)).sum())} of them)")
     labels = _checked_condition(network, condition, len(z))  # decoding labelled codes needs their labels
     return run_batches(
         model,
@@ -226,7 +230,7 @@ def decode_codes(
 
 
 def reconstruct_dataset(
-    model: ModelLike, x: Tensor, *, batch_size: int = 1024, condition: Tensor | None = None
+    model: ModelLike, x: Tensor | np.ndarray, *, batch_size: int = 1024, condition: Tensor | None = None
 ) -> Tensor:
     """Reconstructions of raw inputs in the original data scale, same shape as ``x``.
 

@@ -226,3 +226,11 @@ def test_written_files_get_normal_permissions(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "shared.bin").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_saving_something_else_than_an_aekit_model_is_a_type_error(tmp_path) -> None:
+    import torch
+
+    with pytest.raises(TypeError, match="save_model saves aekit models"):
+        save_model(torch.nn.Linear(2, 2), tmp_path / "linear")  # type: ignore[arg-type]
+    assert not (tmp_path / "linear").exists()

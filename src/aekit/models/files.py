@@ -91,6 +91,8 @@ def save_model(
             other than a model's (a model replaces only another model).
         DataError: ``folder`` is a file.
     """
+    if not isinstance(model, AbstractAutoencoder):
+        raise TypeError(f"save_model saves aekit models (aekit.create); got {type(model).__name__}")
     if not model.registry_name:
         raise ModelFileError(f"{type(model).__name__} is not registered; only registered models can be saved")
     target = Path(folder)

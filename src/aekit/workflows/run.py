@@ -577,16 +577,23 @@ def evaluation_metrics(model: AbstractAutoencoder, data: TensorData) -> dict[str
     Images: per-pixel MSE and PSNR (on the [0, 1] scale, capped at 100 dB); tables and other vectors:
     per-feature MSE (no PSNR); families whose output is class logits (segmentation, classifiers): the
     accuracy of the arg-max class (per pixel for masks). Conditional and multi-decoder models
-    reconstruct with the data's labels. ``data`` must already be normalised as the model expects.
+    reconstruct with the data's labels; mask-aware inpainters are measured at their task, on images
+    with the training step's holes (seeded; a mask-aware model returns a hole-free input unchanged).
+    ``data`` must already be normalised as the model expects.
     """
     condition = _condition(model, data.y)
     metrics: dict[str, float] = {}
     if model.reconstructs:
-        x_hat = reconstruct_data(model, data.x, condition=condition)
-        error = float(mse_per_sample(x_hat, data.x).mean())
+        holes = restoration_examples(model, data, limit=len(data)) if model.takes_mask else None
+        x_hat, target = (
+            (holes[1], holes[2])
+            if holes is not None
+            else (reconstruct_data(model, data.x, condition=condition), data.x)
+        )
+        error = float(mse_per_sample(x_hat, target).mean())
         if data.x.dim() == 4:
             metrics["mse_per_pixel"] = error
-            metrics["psnr_db"] = float(psnr(x_hat.clamp(0, 1), data.x).clamp(max=100).mean())
+            metrics["psnr_db"] = float(psnr(x_hat.clamp(0, 1), target).clamp(max=100).mean())
         else:
             metrics["mse_per_feature"] = error
     elif data.y is not None:
@@ -609,6 +616,8 @@ def restoration_examples(
         return None
     part = data.subset(torch.arange(min(len(data), limit)))
     corrupted, clean, condition = model.prepare_batch((part.x, part.y), torch.Generator().manual_seed(0))
+    if model.takes_mask and condition is not None and torch.equal(corrupted, clean):
+        corrupted = clean * (1 - condition)  # the model blanks its holes itself: show them blank
     if corrupted.shape != clean.shape or torch.equal(corrupted, clean):
         return None
     restored = reconstruct_data(model, corrupted, condition=condition)

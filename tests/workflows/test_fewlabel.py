@@ -129,3 +129,13 @@ def test_compare_few_label_scores_pixels_pca_and_codes_on_the_same_draw(mlp_bund
         s.accuracy for s in report.scores if s.features == "pca"
     )
     assert report.to_dict()["n_labelled"] == 50
+
+
+def test_the_classifier_backbone_follows_the_input() -> None:
+    """``backbone="auto"``: a convolutional encoder for images, an MLP for table rows (a conv backbone
+    refused tables that the docs list for this family)."""
+    from aekit.models import create
+
+    assert create("encoder_classifier", input_shape=(1, 8, 8), latent_dim=4).config.backbone == "conv"
+    table = create("encoder_classifier", input_shape=(12,), latent_dim=4)
+    assert table.config.backbone == "mlp" and table.encode(torch.rand(3, 12)).shape == (3, 4)

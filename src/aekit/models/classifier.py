@@ -45,7 +45,8 @@ class EncoderClassifierConfig(ModelConfig):
         latent_dim: Code size of the backbone (its ``latent_dim``).
         n_classes: Number of classes; labels are ``0 .. n_classes − 1``.
         backbone: Registry name of the autoencoder whose encoder is used (``conv``, ``mlp``, ``vae`` ...);
-            it must encode without a condition.
+            it must encode without a condition. ``auto`` (the default): ``conv`` for images ``(C, H, W)``,
+            ``mlp`` for vectors (tables); stored resolved.
         backbone_options: The backbone's other config fields (stored in full, canonical JSON form).
         head_hidden_dims: Hidden widths of the head; ``()`` is a linear (softmax-regression) head.
         dropout: Dropout before every head layer's activation (hidden layers only) and on the code.
@@ -54,7 +55,7 @@ class EncoderClassifierConfig(ModelConfig):
 
     latent_dim: int = 32
     n_classes: int = 10
-    backbone: str = "conv"
+    backbone: str = "auto"
     backbone_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     head_hidden_dims: tuple[int, ...] = ()
     dropout: float = 0.0
@@ -76,6 +77,8 @@ class EncoderClassifierConfig(ModelConfig):
         for key in ("input_shape", "latent_dim"):
             if key in self.backbone_options:
                 raise ConfigError(f"backbone_options must not hold {key!r}; it is a field of this config")
+        if self.backbone == "auto":
+            object.__setattr__(self, "backbone", "conv" if len(self.input_shape) == 3 else "mlp")
         # Canonical form (every field, JSON types) so a saved and reloaded config compares equal.
         backbone_config = self.backbone_config()
         options = {

@@ -141,7 +141,7 @@ def _load_images(
             listed = ", ".join(f"{h}x{w} ({f.relative_to(folder)})" for (h, w), f in list(sizes.items())[:5])
             raise DataError(
                 f"images in {folder} have {len(sizes)} different sizes (HxW): {listed}; "
-                "pass size=(H, W) (image_size) to resize them"
+                "resize them with --image-size H or HxW (size=(H, W) in Python)"
             )
     deep = {file: image.mode in _GREY_16 for image, file in zip(images, files, strict=True)}
     if len(set(deep.values())) > 1:

@@ -190,6 +190,15 @@ def test_too_few_rows_the_output_folder_and_column_names_are_checked(tmp_path: P
     assert not (tmp_path / "s.csv").exists()
     result = runner.invoke(
         app,
-        ["detect", str(tmp_path / "train.csv"), "--model", str(folder), "--columns", "b,a", "-o", "c.csv"],
+        [
+            "detect",
+            str(tmp_path / "train.csv"),
+            "--model",
+            str(folder),
+            "--columns",
+            "b,a",
+            "-o",
+            str(tmp_path / "c.csv"),
+        ],
     )
     assert result.exit_code == 2 and "--columns names 2 columns; the model takes 5 features" in result.output

@@ -133,8 +133,6 @@ def detect_file(
     )
     n_rows = n_anomalies = n_batches = 0
     n_inputs = math.prod(model.model.input_shape)
-    if columns is not None and len(columns) != n_inputs:
-        raise DataError(f"--columns names {len(columns)} columns; the model takes {n_inputs} features")
     top: list[tuple[float, int, tuple[tuple[str, float], ...]]] = []  # a min-heap of the best rows
     with atomic_path(target) as temp, TableWriter(temp, name=target) as writer:
         for frame in iter_frames(source, batch_size):
@@ -152,6 +150,10 @@ def detect_file(
                 if name in frame.columns:
                     raise ConfigError(f"the input already has a column {name!r}; choose another output name")
             values = _feature_values(frame, feature_columns, n_rows, source)
+            if values.shape[1] != n_inputs:  # only --columns can name another number
+                raise DataError(
+                    f"--columns names {values.shape[1]} columns; the model takes {n_inputs} features"
+                )
             scores = anomaly_scores(
                 model,
                 values,

@@ -217,3 +217,14 @@ def test_an_output_folder_that_is_a_file_is_one_line(
     assert result.exit_code == 2, result.output
     assert f"afile is a file; {what} is written as a folder" in result.output
     assert existing.read_text() == "keep me"
+
+
+def test_demo_resumes_as_its_refusal_suggests(tmp_path: Path) -> None:
+    """A second demo into the same folder is refused with '--resume to continue it', which demo accepts."""
+    run = str(tmp_path / "demo")
+    assert CliRunner().invoke(app, ["-q", "demo", "-o", run, "--epochs", "1"]).exit_code == 0
+    again = CliRunner().invoke(app, ["-q", "demo", "-o", run, "--epochs", "1"])
+    assert again.exit_code == 2 and "--resume to continue it" in again.output
+    resumed = CliRunner().invoke(app, ["-q", "demo", "-o", run, "--epochs", "2", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert (tmp_path / "demo" / "losses.csv").read_text().count("\n") == 3  # header and epochs 1, 2

@@ -200,6 +200,7 @@ def demo(
     overwrite: Annotated[
         bool, typer.Option(help="Replace the run already in the run folder (else such a folder is refused).")
     ] = False,
+    resume: Annotated[bool, typer.Option(help="Continue a stopped demo from its checkpoint.")] = False,
 ) -> None:
     """Train a convolutional autoencoder on scikit-learn's bundled 8×8 digits (offline, about a minute on
     2 CPU cores) and write model files, losses, metrics, pictures and an HTML report (report.html).
@@ -223,6 +224,7 @@ def demo(
             seed=seed,
             lr_schedule="cosine",
             progress=not STATE.quiet,
+            resume=resume,
         ),
         overwrite=overwrite,
     )

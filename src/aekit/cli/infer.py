@@ -151,12 +151,10 @@ def _model_inputs(
 ) -> tuple[Tensor, Tensor | None]:
     """Raw samples of ``source`` as the model takes them, and their labels when it needs them: a table's
     columns by the model's names; image files and folders resized to its input (unless ``image_size``
-    says otherwise), their pixels moved onto its trained range and their channels matched
-    (:func:`rescale_to_model`, :func:`match_channels`)."""
+    says otherwise), their pixels and channels fitted to it (:func:`~aekit.data.sources.as_model_inputs`)."""
     from aekit.apps.inference import needs_condition
     from aekit.data.datasets import load_dataset
-    from aekit.data.images import match_channels
-    from aekit.data.normalization import rescale_to_model
+    from aekit.data.sources import as_model_inputs
     from aekit.formats.suffixes import kind_of
 
     shape, path = bundle.model.input_shape, Path(source)
@@ -169,9 +167,7 @@ def _model_inputs(
         image_size=parse_size(image_size) or model_size,
         columns=bundle.feature_names,
     )
-    x = rescale_to_model(loaded.data.x, loaded.value_range, bundle.normalizer)
-    if loaded.kind == "image" and len(shape) == 3:
-        x = match_channels(x, shape[0])
+    x = as_model_inputs(loaded.data.x, loaded, shape, bundle.normalizer)
     return x, loaded.data.y if needs_condition(bundle.model) else None
 
 

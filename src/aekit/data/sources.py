@@ -17,13 +17,14 @@ from torch import Tensor
 from aekit.data.audio import load_audio_folder
 from aekit.data.datasets import load_dataset
 from aekit.data.images import match_channels
+from aekit.data.loaded import LoadedDataset
 from aekit.data.normalization import Normalizer, rescale_to_model
 from aekit.data.tables import load_table
 from aekit.errors import ConfigError, DataError
 from aekit.formats.folders import labelled_files
 from aekit.formats.suffixes import kind_of, suffixes
 
-__all__ = ["NamedSamples", "load_named_samples"]
+__all__ = ["NamedSamples", "as_model_inputs", "load_named_samples"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +114,16 @@ def load_named_samples(
         data = data.subset(chosen)
         names = [names[int(i)] for i in chosen]
     labels = data.y if data.y is not None and data.y.dim() == 1 and not data.y.is_floating_point() else None
-    x = data.x if normalizer is None else rescale_to_model(data.x, loaded.value_range, normalizer)
-    if loaded.kind == "image" and len(input_shape) == 3:
-        x = match_channels(x, input_shape[0])  # a colour folder through a grey model, and the reverse
+    x = data.x if normalizer is None else as_model_inputs(data.x, loaded, input_shape, normalizer)
     return NamedSamples(x, labels, names, loaded.class_names, loaded.columns, image_folder)
+
+
+def as_model_inputs(
+    x: Tensor, loaded: LoadedDataset, input_shape: tuple[int, ...], normalizer: Normalizer
+) -> Tensor:
+    """Raw samples ``x`` of ``loaded`` as a model of ``input_shape`` trained through ``normalizer`` takes
+    them: pixels moved onto its trained range (:func:`~aekit.data.normalization.rescale_to_model`) and,
+    for images, their channels matched (:func:`~aekit.data.images.match_channels`: colour through a grey
+    model, and the reverse)."""
+    x = rescale_to_model(x, loaded.value_range, normalizer)
+    return match_channels(x, input_shape[0]) if loaded.kind == "image" and len(input_shape) == 3 else x

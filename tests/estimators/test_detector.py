@@ -155,3 +155,17 @@ def test_scores_do_not_depend_on_how_rows_are_batched(
     np.testing.assert_allclose(in_threes, whole, rtol=0, atol=1e-10)
     np.testing.assert_allclose(alone, whole[:10], rtol=0, atol=1e-10)
     assert all(p.dtype == torch.float32 for p in detector.model_.parameters())  # back to float32 after
+
+
+def test_cross_entropy_scores_rows_beyond_the_training_range(
+    normal_rows: np.ndarray, fast_options: dict[str, Any]
+) -> None:
+    detector = AutoencoderOutlierDetector(
+        scaling="minmax", score_method="bce", random_state=0, **fast_options
+    ).fit(normal_rows)
+    scores = detector.score_samples(normal_rows[:5])
+    beyond = normal_rows[:5].copy()
+    beyond[:, 2] = normal_rows[:, 2].max() + 5 * normal_rows[:, 2].std()  # far past every training row
+    assert np.all(detector.score_samples(beyond) < scores)
+    assert np.all(detector.predict(beyond) == -1)
+    assert np.all(detector.feature_scores(beyond).argmax(1) == 2)

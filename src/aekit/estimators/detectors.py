@@ -78,7 +78,8 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
             distance to its 20 nearest training codes, each relative to its median on the training
             rows (:class:`~aekit.apps.anomaly.CodeDistance`); ``auto`` (ELBO when the model
             has one, else its reconstruction loss), ``mse``, ``l1``, ``bce`` (needs
-            ``scaling="minmax"``), ``elbo``, or ``mahalanobis``: the Mahalanobis distance of the
+            ``scaling="minmax"``; a new value beyond the training range also scores its squared
+            distance beyond it), ``elbo``, or ``mahalanobis``: the Mahalanobis distance of the
             reconstruction residual under a Gaussian fitted to the training residuals.
         pooling: How per-feature errors become one score: ``mean``, ``max`` or ``top`` (mean of the
             largest ``top_fraction`` share).

@@ -62,8 +62,15 @@ def test_bce_maps_on_images_and_batching_does_not_change_scores() -> None:
     whole = anomaly.anomaly_scores(model, images.numpy().reshape(10, 64))
     np.testing.assert_allclose(anomaly.anomaly_scores(model, images, batch_size=3), whole, rtol=1e-6)
     np.testing.assert_allclose(whole, maps.reshape(10, -1).mean(1), rtol=1e-5)
-    with pytest.raises(DataError, match=r"method 'bce' needs inputs scaled to \[0, 1\]"):
-        anomaly.anomaly_scores(model, images * 3)
+    # Values beyond the [0, 1] training range score at the edge plus their squared overshoot.
+    beyond = images.clone()
+    beyond[0, 0, 0, 0] = 1.5
+    beyond_scores = anomaly.anomaly_scores(model, beyond)
+    np.testing.assert_allclose(beyond_scores[1:], whole[1:], rtol=1e-6)
+    with torch.no_grad():
+        x_hat = model.eval().reconstruct(beyond[:1])[0, 0, 0, 0]
+    edge_error = -torch.log(x_hat).item()
+    assert anomaly.error_maps(model, beyond)[0, 0, 0, 0] == pytest.approx(edge_error + 0.25, rel=1e-4)
     smoothed = anomaly.anomaly_scores(model, images, pooling="max", smoothing=3)
     box = torch.nn.functional.avg_pool2d(torch.from_numpy(maps), 3, 1, 1, count_include_pad=False)
     np.testing.assert_allclose(smoothed, box.flatten(1).amax(1).numpy(), rtol=1e-5)

@@ -214,12 +214,25 @@ def error_maps(
     inputs = _as_inputs(net, x)
     maps = run_batches(
         net,
-        lambda batch, _: error_map(net.reconstruct(batch), batch, kind).float(),
+        lambda batch, _: _element_errors(net.reconstruct(batch), batch, kind).float(),
         inputs,
         batch_size=batch_size,
         normalizer=norm,
     )
     return maps.numpy()
+
+
+def _element_errors(x_hat: Tensor, target: Tensor, kind: str) -> Tensor:
+    """:func:`~aekit.apps.inference.error_map`, defined for new samples outside the training range too.
+
+    Cross-entropy needs targets in [0, 1], the range min-max scaling gives the training rows; a new
+    value beyond it is scored at the nearest edge plus its squared distance beyond the edge, so it
+    scores higher than any value inside the range with the same reconstruction.
+    """
+    if kind != "bce":
+        return error_map(x_hat, target, kind)
+    inside = target.clamp(0.0, 1.0)
+    return error_map(x_hat, inside, kind) + (target - inside).square()
 
 
 def _pool(errors: Tensor, pooling: str, top_fraction: float, smoothing: int) -> Tensor:
@@ -270,7 +283,8 @@ def anomaly_scores(
         model: A trained model or a loaded :class:`~aekit.models.files.ModelBundle`.
         x: Raw samples ``(N, *input_shape)`` or flat ``(N, n_features)``.
         method: ``auto`` (ELBO if the model has one, else its reconstruction loss), ``mse``, ``l1``,
-            ``bce``, ``elbo``, ``mahalanobis`` or ``mse_code``.
+            ``bce`` (a value beyond [0, 1] is scored at the edge plus its squared distance beyond it),
+            ``elbo``, ``mahalanobis`` or ``mse_code``.
         pooling: ``mean``, ``max`` or ``top`` (element-error methods only).
         top_fraction: Share of elements ``top`` pooling averages, in (0, 1].
         smoothing: Odd side of the box filter over image error maps; 1 = none.
@@ -312,7 +326,8 @@ def anomaly_scores(
             both = _errors_and_codes(net, batch).cpu().numpy()
             value = torch.from_numpy(code_distance.score(both[:, 0], both[:, 1:]))
         else:
-            value = _pool(error_map(net.reconstruct(batch), batch, kind), pooling, top_fraction, smoothing)
+            errors = _element_errors(net.reconstruct(batch), batch, kind)
+            value = _pool(errors, pooling, top_fraction, smoothing)
         return value.reshape(-1)
 
     return run_batches(net, score, inputs, batch_size=batch_size, normalizer=norm).numpy()

@@ -142,8 +142,11 @@ def test_clear_errors(normal_rows: np.ndarray, fast_options: dict[str, Any]) -> 
         AutoencoderTransformer(model="mpl").fit(normal_rows)
     with pytest.raises(ConfigError, match="hidden_dims is not a setting of model 'pca'"):
         AutoencoderTransformer(model="pca", hidden_dims=(4,)).fit(normal_rows)
-    with pytest.raises(ConfigError, match="epochs must be > 0; got 0"):
-        AutoencoderTransformer(**{**fast_options, "epochs": 0}).fit(normal_rows)
+    for epochs in (0, 2.5, True, None):
+        with pytest.raises(ConfigError, match=f"epochs must be a positive int; got {epochs}"):
+            AutoencoderTransformer(**{**fast_options, "epochs": epochs}).fit(normal_rows)
+    with pytest.raises(ConfigError, match=r"random_state must be None, an int in \[0, 2\*\*32 - 1\]"):
+        AutoencoderTransformer(random_state=-1, **fast_options).fit(normal_rows)
     fitted = AutoencoderTransformer(random_state=0, **fast_options).fit(normal_rows)
     with pytest.raises(ShapeError, match=r"X must have shape \(n_samples, 2\) codes; got \(3, 5\)"):
         fitted.inverse_transform(np.zeros((3, 5)))

@@ -114,12 +114,12 @@ class AbstractAutoencoderEstimator(BaseEstimator):
             raise ConfigError(
                 f"scaling must be one of {', '.join(map(repr, SCALINGS))}; got {self.scaling!r}"
             )
-        if self.latent_dim is not None and not _is_positive_int(self.latent_dim):
+        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
             raise ConfigError(f"latent_dim must be a positive int or None; got {self.latent_dim!r}")
         if self.input_shape is not None and not (
             isinstance(self.input_shape, tuple | list)
             and self.input_shape
-            and all(map(_is_positive_int, self.input_shape))
+            and all(map(is_positive_int, self.input_shape))
         ):
             raise ConfigError(
                 f"input_shape must be a tuple of positive ints such as (1, 28, 28); got {self.input_shape!r}"
@@ -130,6 +130,19 @@ class AbstractAutoencoderEstimator(BaseEstimator):
                 raise ConfigError(
                     f"{name} must be a dict of config fields or None; got {type(value).__name__}"
                 )
+        if self.epochs is not None and not is_positive_int(self.epochs):
+            raise ConfigError(f"epochs must be a positive int; got {self.epochs!r}")
+        if not is_positive_int(self.batch_size):
+            raise ConfigError(f"batch_size must be a positive int; got {self.batch_size!r}")
+        seed = self.random_state
+        if isinstance(seed, bool) or not (
+            seed is None
+            or isinstance(seed, np.random.RandomState)
+            or (isinstance(seed, numbers.Integral) and 0 <= int(seed) < 2**32)
+        ):
+            raise ConfigError(
+                f"random_state must be None, an int in [0, 2**32 - 1] or a numpy RandomState; got {seed!r}"
+            )
         reserved = {"input_shape", "latent_dim", "hidden_dims"} & set(self.model_options or {})
         if reserved:
             raise ConfigError(f"model_options must not set {sorted(reserved)}; use the estimator parameters")
@@ -215,7 +228,9 @@ class AbstractAutoencoderEstimator(BaseEstimator):
 
     def _training_plan(self, n_rows: int, random: np.random.RandomState) -> tuple[np.ndarray | None, int]:
         """Which rows to train on (None: all) and for how many epochs; ``epochs`` over all by default."""
-        return None, int(self.epochs)  # type: ignore[arg-type]  # None only where a subclass plans steps
+        if self.epochs is None:
+            raise ConfigError("epochs must be a positive int; got None")
+        return None, int(self.epochs)
 
     def _build_model(self, values: dict[str, Any], seed: int) -> AbstractAutoencoder:
         cls = registry.get(self.model)
@@ -306,7 +321,7 @@ def sample_shape_of(X: Any) -> tuple[int, ...] | None:
     return tuple(int(s) for s in shape[1:]) if shape is not None and len(shape) > 2 else None
 
 
-def _is_positive_int(value: Any) -> bool:
+def is_positive_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0
 
 

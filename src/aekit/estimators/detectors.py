@@ -16,7 +16,13 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from aekit.apps import anomaly
 from aekit.errors import ConfigError, DataError
-from aekit.estimators.base import ESTIMATOR_KEY, AbstractAutoencoderEstimator, Scaling, draw_seed
+from aekit.estimators.base import (
+    ESTIMATOR_KEY,
+    AbstractAutoencoderEstimator,
+    Scaling,
+    draw_seed,
+    is_positive_int,
+)
 from aekit.models import registry
 from aekit.models.files import ModelBundle
 
@@ -164,12 +170,8 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
         fraction = self.calibration_fraction
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction <= 0.5:
             raise ConfigError(f"calibration_fraction must be in [0, 0.5]; got {fraction!r}")
-        if self.epochs is None and not _is_count(self.steps):
+        if self.epochs is None and not is_positive_int(self.steps):
             raise ConfigError(f"steps must be a positive int (or set epochs); got {self.steps!r}")
-        if self.epochs is not None and not _is_count(self.epochs):
-            raise ConfigError(f"epochs must be a positive int or None; got {self.epochs!r}")
-        if not _is_count(self.batch_size):
-            raise ConfigError(f"batch_size must be a positive int; got {self.batch_size!r}")
         self._settings()
 
     def _settings(self, threshold: float | None = None) -> anomaly.DetectionSettings:
@@ -329,7 +331,3 @@ class AutoencoderOutlierDetector(OutlierMixin, AbstractAutoencoderEstimator):
         self.gaussian_ = settings.gaussian
         self.code_distance_ = settings.code_distance
         self.n_calibration_rows_ = int(entry.get("n_calibration_rows", 0))
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0

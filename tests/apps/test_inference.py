@@ -13,6 +13,7 @@ from aekit.apps.inference import (
     error_map,
     model_device,
     model_dtype,
+    reconstruct_dataset,
     reconstruction_errors,
     run_batches,
 )
@@ -61,3 +62,16 @@ def test_no_other_device_lookup_or_batch_loop_in_apps_cli_estimators_workflows()
         and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("name", ["mlp", "codec", "hvae"])
+def test_no_samples_give_empty_results_of_the_right_shape(name: str) -> None:
+    """Zero rows give ``(0, latent_dim)`` codes and ``(0, *input_shape)`` reconstructions (a batch of
+    none broke the codec's and the hierarchical VAE's reshapes, and came back as shape ``(0,)``)."""
+    shape = (3, 16, 16) if name == "codec" else (1, 8, 8)
+    model = create(name, input_shape=shape, seed=0)
+    nothing = torch.zeros((0, *shape))
+    codes = encode_dataset(model, nothing)
+    one_code = encode_dataset(model, torch.zeros((1, *shape)))
+    assert codes.shape == (0, *one_code.shape[1:])
+    assert reconstruct_dataset(model, nothing).shape == (0, *shape)

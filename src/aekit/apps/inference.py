@@ -106,6 +106,16 @@ def run_batches(
     network, norm = unpack(model, normalizer)
     device, dtype = model_device(network), model_dtype(network)
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    if len(x) == 0:  # no samples: run one zero sample for the output's shape, and keep none of it
+        empty = run_batches(
+            model,
+            function,
+            x.new_zeros((1, *x.shape[1:])),
+            condition=None if condition is None else condition.new_zeros((1, *condition.shape[1:])),
+            normalizer=normalizer,
+            normalize=normalize,
+        )
+        return empty[:0]
     was_training = network.training
     network.eval()
     parts = []
@@ -119,7 +129,7 @@ def run_batches(
                 parts.append(function(batch, labels).cpu())
     finally:
         network.train(was_training)
-    return torch.cat(parts) if parts else torch.empty(0)
+    return torch.cat(parts)
 
 
 def error_map(x_hat: Tensor, target: Tensor, kind: str = "mse") -> Tensor:

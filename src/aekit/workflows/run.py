@@ -54,6 +54,7 @@ from aekit.report.plots import (
     restoration_figure,
     save_figure,
 )
+from aekit.training.checkpoint import CHECKPOINT_NAME
 from aekit.training.config import TrainConfig
 from aekit.training.devices import resolve_device
 from aekit.training.distributed import is_main_process
@@ -416,7 +417,87 @@ def _claim_run_folder(run_dir: Path, spec: RunSpec) -> None:
         claim_folder(
             run_dir, previous, what="a run", overwrite=spec.overwrite, keep_hint=", --resume to continue it"
         )
+    if holds_run and spec.train.resume:
+        check_resumable(run_dir, spec)
     remove_stale_temp_files(run_dir)
+
+
+RESUMABLE_RUN_FIELDS = frozenset({"run_dir", "data_dir", "tensorboard_dir", "overwrite", "model_options"})
+RESUMABLE_TRAIN_FIELDS = frozenset(
+    {
+        "epochs",
+        "time_budget",
+        "early_stopping_patience",
+        "keep_best",
+        "resume",
+        "checkpoint_dir",
+        "device",
+        "precision",
+        "compile",
+        "flush_denormal",
+        "progress",
+        "verbose",
+    }
+)
+"""Settings a resumed run may change: how long it trains, where it writes, how it runs and reports.
+Every other one (data, split, seed, optimiser, batch size ...) must match the run being resumed, which
+would otherwise continue on other data or another course; the model's config is checked by the
+checkpoint itself."""
+
+
+def _same_setting(recorded: Any, value: Any) -> bool:
+    """Equal values, or two spellings of one existing path (``photos`` and ``./photos/``)."""
+    if recorded == value:
+        return True
+    if not isinstance(recorded, str) or not isinstance(value, str):
+        return False
+    return Path(recorded).exists() and Path(recorded).resolve() == Path(value).resolve()
+
+
+def check_resumable(run_dir: Path, spec: RunSpec) -> None:
+    """Refuse to resume the run in ``run_dir`` with settings other than its ``settings.json`` records
+    (except :data:`RESUMABLE_RUN_FIELDS` and :data:`RESUMABLE_TRAIN_FIELDS`), or a finished run whose
+    checkpoint is gone (resuming it would train afresh over its model).
+
+    Raises:
+        ConfigError: Naming every setting that differs, with the recorded and the new value.
+        DataError: ``settings.json`` is unreadable, or the run is finished and has no checkpoint.
+    """
+    checkpoints = run_dir / "checkpoint"
+    if not any(checkpoints.rglob(CHECKPOINT_NAME)):
+        if (run_dir / "model").exists() or (run_dir / "metrics.json").exists():
+            raise DataError(
+                f"cannot resume {run_dir}: it holds a finished run without its checkpoint ({checkpoints}); "
+                "pass --overwrite to train a new run there, or choose another folder"
+            )
+        return  # killed before its first checkpoint: nothing was kept, the run starts afresh
+    file = run_dir / "settings.json"
+    if not file.is_file():
+        return
+    try:
+        recorded = json.loads(file.read_text(encoding="utf-8"))
+        recorded_run, recorded_train = dict(recorded["run"]), dict(recorded["train"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataError(
+            f"cannot resume {run_dir}: {file} is unreadable ({type(error).__name__}), so the run's settings "
+            "are unknown; pass --overwrite to train a new run there"
+        ) from None
+    current = json.loads(json.dumps(run_settings(spec, spec.train), default=str))
+    differences = [
+        f"{prefix}{name} was {recorded_values[name]!r}, now {value!r}"
+        for prefix, recorded_values, values, free in (
+            ("", recorded_run, current["run"], RESUMABLE_RUN_FIELDS),
+            ("train.", recorded_train, current["train"], RESUMABLE_TRAIN_FIELDS),
+        )
+        for name, value in values.items()
+        if name not in free and name in recorded_values and not _same_setting(recorded_values[name], value)
+    ]
+    if differences:
+        raise ConfigError(
+            f"cannot resume {run_dir} with other settings than it was trained with: "
+            f"{'; '.join(differences)} (see {file}); give the same settings, or pass --overwrite to "
+            "train a new run there"
+        )
 
 
 def _run_training(spec: RunSpec) -> RunResult:

@@ -596,6 +596,18 @@ def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
         return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
 
 
+def _check_writable(destination: Path) -> None:
+    """Refuse, before any work, an output the atomic write could not create: an existing folder, or a path
+    below an existing file."""
+    if destination.is_dir():
+        raise DataError(f"cannot write {destination}: it is an existing folder; give the name of a file")
+    blocking = next(
+        (parent for parent in destination.parents if parent.exists() and not parent.is_dir()), None
+    )
+    if blocking is not None:
+        raise DataError(f"cannot write {destination}: {blocking} is a file, not a folder")
+
+
 def compress_file(
     model: AnyCodec,
     source: str | os.PathLike[str],
@@ -620,6 +632,7 @@ def compress_file(
     source, destination = Path(source), Path(destination)
     check_output_suffix(destination, (".aek",), "compressed images")
     check_output_path(destination, [source])
+    _check_writable(destination)
     image = _read_image(source, max_pixels)
     data = compress_image(model, image, level=level)
     atomic_write_bytes(destination, data)
@@ -651,13 +664,19 @@ def decompress_file(
     if file_format is None or file_format not in Image.SAVE:
         raise DataError(f"cannot tell the image format of {destination} from its extension; use e.g. .png")
     check_output_path(destination, [source])
+    _check_writable(destination)
+    if source.is_dir():
+        raise DataError(f"{source} is a folder, not an .aek file")
     if not source.is_file():
         raise DataError(f"{source} does not exist")
     check_allocation(source.stat().st_size, f"reading {source}")
     data = source.read_bytes()
     image = decompress_image(model_or_loader, data, max_pixels=max_pixels)
     with atomic_path(destination) as temp:
-        Image.fromarray(image).save(temp, format=file_format)
+        try:
+            Image.fromarray(image).save(temp, format=file_format)
+        except (OSError, ValueError) as error:
+            raise DataError(f"cannot write {destination} as {file_format}: {error}; use e.g. .png") from None
     return CompressionReport.of(source, destination, data)
 
 

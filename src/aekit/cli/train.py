@@ -187,8 +187,16 @@ def train(
         targets=str(targets) if targets else None,
         overwrite=overwrite or None,
     )
-    message(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
+    _announce(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
     _print_result(run_training(spec), report=report)
+
+
+def _announce(text: str) -> None:
+    """A status line from rank 0 only: under ``torchrun`` every rank runs this command."""
+    from aekit.training.distributed import is_main_process
+
+    if is_main_process():
+        message(text)
 
 
 def demo(
@@ -228,7 +236,7 @@ def demo(
         ),
         overwrite=overwrite,
     )
-    message(f"aekit demo: conv autoencoder on the 8×8 digits, {epochs} epochs → {run_dir}")
+    _announce(f"aekit demo: conv autoencoder on the 8×8 digits, {epochs} epochs → {run_dir}")
     _print_result(run_training(spec))
 
 

@@ -512,8 +512,10 @@ def _run_training(spec: RunSpec) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     train_config = spec.train.replace(checkpoint_dir=str(run_dir / "checkpoint"))
     settings = run_settings(spec, train_config)
-    atomic_write_text(run_dir / "settings.json", json.dumps(settings, indent=2, default=str) + "\n")
-    board = TensorBoardLogger(spec.tensorboard_dir) if spec.tensorboard_dir else None
+    main = is_main_process()  # torchrun: rank 0 alone writes the run folder and the TensorBoard events
+    if main:
+        atomic_write_text(run_dir / "settings.json", json.dumps(settings, indent=2, default=str) + "\n")
+    board = TensorBoardLogger(spec.tensorboard_dir) if spec.tensorboard_dir and main else None
     try:
         history = fit(
             model,
@@ -530,7 +532,7 @@ def _run_training(spec: RunSpec) -> RunResult:
     finally:
         if board is not None:
             board.close()
-    if not is_main_process():  # torchrun: rank 0 writes the run folder, the other ranks only train
+    if not main:  # the other ranks only train
         return RunResult(run_dir, run_dir / "model", {}, history, {})
     model_dir = save_model(
         model,

@@ -193,6 +193,34 @@ def test_encode_takes_one_image_file_as_well_as_its_folder(tmp_path: Path) -> No
     np.testing.assert_allclose(one[0], every[2], atol=1e-5)
 
 
+def test_a_stack_of_grey_images_trains_an_image_family(tmp_path: Path) -> None:
+    """An ``(N, H, W)`` array (the usual form of grey images in NumPy) trains a convolutional model and
+    goes through encode/reconstruct, also with a model trained on it as ``(H, W)`` samples before."""
+    from aekit.apps.inference import encode_dataset, reconstruct_dataset
+    from aekit.models import create
+    from aekit.models.files import save_model
+
+    stack = np.random.default_rng(0).random((24, 8, 8)).astype(np.float32)
+    np.save(tmp_path / "x.npy", stack)
+    run = tmp_path / "run"
+    trained = invoke("train", str(tmp_path / "x.npy"), "--model", "conv", "--epochs", "1", "-o", str(run))
+    assert trained.exit_code == 0, trained.stdout  # type: ignore[attr-defined]
+    older = create("mlp", input_shape=(8, 8), latent_dim=3, seed=0)
+    save_model(older, tmp_path / "older")
+    for model, width in ((run / "model", 32), (tmp_path / "older", 3)):
+        for command, output in (("encode", "codes.npy"), ("reconstruct", "recon.npy")):
+            result = invoke(
+                command, str(tmp_path / "x.npy"), "--model", str(model), "-o", str(tmp_path / output)
+            )
+            assert result.exit_code == 0, result.stdout  # type: ignore[attr-defined]
+        assert np.load(tmp_path / "codes.npy").shape == (24, width)
+        assert np.load(tmp_path / "recon.npy").shape == (24, 1, 8, 8)
+    np.testing.assert_allclose(
+        encode_dataset(older, stack[:, None]).numpy(), encode_dataset(older, stack).numpy(), rtol=1e-6
+    )
+    assert reconstruct_dataset(older, stack[:, None]).shape == (24, 1, 8, 8)
+
+
 @pytest.mark.parametrize(
     ("command", "what"),
     [

@@ -107,6 +107,24 @@ def test_npz_round_trip(tmp_path, keys):
         assert loaded.data.y is None
 
 
+def test_a_stack_of_grey_images_gains_its_channel_axis(tmp_path):
+    stack = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    np.save(tmp_path / "stack.npy", stack)
+    loaded = load_array(tmp_path / "stack.npy")
+    assert loaded.data.sample_shape == (1, 3, 4)
+    np.testing.assert_array_equal(loaded.data.x[:, 0].numpy(), stack)
+    np.save(tmp_path / "rows.npy", np.zeros((2, 5)))
+    np.save(tmp_path / "colour.npy", np.zeros((2, 3, 4, 5)))
+    assert load_array(tmp_path / "rows.npy").data.sample_shape == (5,)
+    assert load_array(tmp_path / "colour.npy").data.sample_shape == (3, 4, 5)
+    np.savez(tmp_path / "pairs.npz", x=stack.astype(np.float32), y=stack.astype(np.float32) / 2)
+    pairs = load_array(tmp_path / "pairs.npz").data
+    assert pairs.y is not None and pairs.y.shape == pairs.x.shape == (2, 1, 3, 4)
+    np.savez(tmp_path / "masks.npz", x=stack, y=(stack > 10).astype(np.int64))
+    masks = load_array(tmp_path / "masks.npz").data
+    assert masks.x.shape == (2, 1, 3, 4) and masks.y is not None and masks.y.shape == (2, 3, 4)
+
+
 def test_npz_without_identifiable_samples(tmp_path):
     np.savez(tmp_path / "a.npz", a=np.zeros((2, 2)), b=np.zeros((2, 2)))
     with pytest.raises(DataError, match=r"has arrays \['a', 'b'\]; expected the samples under 'x'"):

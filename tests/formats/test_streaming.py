@@ -67,6 +67,16 @@ def test_npy_stream_trains_like_a_dataset(tmp_path: Path) -> None:
     assert history["train_loss"][-1] < history["train_loss"][0]
 
 
+def test_a_streamed_stack_of_grey_images_has_a_channel_axis(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).random((40, 4, 5), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    stream = NpyStream(str(tmp_path / "x.npy"), chunk_rows=16)
+    assert stream.sample_shape == (1, 4, 5)
+    np.testing.assert_array_equal(torch.cat([b for b, _ in stream.batches(8)]).numpy(), x[:, None])
+    model = create("conv", input_shape=(1, 4, 5), latent_dim=2, channels=[4], seed=0)
+    Trainer(TrainConfig(epochs=1, batch_size=8)).fit(model, stream)
+
+
 def test_npy_stream_with_loader_workers(tmp_path: Path) -> None:
     x = np.random.default_rng(0).random((200, 5), dtype=np.float32)
     np.save(tmp_path / "x.npy", x)

@@ -16,7 +16,7 @@ class labels or domains ``(N,)``, passed as ``condition`` (see :func:`needs_cond
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -207,14 +207,35 @@ def _checked_condition(model: AbstractAutoencoder, condition: Tensor | None, n_s
     return condition
 
 
+def as_input_shape(model: AbstractAutoencoder, x: Tensor | np.ndarray) -> Tensor:
+    """Samples ``x`` (a tensor, or an array or nested list of numbers) as ``(N, *input_shape)`` when
+    their shape differs from it only by axes of size 1: a stack of grey images ``(N, H, W)`` for a model
+    of ``(1, H, W)``, and the reverse; other shapes are left for the model's own check."""
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    shape = tuple(int(size) for size in model.input_shape)
+    if (
+        x.dim() >= 1
+        and tuple(x.shape[1:]) != shape
+        and _without_unit_axes(x.shape[1:]) == _without_unit_axes(shape)
+    ):
+        return x.reshape(len(x), *shape)
+    return x
+
+
+def _without_unit_axes(shape: Sequence[int]) -> tuple[int, ...]:
+    return tuple(int(s) for s in shape if s != 1)
+
+
 def encode_dataset(
     model: ModelLike, x: Tensor | np.ndarray, *, batch_size: int = 1024, condition: Tensor | None = None
 ) -> Tensor:
     """Codes ``(N, latent_dim)`` of raw inputs ``x`` ``(N, *input_shape)`` (with labels when needed), on
-    the CPU; batches run on the model's device."""
+    the CPU; batches run on the model's device. Shapes that differ only by axes of size 1 are taken
+    (:func:`as_input_shape`)."""
     network, _ = unpack(model)
     labels = _checked_condition(network, condition, len(x))
-    return run_batches(model, network.encode, x, batch_size=batch_size, condition=labels)
+    inputs = as_input_shape(network, x)
+    return run_batches(model, network.encode, inputs, batch_size=batch_size, condition=labels)
 
 
 def decode_codes(
@@ -242,7 +263,8 @@ def decode_codes(
 def reconstruct_dataset(
     model: ModelLike, x: Tensor | np.ndarray, *, batch_size: int = 1024, condition: Tensor | None = None
 ) -> Tensor:
-    """Reconstructions of raw inputs in the original data scale, same shape as ``x``.
+    """Reconstructions of raw inputs in the original data scale, same shape as ``x`` (which may differ
+    from the model's input shape by axes of size 1, :func:`as_input_shape`).
 
     Raises:
         ConfigError: The model's output is not a reconstruction (segmentation, classifiers).
@@ -250,13 +272,16 @@ def reconstruct_dataset(
     network, normalizer = unpack(model)
     _check_reconstructs(network)
     labels = _checked_condition(network, condition, len(x))
-    return run_batches(
+    given = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    inputs = as_input_shape(network, given)
+    result = run_batches(
         model,
         lambda batch, y: normalizer.inverse_transform(network.reconstruct(batch, y).cpu()),
-        x,
+        inputs,
         batch_size=batch_size,
         condition=labels,
     )
+    return result if inputs.shape == given.shape else result.reshape(given.shape)
 
 
 def encode_chunks(

@@ -186,8 +186,10 @@ def load_array(path: str | os.PathLike[str]) -> LoadedDataset:
         path: The ``.npy`` or ``.npz`` file.
 
     Returns:
-        ``x`` as float32 with its stored shape ``(N, ...)`` (at least 2 dimensions); ``value_range`` is
-        the dtype's range for ``uint8``/``uint16`` arrays (image-like), else None.
+        ``x`` as float32 with its stored shape ``(N, ...)`` (at least 2 dimensions), except that a stack
+        of grey images ``(N, H, W)`` gains its channel axis, ``(N, 1, H, W)``, as image models take it
+        (and so do real-valued ``y`` of the same shape: the clean images of noisy/clean pairs);
+        ``value_range`` is the dtype's range for ``uint8``/``uint16`` arrays (image-like), else None.
 
     Raises:
         DataError: Missing, unreadable, pickled, empty, non-numeric or non-finite data, or an ``.npz``
@@ -223,6 +225,10 @@ def load_array(path: str | os.PathLike[str]) -> LoadedDataset:
     if x.size == 0:
         raise DataError(f"{path} is empty (shape {x.shape})")
     check_finite(x, str(path))
+    if x.ndim == 3:  # grey images; clean images paired with them (real-valued, same shape) likewise
+        if y is not None and y.shape == x.shape and np.issubdtype(y.dtype, np.floating):
+            y = y[:, None]
+        x = x[:, None]
     value_range = {np.dtype(np.uint8): (0.0, 255.0), np.dtype(np.uint16): (0.0, 65535.0)}.get(x.dtype)
     if y is not None and len(y) != len(x):
         raise DataError(f"{path} has {len(x)} samples in x but {len(y)} labels in y")

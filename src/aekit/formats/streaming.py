@@ -230,8 +230,10 @@ class NpyStream:
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
-        """Shape of one sample."""
-        return self.rows.shape[1:]
+        """Shape of one sample; a stack of grey images ``(N, H, W)`` gives ``(1, H, W)``, as
+        :func:`~aekit.data.datasets.load_array` reads it."""
+        shape = tuple(self.rows.shape[1:])
+        return (1, *shape) if len(shape) == 2 else shape
 
     def n_chunks(self) -> int:
         """Number of chunks in the file."""
@@ -258,6 +260,7 @@ class NpyStream:
         for batch in loader:
             if drop_last and len(batch) < batch_size:
                 continue
+            batch = batch.reshape(len(batch), *self.sample_shape)
             yield (batch * self.scale if self.scale != 1.0 else batch), None
 
     def n_batches(self, batch_size: int, *, drop_last: bool = False, world_size: int = 1) -> int:

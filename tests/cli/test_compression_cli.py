@@ -212,3 +212,30 @@ def test_compress_folder_errors_are_one_line_exit_2(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_decompress_a_folder_loads_each_shipped_codec_once(
+    tmp_path: Path, smooth_image: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --model, the shipped codecs are found by fingerprint and loaded once for the whole folder
+    (they were loaded again for every file, about 0.2 s each)."""
+    import aekit.apps.compression.codec as codec_module
+
+    if not (DEFAULT_CODEC_PATH / "config.json").is_file():
+        pytest.skip(f"no default codec shipped in {DEFAULT_CODEC_PATH}")
+    default = codec_module.load_default_codec()
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    for name in ("a", "b", "c"):
+        (packed / f"{name}.aek").write_bytes(compress_image(default, smooth_image[:16, :16], level=0))
+    loads: list[str] = []
+
+    def counting_load(distortion: str = "mse") -> object:
+        loads.append(distortion)
+        return default
+
+    monkeypatch.setattr(codec_module, "load_default_codec", counting_load)
+    result = CliRunner().invoke(app, ["decompress", str(packed), "-o", str(tmp_path / "restored")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "restored").iterdir()) == ["a.png", "b.png", "c.png"]
+    assert loads == ["mse"]

@@ -188,9 +188,10 @@ def decompress(
     A folder input decodes every .aek file directly inside it (hidden files skipped, sorted by name) to
     OUTPUT/NAME.png, with a progress bar; the inputs are never written.
     """
-    from aekit.apps.compression import decompress_file
+    from aekit.apps.compression import ShippedCodecs, decompress_file
 
-    model = None if model_dir is None else _codec(model_dir)  # None: the shipped codec that made the file
+    # Without --model: the shipped codec that made each file, each loaded once for a whole folder.
+    model = ShippedCodecs() if model_dir is None else _codec(model_dir)
     if source.is_dir():
         pairs = _folder_pairs(source, output, _folder_inputs(source, "aek", ".aek files"), ".png")
         output.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,7 @@ __all__ = [
     "CodecStateError",
     "CompressionReport",
     "ModelOrLoader",
+    "ShippedCodecs",
     "bits_per_pixel",
     "compress_file",
     "compress_image",
@@ -88,7 +89,7 @@ AnyCodec = Codec | HyperpriorCodec
 
 ModelOrLoader = AnyCodec | Callable[[CodecHeader], AnyCodec] | str | os.PathLike | None
 """A codec; a function from a file's header to the codec; a model folder; or ``None`` (the shipped codec
-that made the file, found by fingerprint; see :func:`shipped_codec_for`)."""
+that made the file, found by fingerprint; see :class:`ShippedCodecs`)."""
 
 
 class CodecStateError(AekitError, RuntimeError):
@@ -165,15 +166,37 @@ def load_default_codec(distortion: str = "mse") -> AnyCodec:
     return model
 
 
+class ShippedCodecs:
+    """The codecs shipped with aekit as a loader for :func:`decompress_image`: given a file's header, the one
+    that made it (matched by its weights fingerprint), else the default codec (whose decoder then refuses
+    the file, naming the fingerprint it holds).
+
+    Each codec is loaded (and fingerprinted) once per instance, on first need: pass one instance to decode
+    many files without reloading the codecs for each.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, tuple[AnyCodec, bytes]] = {}
+
+    def _codec(self, distortion: str) -> tuple[AnyCodec, bytes]:
+        if distortion not in self._loaded:
+            codec = load_default_codec(distortion)
+            self._loaded[distortion] = codec, model_fingerprint(codec)
+        return self._loaded[distortion]
+
+    def __call__(self, header: CodecHeader) -> AnyCodec:
+        """The shipped codec that made the file of ``header``, else the default codec."""
+        for distortion in SHIPPED_CODECS:  # the default comes first
+            codec, fingerprint = self._codec(distortion)
+            if fingerprint == header.fingerprint:
+                return codec
+        return self._codec(next(iter(SHIPPED_CODECS)))[0]
+
+
 def shipped_codec_for(header: CodecHeader) -> AnyCodec:
     """The shipped codec that made a file (matched by its weights fingerprint), else the default codec
-    (whose decoder then refuses the file, naming the fingerprint it holds)."""
-    codecs = (load_default_codec(distortion) for distortion in SHIPPED_CODECS)  # the default comes first
-    default = next(codecs)
-    if model_fingerprint(default) == header.fingerprint:
-        return default
-    matching = (codec for codec in codecs if model_fingerprint(codec) == header.fingerprint)
-    return next(matching, default)
+    (whose decoder then refuses the file, naming the fingerprint it holds); see :class:`ShippedCodecs`."""
+    return ShippedCodecs()(header)
 
 
 def _check_codec(model: object) -> AnyCodec:
@@ -382,7 +405,7 @@ def bits_per_pixel(data: bytes) -> float:
 def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> AnyCodec:
     model: object
     if model_or_loader is None:
-        model = shipped_codec_for(header)
+        model = ShippedCodecs()(header)
     elif isinstance(model_or_loader, Codec | HyperpriorCodec):
         model = model_or_loader
     elif isinstance(model_or_loader, str | os.PathLike):
@@ -408,7 +431,8 @@ def decompress_image(
     Args:
         model_or_loader: The codec that made the file; a callable given the file's
             :class:`CodecHeader` that returns it (e.g. to look a model up by fingerprint); a model folder;
-            or ``None`` for the codec shipped with aekit that made the file.
+            or ``None`` for the codec shipped with aekit that made the file (a :class:`ShippedCodecs`
+            instance does the same and loads the shipped codecs once for many files).
         data: The file's bytes.
         max_pixels: Refuse files declaring a larger image (a decompression-bomb guard, like Pillow's);
             default :func:`aekit.formats.limits.max_pixels` (``AEKIT_MAX_PIXELS``, 2**27).
@@ -434,7 +458,7 @@ def decompress_image(
             f"the file was made by model {header.model_name!r} "
             f"with weights sha256 {header.fingerprint_hex[:16]}…"
         )
-        if model_or_loader is None:
+        if model_or_loader is None or isinstance(model_or_loader, ShippedCodecs):
             raise CodecFileError(
                 f"{made_by}, which is none of the codecs shipped with this aekit; decode it with the model "
                 "folder that made it (--model FOLDER) or the aekit version that made it"

@@ -165,3 +165,6 @@ def test_image_shaped_arrays_take_their_sample_shape(fast_options: dict[str, Any
     assert codes.shape == (40, 2) and transformer.inverse_transform(codes).shape == (40, 64)
     with pytest.raises(DataError, match="holds 49 values but X has 64 features"):
         AutoencoderTransformer(input_shape=(1, 7, 7), **options).fit(images)
+    grey_stack = AutoencoderTransformer(model="conv", **options).fit(images[:, 0])  # (N, H, W)
+    assert grey_stack.input_shape_ == (1, 8, 8)
+    assert grey_stack.transform(images[:, 0]).shape == (40, 2)

@@ -316,9 +316,13 @@ def draw_seed(random: np.random.RandomState) -> int:
 
 
 def sample_shape_of(X: Any) -> tuple[int, ...] | None:
-    """The per-sample shape of an array with more than two axes (images ``(N, C, H, W)``), else None."""
+    """The per-sample shape of an array with more than two axes (images ``(N, C, H, W)``; a stack of grey
+    images ``(N, H, W)`` gives ``(1, H, W)``), else None."""
     shape = getattr(X, "shape", None)
-    return tuple(int(s) for s in shape[1:]) if shape is not None and len(shape) > 2 else None
+    if shape is None or len(shape) <= 2:
+        return None
+    sample = tuple(int(s) for s in shape[1:])
+    return (1, *sample) if len(sample) == 2 else sample
 
 
 def is_positive_int(value: Any) -> bool:

@@ -239,3 +239,41 @@ def test_decompress_a_folder_loads_each_shipped_codec_once(
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "restored").iterdir()) == ["a.png", "b.png", "c.png"]
     assert loads == ["mse"]
+
+
+def test_json_of_a_folder_run_is_one_document(
+    tmp_path: Path, codec_dir: Path, smooth_image: np.ndarray
+) -> None:
+    """``--json`` with a folder prints one JSON document listing every file (it printed one document per
+    file, which no JSON parser reads as a whole)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(smooth_image).save(photos / "a.png")
+    Image.fromarray(smooth_image[:20, :30, 0]).save(photos / "b.png")
+    packed, restored = tmp_path / "packed", tmp_path / "restored"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["--json", "compress", str(photos), "-o", str(packed), "--model", str(codec_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n_files"] == 2 and [f["output"] for f in report["files"]] == [
+        str(packed / "a.aek"),
+        str(packed / "b.aek"),
+    ]
+    assert report["bytes"] == sum(f["bytes"] for f in report["files"])
+    assert report["bpp"] == pytest.approx(8 * report["bytes"] / (37 * 53 + 20 * 30))
+    assert [f["channels"] for f in report["files"]] == [3, 1]
+
+    STATE.json = False
+    result = runner.invoke(
+        app, ["--json", "decompress", str(packed), "-o", str(restored), "--model", str(codec_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n_files"] == 2
+    assert [f["output"] for f in report["files"]] == [str(restored / "a.png"), str(restored / "b.png")]
+
+    STATE.json = False
+    result = runner.invoke(app, ["compress", str(photos), "-o", str(packed), "--model", str(codec_dir)])
+    assert result.stdout.splitlines() == [str(packed / "a.aek"), str(packed / "b.aek")]

@@ -56,8 +56,9 @@ def _codec(model_dir: Path | None, shipped: str = "mse") -> AnyCodec:
     return model
 
 
-def _report(report: CompressionReport, verb: str) -> None:
-    payload = {
+def _payload(report: CompressionReport) -> dict[str, object]:
+    """What ``--json`` prints about one file."""
+    return {
         "input": str(report.source),
         "output": str(report.destination),
         "height": report.height,
@@ -67,11 +68,21 @@ def _report(report: CompressionReport, verb: str) -> None:
         "bytes": report.n_bytes,
         "bpp": report.bpp,
     }
+
+
+def _say(report: CompressionReport, verb: str) -> None:
     message(
         f"{verb} {report.source} → {report.destination}: {report.width}×{report.height}, "
         f"level {report.level}, {report.n_bytes} bytes, {report.bpp:.3f} bits per pixel"
     )
-    data_out(payload, str(report.destination))
+
+
+def _report_folder(reports: list[CompressionReport], summary: dict[str, object]) -> None:
+    """One result for a folder run (one JSON document with ``--json``): ``summary`` and every file's."""
+    data_out(
+        {"n_files": len(reports), **summary, "files": [_payload(report) for report in reports]},
+        "\n".join(str(report.destination) for report in reports),
+    )
 
 
 def _folder_pairs(source: Path, output: Path, files: list[Path], suffix: str) -> list[tuple[Path, Path]]:
@@ -144,24 +155,26 @@ def compress(
         pairs = _folder_pairs(source, output, _folder_inputs(source, "image", "images"), ".aek")
         model = _codec(model_dir, codec)
         output.mkdir(parents=True, exist_ok=True)
-        total_bytes = total_pixels = 0
+        reports = []
         for file, target in progress_iter(pairs, len(pairs), "compressing", unit="files"):
             with naming(file):
-                report = compress_file(model, file, target, level=level, max_pixels=max_pixels)
-            _report(report, "compressed")
-            total_bytes += report.n_bytes
-            total_pixels += report.height * report.width
+                reports.append(compress_file(model, file, target, level=level, max_pixels=max_pixels))
+            _say(reports[-1], "compressed")
+        total_bytes = sum(report.n_bytes for report in reports)
+        bpp = 8 * total_bytes / sum(report.height * report.width for report in reports)
         message(
             f"compressed {len(pairs)} images into {output}: {total_bytes} bytes, "
-            f"{8 * total_bytes / total_pixels:.3f} bits per pixel overall"
+            f"{bpp:.3f} bits per pixel overall"
         )
+        _report_folder(reports, {"bytes": total_bytes, "bpp": bpp})
         return
     check_output_suffix(output, (".aek",), "compressed images")
     check_output_path(output, [source])
     model = _codec(model_dir, codec)
     with naming(source):
         report = compress_file(model, source, output, level=level, max_pixels=max_pixels)
-    _report(report, "compressed")
+    _say(report, "compressed")
+    data_out(_payload(report), str(report.destination))
 
 
 def decompress(
@@ -195,15 +208,18 @@ def decompress(
     if source.is_dir():
         pairs = _folder_pairs(source, output, _folder_inputs(source, "aek", ".aek files"), ".png")
         output.mkdir(parents=True, exist_ok=True)
+        reports = []
         for file, target in progress_iter(pairs, len(pairs), "decompressing", unit="files"):
             with naming(file):
-                report = decompress_file(model, file, target, max_pixels=max_pixels)
-            _report(report, "decompressed")
+                reports.append(decompress_file(model, file, target, max_pixels=max_pixels))
+            _say(reports[-1], "decompressed")
         message(f"decompressed {len(pairs)} file{'s' * (len(pairs) != 1)} into {output}")
+        _report_folder(reports, {})
         return
     with naming(source):
         report = decompress_file(model, source, output, max_pixels=max_pixels)
-    _report(report, "decompressed")
+    _say(report, "decompressed")
+    data_out(_payload(report), str(report.destination))
 
 
 def register(app: typer.Typer) -> None:

@@ -27,3 +27,13 @@ def test_mypy_finds_nothing(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     result = _run("mypy", "--cache-dir", str(tmp_path / "mypy-cache"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_package_says_it_is_typed() -> None:
+    """PEP 561: the ``py.typed`` marker ships with the package, so users' type checkers read aekit's hints
+    (the ones the mypy run above holds to)."""
+    import aekit
+
+    assert (Path(aekit.__file__).parent / "py.typed").is_file()
+    package_data = (ROOT / "pyproject.toml").read_text().split("[tool.setuptools.package-data]")[1]
+    assert '"py.typed"' in package_data.split("[")[1]  # the section's first line lists it

@@ -169,6 +169,22 @@ def test_gradient_accumulation_matches_a_larger_batch(small_digits: TensorData) 
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
+def test_an_epoch_shorter_than_the_accumulation_still_steps_on_the_mean_gradient(
+    small_digits: TensorData,
+) -> None:
+    """3 batches with gradient_accumulation=4 make one step on their mean: a batch of all 96 (no step at
+    all before, the model never trained)."""
+    data = small_digits.subset(torch.arange(96))
+    plain = create("mlp", input_shape=(1, 8, 8), latent_dim=4, hidden_dims=[16], seed=1)
+    accumulated = create("mlp", input_shape=(1, 8, 8), latent_dim=4, hidden_dims=[16], seed=1)
+    Trainer(TrainConfig(epochs=2, batch_size=96, shuffle=False)).fit(plain, data)
+    Trainer(TrainConfig(epochs=2, batch_size=32, gradient_accumulation=4, shuffle=False)).fit(
+        accumulated, data
+    )
+    for a, b in zip(plain.parameters(), accumulated.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
 def test_augmentation_is_applied_and_seeded(small_digits: TensorData) -> None:
     from aekit.data import Augmentation
 

@@ -305,6 +305,7 @@ class _Run:
         sums: Tensor | None = None  # sample-weighted sums of the first phase's terms, in ``keys`` order
         n_samples = 0
         accumulation = self.config.gradient_accumulation
+        pending = False  # gradients summed since the last optimiser step
         batches = self.train.batches(
             self.config.batch_size,
             shuffle=self.config.shuffle,
@@ -323,6 +324,8 @@ class _Run:
             size = len(prepared[0])
             if size == 1 and self.model.uses_batch_statistics:
                 continue  # the last batch of N = k·batch_size + 1 samples: batch norm needs two
+            # the epoch's last group may hold fewer batches: its gradient is their mean all the same
+            group = min(accumulation, max(n_batches - index + index % accumulation, 1))
             for phase_index, phase in enumerate(self.model.phases):
                 optimizer = self.optimizers.get(phase.group)
                 if index % accumulation == 0:
@@ -340,18 +343,14 @@ class _Run:
                         f"loss term {phase.loss_key!r} became {loss.item()} at epoch {epoch + 1}, "
                         f"batch {index + 1}{kept}"
                     )
-                self.scaler.scale(loss / accumulation if accumulation > 1 else loss).backward()
+                self.scaler.scale(loss / group if group > 1 else loss).backward()
                 if phase_index == 0:  # one stacked tensor: a few ops per batch whatever the number of terms
                     keys = keys or list(terms)
                     weighted = torch.stack([terms[key].detach().float() for key in keys]) * size
                     sums = weighted if sums is None else sums + weighted
-                if optimizer is not None and (index + 1) % accumulation == 0:
-                    if self.config.gradient_clip is not None:
-                        self.scaler.unscale_(optimizer)
-                        params = [p for group in optimizer.param_groups for p in group["params"]]
-                        nn.utils.clip_grad_norm_(params, self.config.gradient_clip)
-                    self.scaler.step(optimizer)
-                    self.scaler.update()
+                pending = (index + 1) % accumulation != 0
+                if optimizer is not None and not pending:
+                    self._step(optimizer)
             n_samples += size
             shown = None
             if progress.enabled and sums is not None and "loss" in keys:
@@ -359,9 +358,21 @@ class _Run:
             progress.advance(size, shown, n_samples)
         if sums is None:
             raise DataError("the training data yielded no batches")
+        if pending:  # fewer batches left than gradient_accumulation: they make one more step
+            for optimizer in self.optimizers.values():
+                self._step(optimizer)
         total = self.dist.all_reduce_sum(torch.tensor(float(n_samples), device=self.device))
         means = self.dist.all_reduce_sum(sums) / total
         return dict(zip(keys, means.tolist(), strict=True)), n_samples
+
+    def _step(self, optimizer: torch.optim.Optimizer) -> None:
+        """One optimiser step on the summed gradients, clipped when ``gradient_clip`` is set."""
+        if self.config.gradient_clip is not None:
+            self.scaler.unscale_(optimizer)
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            nn.utils.clip_grad_norm_(params, self.config.gradient_clip)
+        self.scaler.step(optimizer)
+        self.scaler.update()
 
     def _to_device(self, batch: Batch) -> Batch:
         x, y = batch

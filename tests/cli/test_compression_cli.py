@@ -277,3 +277,17 @@ def test_json_of_a_folder_run_is_one_document(
     STATE.json = False
     result = runner.invoke(app, ["compress", str(photos), "-o", str(packed), "--model", str(codec_dir)])
     assert result.stdout.splitlines() == [str(packed / "a.aek"), str(packed / "b.aek")]
+
+
+def test_codec_and_model_together_are_refused(tmp_path: Path, codec_dir: Path, photo: Path) -> None:
+    """--codec names a shipped codec, --model another: both at once was run with --model, --codec ignored."""
+    out = tmp_path / "x.aek"
+    result = CliRunner().invoke(
+        app, ["compress", str(photo), "-o", str(out), "--model", str(codec_dir), "--codec", "ms_ssim"]
+    )
+    assert result.exit_code == 2
+    assert (
+        "--codec ms_ssim picks a shipped codec and --model" in result.output
+        and "pass only one" in result.output
+    )
+    assert not out.exists()

@@ -36,16 +36,21 @@ ModelOption = Annotated[
 ]
 
 
-def _codec(model_dir: Path | None, shipped: str = "mse") -> AnyCodec:
-    """The codec in ``model_dir``, else the shipped ``shipped`` codec; a clear error for another model."""
+def _codec(model_dir: Path | None, shipped: str | None = None) -> AnyCodec:
+    """The codec in ``model_dir``, else the shipped ``shipped`` codec (default ``mse``); a clear error for
+    another model, or for both."""
     from aekit.apps.compression import load_default_codec
-    from aekit.errors import ModelFileError
+    from aekit.errors import ConfigError, ModelFileError
     from aekit.models.compression import Codec
     from aekit.models.files import load_model
     from aekit.models.hyperprior import HyperpriorCodec
 
     if model_dir is None:
-        return load_default_codec(shipped)
+        return load_default_codec(shipped or "mse")
+    if shipped is not None:
+        raise ConfigError(
+            f"--codec {shipped} picks a shipped codec and --model {model_dir} gives another; pass only one"
+        )
     model = load_model(model_dir)
     if not isinstance(model, Codec | HyperpriorCodec):
         raise ModelFileError(
@@ -121,11 +126,11 @@ def compress(
     ],
     model_dir: ModelOption = None,
     codec: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Shipped codec when --model is not given: mse (best PSNR) or ms_ssim (best MS-SSIM)."
+            help="Shipped codec, without --model: mse (the default, best PSNR) or ms_ssim (best MS-SSIM)."
         ),
-    ] = "mse",
+    ] = None,
     level: Annotated[
         int | None,
         typer.Option(help="Quality level: 0 = smallest file … n_levels − 1 = best quality (the default)."),

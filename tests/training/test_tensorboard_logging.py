@@ -106,3 +106,18 @@ def test_aekit_train_with_tensorboard_option(tmp_path: Path) -> None:
     tags = _events(tmp_path / "tb").Tags()
     assert "loss/val" in tags["scalars"] and tags["images"] == ["reconstructions"]
     assert not (tmp_path / "run" / "report.html").exists()
+
+
+def test_a_tensorboard_path_that_is_a_file_is_one_line_and_leaves_the_run_folder_free(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aekit.cli import app
+
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine", encoding="utf-8")
+    command = ["train", "--epochs", "1", "--max-samples", "60", "--model", "mlp", "--no-report"]
+    result = CliRunner().invoke(app, [*command, "--tensorboard", str(taken), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert "notes.txt is a file; TensorBoard logging is written as a folder" in result.output
+    assert taken.read_text(encoding="utf-8") == "mine"
+    assert not (tmp_path / "run" / "settings.json").exists()  # the same run with a good path is not refused

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from aekit.errors import ConfigError, ShapeError
+from aekit.formats.files import make_output_folder
 
 __all__ = ["TensorBoardLogger", "scalar_tag"]
 
@@ -53,6 +54,7 @@ class TensorBoardLogger:
 
     Raises:
         ConfigError: The ``tensorboard`` package is not installed.
+        DataError: ``log_dir`` (or a folder above it) is an existing file.
     """
 
     def __init__(self, log_dir: str | os.PathLike[str]) -> None:
@@ -62,7 +64,7 @@ class TensorBoardLogger:
             raise ConfigError(
                 "TensorBoard logging needs the tensorboard package: pip install 'aekit[tensorboard]'"
             ) from None
-        self.log_dir = os.fspath(log_dir)
+        self.log_dir = os.fspath(make_output_folder(log_dir, "TensorBoard logging"))
         self._writer: Any = SummaryWriter(log_dir=self.log_dir)
 
     def log_epoch(self, epoch: int, row: dict[str, float]) -> None:

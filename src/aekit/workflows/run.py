@@ -513,10 +513,10 @@ def _run_training(spec: RunSpec) -> RunResult:
     train_config = spec.train.replace(checkpoint_dir=str(run_dir / "checkpoint"))
     settings = run_settings(spec, train_config)
     main = is_main_process()  # torchrun: rank 0 alone writes the run folder and the TensorBoard events
-    if main:
-        atomic_write_text(run_dir / "settings.json", json.dumps(settings, indent=2, default=str) + "\n")
     board = TensorBoardLogger(spec.tensorboard_dir) if spec.tensorboard_dir and main else None
     try:
+        if main:  # after the checks above, so that a refused run leaves no settings.json behind
+            atomic_write_text(run_dir / "settings.json", json.dumps(settings, indent=2, default=str) + "\n")
         history = fit(
             model,
             train.x,

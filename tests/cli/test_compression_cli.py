@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from aekit.apps.compression import DEFAULT_CODEC_PATH, compress_image, decompress_image, read_header
 from aekit.cli import app
 from aekit.cli._console import STATE
-from aekit.models.compression import Codec
+from aekit.models.compression import Codec, CodecConfig
 from aekit.models.files import save_model
 from aekit.models.registry import create
 
@@ -291,3 +291,20 @@ def test_codec_and_model_together_are_refused(tmp_path: Path, codec_dir: Path, p
         and "pass only one" in result.output
     )
     assert not out.exists()
+
+
+def test_a_model_folder_without_tables_is_named_in_the_error(
+    tmp_path: Path, tiny_config: CodecConfig, photo: Path
+) -> None:
+    """A codec saved before ``update_tables()``: the error names the model folder (it named the image)."""
+    folder = tmp_path / "no-tables"
+    save_model(create("codec", seed=0, **tiny_config.to_dict()), folder)
+    for command in (
+        ["compress", str(photo), "-o", str(tmp_path / "x.aek")],
+        ["decompress", str(photo), "-o", str(tmp_path / "x.png")],
+    ):
+        result = CliRunner().invoke(app, [*command, "--model", str(folder)])
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"error: {folder}: the codec's probability tables are missing"), (
+            result.stderr
+        )

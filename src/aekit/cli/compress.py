@@ -40,6 +40,7 @@ def _codec(model_dir: Path | None, shipped: str | None = None) -> AnyCodec:
     """The codec in ``model_dir``, else the shipped ``shipped`` codec (default ``mse``); a clear error for
     another model, or for both."""
     from aekit.apps.compression import load_default_codec
+    from aekit.apps.compression.codec import check_codec
     from aekit.errors import ConfigError, ModelFileError
     from aekit.models.compression import Codec
     from aekit.models.files import load_model
@@ -58,7 +59,8 @@ def _codec(model_dir: Path | None, shipped: str | None = None) -> AnyCodec:
             "'codec_hyperprior'); train one with benchmarks/train_codec.py, or leave out --model for the "
             "shipped codec"
         )
-    return model
+    with naming(model_dir):
+        return check_codec(model)
 
 
 def _payload(report: CompressionReport) -> dict[str, object]:

@@ -60,6 +60,7 @@ __all__ = [
     "ModelOrLoader",
     "ShippedCodecs",
     "bits_per_pixel",
+    "check_codec",
     "compress_file",
     "compress_image",
     "decompress_file",
@@ -199,7 +200,13 @@ def shipped_codec_for(header: CodecHeader) -> AnyCodec:
     return ShippedCodecs()(header)
 
 
-def _check_codec(model: object) -> AnyCodec:
+def check_codec(model: object) -> AnyCodec:
+    """``model`` if it is an image codec ready to code, else the error that says why.
+
+    Raises:
+        TypeError: Not a codec.
+        CodecStateError: Its probability tables are missing or stale.
+    """
     if not isinstance(model, Codec | HyperpriorCodec):
         raise TypeError(
             "model must be an aekit image codec (registry name 'codec' or 'codec_hyperprior'); "
@@ -353,7 +360,7 @@ def compress_image(model: AnyCodec, image: np.ndarray, *, level: int | None = No
         TypeError, ShapeError, DataError: Bad image or level.
         CodecStateError: The model's tables are missing or stale.
     """
-    codec = _check_codec(model)
+    codec = check_codec(model)
     level = codec.n_levels - 1 if level is None else level
     if isinstance(level, bool) or not isinstance(level, int | np.integer) or not 0 <= level < codec.n_levels:
         raise DataError(f"level must be an int in [0, {codec.n_levels - 1}]; got {level!r}")
@@ -419,7 +426,7 @@ def _resolve(model_or_loader: ModelOrLoader, header: CodecHeader) -> AnyCodec:
             f"model_or_loader must be a Codec, a callable(header) -> Codec, a model folder or None; "
             f"got {type(model_or_loader).__name__}"
         )
-    return _check_codec(model)
+    return check_codec(model)
 
 
 def decompress_image(

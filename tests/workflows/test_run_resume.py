@@ -3,6 +3,7 @@ whose checkpoint is gone."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -46,3 +47,12 @@ def test_resuming_a_finished_run_without_its_checkpoint_is_refused(tmp_path: Pat
     with pytest.raises(DataError, match="finished run without its checkpoint"):
         run_training(_spec(tmp_path, resume=True))
     assert (tmp_path / "run" / "model" / "model.safetensors").read_bytes() == weights
+
+
+def test_a_closed_form_run_resumes_by_fitting_again_with_the_same_settings(tmp_path: Path) -> None:
+    spec = dataclasses.replace(_spec(tmp_path), model="pca", model_options={"latent_dim": 2})
+    first = run_training(spec)
+    again = run_training(dataclasses.replace(spec, train=spec.train.replace(resume=True)))
+    assert again.metrics["test_mse_per_feature"] == first.metrics["test_mse_per_feature"]
+    with pytest.raises(ConfigError, match=r"train\.seed was 0, now 1"):
+        run_training(dataclasses.replace(spec, train=spec.train.replace(resume=True, seed=1)))

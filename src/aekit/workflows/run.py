@@ -464,7 +464,8 @@ def check_resumable(run_dir: Path, spec: RunSpec) -> None:
         DataError: ``settings.json`` is unreadable, or the run is finished and has no checkpoint.
     """
     checkpoints = run_dir / "checkpoint"
-    if not any(checkpoints.rglob(CHECKPOINT_NAME)):
+    refits = get_model_class(spec.model).fitting == "closed_form"  # no checkpoint: resuming fits again
+    if not refits and not any(checkpoints.rglob(CHECKPOINT_NAME)):
         if (run_dir / "model").exists() or (run_dir / "metrics.json").exists():
             raise DataError(
                 f"cannot resume {run_dir}: it holds a finished run without its checkpoint ({checkpoints}); "

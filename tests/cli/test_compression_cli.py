@@ -308,3 +308,20 @@ def test_a_model_folder_without_tables_is_named_in_the_error(
         assert result.stderr.startswith(f"error: {folder}: the codec's probability tables are missing"), (
             result.stderr
         )
+
+
+def test_a_bad_level_for_a_folder_is_refused_before_anything_is_written(
+    tmp_path: Path, codec_dir: Path, smooth_image: np.ndarray
+) -> None:
+    """--level out of range: one line about the level, no output folder (it created the folder and blamed
+    the first image)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(smooth_image).save(photos / "a.png")
+    out = tmp_path / "packed"
+    result = CliRunner().invoke(
+        app, ["compress", str(photos), "-o", str(out), "--model", str(codec_dir), "--level", "5"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: level must be an int in [0, 1]; got 5"
+    assert not out.exists()

@@ -156,11 +156,13 @@ def compress(
     the inputs are never written.
     """
     from aekit.apps.compression import compress_file
+    from aekit.apps.compression.codec import check_level
     from aekit.formats.files import check_output_path, check_output_suffix
 
     if source.is_dir():
         pairs = _folder_pairs(source, output, _folder_inputs(source, "image", "images"), ".aek")
         model = _codec(model_dir, codec)
+        check_level(model, level)
         output.mkdir(parents=True, exist_ok=True)
         reports = []
         for file, target in progress_iter(pairs, len(pairs), "compressing", unit="files"):
@@ -178,6 +180,7 @@ def compress(
     check_output_suffix(output, (".aek",), "compressed images")
     check_output_path(output, [source])
     model = _codec(model_dir, codec)
+    check_level(model, level)
     with naming(source):
         report = compress_file(model, source, output, level=level, max_pixels=max_pixels)
     _say(report, "compressed")

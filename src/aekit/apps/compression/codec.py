@@ -61,6 +61,7 @@ __all__ = [
     "ShippedCodecs",
     "bits_per_pixel",
     "check_codec",
+    "check_level",
     "compress_file",
     "compress_image",
     "decompress_file",
@@ -220,6 +221,19 @@ def check_codec(model: object) -> AnyCodec:
     return model
 
 
+def check_level(codec: AnyCodec, level: int | None) -> int:
+    """The quality level to code at: ``level``, or the best one (``codec.n_levels − 1``) when None.
+
+    Raises:
+        DataError: ``level`` is not an int in ``[0, codec.n_levels − 1]``.
+    """
+    if level is None:
+        return codec.n_levels - 1
+    if isinstance(level, bool) or not isinstance(level, int | np.integer) or not 0 <= level < codec.n_levels:
+        raise DataError(f"level must be an int in [0, {codec.n_levels - 1}]; got {level!r}")
+    return int(level)
+
+
 HALO = 4
 """Margin in latent positions computed around each tile and dropped (covers the transforms' reach)."""
 
@@ -361,10 +375,7 @@ def compress_image(model: AnyCodec, image: np.ndarray, *, level: int | None = No
         CodecStateError: The model's tables are missing or stale.
     """
     codec = check_codec(model)
-    level = codec.n_levels - 1 if level is None else level
-    if isinstance(level, bool) or not isinstance(level, int | np.integer) or not 0 <= level < codec.n_levels:
-        raise DataError(f"level must be an int in [0, {codec.n_levels - 1}]; got {level!r}")
-    level = int(level)
+    level = check_level(codec, level)
     image, channels = _check_image(image, codec.input_shape[0])
     height, width = image.shape[:2]
     factor = codec.config.downsampling

@@ -17,6 +17,11 @@ import torch
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     torch.set_num_threads(1)
     from aekit.apps.compression import compress_image, load_default_codec
 

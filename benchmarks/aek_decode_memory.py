@@ -76,11 +76,20 @@ def measure(side: int, model: str | None = None) -> dict[str, float]:
         return result
 
 
-if __name__ == "__main__":
-    for argument in sys.argv[1:] or ["2048", "4096"]:
-        side = int(argument)
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("sides", nargs="*", type=int, default=[2048, 4096], help="image sides to decode")
+    for side in parser.parse_args().sides:
         r = measure(side)
         print(
             f"{side}x{side}: file {r['file_bytes']} bytes, output {r['output'] / 2**20:.1f} MiB, "
             f"extra {r['extra'] / 2**20:.1f} MiB, {r['seconds']:.1f} s"
         )
+
+
+if __name__ == "__main__":
+    main()

@@ -52,8 +52,20 @@ def run_page(page: Path) -> None:
 
 
 def main() -> None:
-    chosen = set(sys.argv[1:])
-    for page in sorted(PAGES.glob("*.md")):
+    import argparse
+
+    pages = sorted(PAGES.glob("*.md"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "pages", nargs="*", help="page stems (default: all): " + ", ".join(p.stem for p in pages)
+    )
+    chosen = set(parser.parse_args().pages)
+    unknown = chosen - {page.stem for page in pages}
+    if unknown:
+        parser.error(f"no family page {', '.join(sorted(unknown))} in {PAGES}")
+    for page in pages:
         if not chosen or page.stem in chosen:
             run_page(page)
 

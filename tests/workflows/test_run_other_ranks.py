@@ -1,4 +1,5 @@
-"""Under ``torchrun`` only rank 0 writes: the run folder and the TensorBoard event files."""
+"""Under ``torchrun`` only rank 0 writes the run folder and TensorBoard events and speaks; Ctrl-C says how to
+continue."""
 
 from __future__ import annotations
 
@@ -48,3 +49,20 @@ def test_aekit_train_on_a_rank_other_than_0_prints_no_status_and_no_result(
     assert result.exit_code == 0, result.output
     # (the epoch lines come from the Trainer, which knows its rank from the process group torchrun opens)
     assert "training 'mlp'" not in result.output and "run folder" not in result.output
+
+
+def test_ctrl_c_during_aekit_train_says_how_to_continue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import aekit.workflows.run
+    from aekit.cli import app
+
+    def interrupted(spec: RunSpec) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(aekit.workflows.run, "run_training", interrupted)
+    result = CliRunner().invoke(app, ["train", "--model", "mlp", "-o", str(tmp_path / "run")])
+    assert result.exit_code == 130
+    assert "interrupted;" in result.output and "with --resume to continue" in result.output

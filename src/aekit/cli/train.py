@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from aekit.cli._console import STATE, data_out, guarded, message
 from aekit.cli.options import DataArgument, one_source, parse_assignments, parse_size
+
+if TYPE_CHECKING:
+    from aekit.workflows.run import RunResult, RunSpec
 
 __all__ = ["register"]
 
@@ -152,7 +155,7 @@ def train(
 
       aekit train --dataset digits --model cvae --epochs 10 -o runs/cvae
     """
-    from aekit.workflows.run import RunSpec, read_run_settings, run_training
+    from aekit.workflows.run import RunSpec, read_run_settings
 
     dataset = one_source(source, dataset)
     model_options = parse_assignments(set_option)
@@ -188,7 +191,21 @@ def train(
         overwrite=overwrite or None,
     )
     _announce(f"training {spec.model!r} on {spec.dataset!r} → {spec.run_dir}")
-    _print_result(run_training(spec), report=report)
+    _print_result(_interruptible(spec), report=report)
+
+
+def _interruptible(spec: RunSpec) -> RunResult:
+    """``run_training(spec)``; Ctrl-C ends it with exit status 130 and says how to continue."""
+    from aekit.workflows.run import run_training
+
+    try:
+        return run_training(spec)
+    except KeyboardInterrupt:
+        _announce(
+            f"interrupted; {spec.run_dir}/checkpoint keeps the last completed epoch: run the same command "
+            "with --resume to continue"
+        )
+        raise typer.Exit(code=130) from None
 
 
 def _announce(text: str) -> None:
@@ -218,7 +235,7 @@ def demo(
       aekit demo -o runs/demo
     """
     from aekit.training.config import TrainConfig
-    from aekit.workflows.run import RunSpec, run_training
+    from aekit.workflows.run import RunSpec
 
     spec = RunSpec(
         dataset="digits",
@@ -237,7 +254,7 @@ def demo(
         overwrite=overwrite,
     )
     _announce(f"aekit demo: conv autoencoder on the 8×8 digits, {epochs} epochs → {run_dir}")
-    _print_result(run_training(spec))
+    _print_result(_interruptible(spec))
 
 
 def evaluate(

@@ -139,3 +139,10 @@ def test_decoded_grid_over_a_larger_latent_uses_the_codes_principal_plane(mlp_bu
     assert np.linalg.matrix_rank(centred, tol=1e-4) == 2
     with pytest.raises(ConfigError, match="pass codes"):
         decoded_grid(mlp_bundle)
+
+
+def test_tsne_of_identical_codes_gives_finite_points() -> None:
+    # PCA initialisation of identical codes divided by zero, and scikit-learn's t-SNE then crashed the
+    # process (segmentation fault) on `aekit map --method tsne` of a table of duplicate rows
+    mapped = project_codes(np.ones((12, 4)), "tsne", random_state=0)
+    assert mapped.points.shape == (12, 2) and np.isfinite(mapped.points).all()

@@ -132,10 +132,13 @@ def project_codes(
 
         if len(points) < 4:
             raise DataError(f"t-SNE needs at least 4 codes; got {len(points)}")
+        # PCA initialisation divides by the spread of the first component, so identical codes would
+        # hand scikit-learn NaN positions (and crash its Barnes-Hut code): start them at random instead.
+        spread = bool(np.ptp(points, axis=0).any())
         projected = TSNE(
             n_components=2,
             perplexity=min(perplexity, (len(points) - 1) / 3),
-            init="pca",
+            init="pca" if spread else "random",
             random_state=random_state,
         ).fit_transform(points)
         names = ("t-SNE 1", "t-SNE 2")

@@ -298,3 +298,13 @@ def test_piped_output_has_no_escape_codes_and_keeps_data_apart(tmp_path: Path) -
     assert Path(payload["files"]["report"]).is_file()
     assert "training 'conv' on 'digits'" in result.stderr
     assert "\x1b" not in result.stdout and "\x1b" not in result.stderr
+
+
+def test_status_lines_print_paths_as_they_are_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Square brackets in a path are not console markup, and a long line is not wrapped (a log file must
+    hold one line per message: a redirected stderr was cut at 80 columns)."""
+    from aekit.cli._console import message
+
+    path = "photos[2024]/[bold]scan " + "x" * 150 + ".png"
+    message(f"compressed {path} at 0.5 bits per pixel")
+    assert capsys.readouterr().err == f"compressed {path} at 0.5 bits per pixel\n"

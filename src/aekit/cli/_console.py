@@ -58,9 +58,10 @@ STATE = _State()
 
 
 def message(text: str) -> None:
-    """A progress or status line on stderr, silenced by ``--quiet``."""
+    """A progress or status line on stderr, silenced by ``--quiet``: printed as it is (square brackets in
+    a path are not markup) and not wrapped (a log holds one line per message, whatever its width)."""
     if not STATE.quiet:
-        stderr.print(text)
+        stderr.print(text, markup=False, soft_wrap=True, highlight=False)
 
 
 def save_picture(figure: Any, path: Path) -> None:

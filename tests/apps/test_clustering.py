@@ -14,7 +14,7 @@ from aekit.apps.clustering import (
     typical_members,
     umap_embedding,
 )
-from aekit.errors import ConfigError
+from aekit.errors import ConfigError, DataError
 from aekit.metrics.clustering import cluster_scores, clustering_accuracy
 from fixtures.toy import blobs
 
@@ -103,3 +103,11 @@ def test_typical_members_are_nearest_their_centre_and_profiles_show_the_differen
     # blob 0 sits at +5 on feature 0 and blob 1 at +5 on feature 1: each cluster is high on its own feature
     high = profile.argmax(1)
     assert sorted(high.tolist()) == [0, 1]
+
+
+@pytest.mark.parametrize("method", ["auto", "gmm", "hdbscan"])
+def test_one_code_is_refused_in_one_line_except_by_kmeans(method: str) -> None:
+    # scikit-learn's mixture and HDBSCAN raised their own ValueError (an internal error in aekit cluster)
+    with pytest.raises(DataError, match=f"method '{'gmm' if method == 'auto' else method}' needs at least 2"):
+        cluster_codes(np.zeros((1, 3)), 1, method=method)  # type: ignore[arg-type]
+    assert cluster_codes(np.zeros((1, 3)), 1, method="kmeans").assignments.tolist() == [0]

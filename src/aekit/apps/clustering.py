@@ -256,6 +256,8 @@ def cluster_codes(
         raise ConfigError(
             f"n_clusters must be an integer in [1, {len(points)}] (the number of codes); got {n_clusters!r}"
         )
+    if len(points) < 2 and method != "kmeans":
+        raise DataError(f"method {method!r} needs at least 2 codes to cluster; got {len(points)}")
     if min_cluster_size is not None and (isinstance(min_cluster_size, bool) or min_cluster_size < 2):
         raise ConfigError(f"min_cluster_size must be an integer ≥ 2; got {min_cluster_size!r}")
     if standardize:

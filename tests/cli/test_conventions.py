@@ -251,7 +251,7 @@ def _run_in_terminal(code: str, **env: str) -> str:
 
 STYLED_OUTPUT = (
     "from aekit.cli._console import message, progress_iter\n"
-    "message('[bold red]styled[/] message')\n"
+    "message('styled message')\n"
     "list(progress_iter(range(3), 3, 'working'))\n"
 )
 

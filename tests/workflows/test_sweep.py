@@ -72,3 +72,11 @@ def test_sweep_folder_is_claimed_before_training(tmp_path) -> None:
         data.train, data.test, [2], train_config=config, include_pca=False, output_dir=folder, overwrite=True
     )
     assert sorted(p.name for p in folder.iterdir()) == ["mlp_latent_2"]
+
+
+@pytest.mark.parametrize("limits", [{"max_test_samples": -3}, {"max_test_samples": 0}, {"max_samples": 0}])
+def test_sample_limits_must_be_positive(limits: dict[str, int]) -> None:
+    """A negative test limit was an internal error (torch.arange), zero an 'empty dataset'."""
+    (name,) = limits
+    with pytest.raises(ConfigError, match=rf"{name} must be a positive integer; got {limits[name]}"):
+        load_sweep_data("digits", **limits)

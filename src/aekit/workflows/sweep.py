@@ -120,7 +120,13 @@ def load_sweep_data(
 
     Images are scaled by their known pixel range, other data per feature (min–max), so PSNR on the
     [0, 1] scale means the same for every source.
+
+    Raises:
+        ConfigError: ``max_samples`` or ``max_test_samples`` is not a positive integer.
     """
+    for name, value in (("max_samples", max_samples), ("max_test_samples", max_test_samples)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ConfigError(f"{name} must be a positive integer; got {value!r}")
     loaded = load_dataset(dataset, data_dir=data_dir)
     normalizer = (
         Normalizer.range(*loaded.value_range)

@@ -53,6 +53,16 @@ def test_resume_reaches_the_same_weights_as_an_uninterrupted_run(
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
+def test_resuming_with_fewer_epochs_than_trained_is_refused(small_digits: TensorData, tmp_path: Path) -> None:
+    config = TrainConfig(epochs=3, batch_size=64, checkpoint_dir=str(tmp_path))
+    Trainer(config).fit(_mlp(), small_digits)
+    with pytest.raises(
+        ConfigError, match=r"epochs=2 is fewer than the 3 epochs checkpoint .* has already trained"
+    ):
+        Trainer(config.replace(epochs=2, resume=True)).fit(_mlp(), small_digits)
+    assert len(Trainer(config.replace(resume=True)).fit(_mlp(), small_digits)) == 3
+
+
 def test_training_does_not_touch_the_global_rng(small_digits: TensorData) -> None:
     torch.manual_seed(123)
     expected = torch.rand(3)

@@ -481,6 +481,12 @@ class _Run:
             raise CheckpointError(f"checkpoint {path} does not fit this run: {detail}") from None
         self.history = History.from_rows(state["history"])
         self.start_epoch = int(state["epoch"])
+        if self.config.epochs < self.start_epoch:  # the run would end untouched, its settings saying fewer
+            raise ConfigError(
+                f"epochs={self.config.epochs} is fewer than the {self.start_epoch} epochs checkpoint {path} "
+                f"has already trained; resume with epochs of at least {self.start_epoch} (epochs counts "
+                "them all, not the ones to add)"
+            )
         self.best_loss = float(state["best_loss"])
         self.best_state = state["best_state"]
         self.epochs_without_improvement = int(state["epochs_without_improvement"])

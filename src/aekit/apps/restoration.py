@@ -22,7 +22,6 @@ from aekit.formats.arrays import read_npy_header
 from aekit.formats.files import folder_output_pairs
 from aekit.formats.folders import folder_files
 from aekit.formats.images import READABLE_SUFFIXES, WRITABLE_SUFFIXES, RasterImage, read_image
-from aekit.formats.limits import check_pixels
 from aekit.formats.suffixes import format_of
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import ModelBundle
@@ -179,8 +178,7 @@ def read_input(path: str | os.PathLike[str]) -> RasterImage:
                 f"array {file} must have shape (H, W) or (C, H, W), channels first (1 grey, 3 colour, at "
                 f"most {MAX_ARRAY_CHANNELS}); got shape {shape}"
             )
-        check_pixels(shape[-2], shape[-1], f"array {file}")
-    return read_image(file)
+    return read_image(file)  # the pixel limit checked from the header, as for image files
 
 
 def tile_function(bundle: ModelBundle, image_channels: int | None = None) -> Callable[[Tensor], Tensor]:

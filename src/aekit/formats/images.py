@@ -152,11 +152,12 @@ class RasterImage:
         return dataclasses.replace(self, raw=raw.astype(self.raw.dtype, copy=False))
 
 
-def read_image(path: str | os.PathLike[str]) -> RasterImage:
+def read_image(path: str | os.PathLike[str], max_pixels: int | None = None) -> RasterImage:
     """Read a PNG/JPEG/TIFF/BMP/WebP image or a ``.npy`` array (2-D, or ``(C, H, W)``).
 
     Colour images become ``C = 3`` (palette images included), grey ones ``C = 1``; an alpha channel is
-    kept aside in :attr:`RasterImage.alpha`.
+    kept aside in :attr:`RasterImage.alpha`. Images above ``max_pixels`` (default ``AEKIT_MAX_PIXELS``)
+    are refused from their header, before any pixel is decoded.
 
     Raises:
         DataError: The file is missing, of an unknown type, unreadable, truncated or corrupt (the
@@ -173,11 +174,11 @@ def read_image(path: str | os.PathLike[str]) -> RasterImage:
     if not file.is_file():
         raise DataError(f"image file {file} does not exist")
     if fmt == "npy":
-        image = _read_npy(file)
+        image = _read_npy(file, max_pixels)
     elif fmt == "png" and _is_deep_colour_png(file):
-        image = _read_png_codec(file)
+        image = _read_png_codec(file, max_pixels)
     else:
-        image = _read_with_pillow(file)
+        image = _read_with_pillow(file, max_pixels)
     return dataclasses.replace(image, path=file)
 
 
@@ -237,8 +238,11 @@ def read_mask(path: str | os.PathLike[str], size: tuple[int, int] | None = None)
     return mask_image.raw.max(axis=0) >= half
 
 
-def _read_npy(file: Path) -> RasterImage:
-    read_npy_header(file)
+def _read_npy(file: Path, max_pixels: int | None = None) -> RasterImage:
+    header = read_npy_header(file, check_memory=False)
+    if len(header.shape) in (2, 3):
+        check_pixels(header.shape[-2], header.shape[-1], f"array {file}", limit=max_pixels)
+    check_allocation(header.n_bytes, f"reading {file} (shape {header.shape}, {header.dtype})")
     try:
         array = np.load(file, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
@@ -319,8 +323,8 @@ def _upright(opened: Any) -> Any:
     return ImageOps.exif_transpose(opened)
 
 
-def _read_with_pillow(file: Path) -> RasterImage:
-    with open_with_pillow(file) as opened:
+def _read_with_pillow(file: Path, max_pixels: int | None = None) -> RasterImage:
+    with open_with_pillow(file, max_pixels) as opened:
         check_allocation(
             opened.size[0] * opened.size[1] * max(len(opened.getbands()), 1) * 2, f"reading image {file}"
         )
@@ -380,7 +384,7 @@ def _is_deep_colour_png(file: Path) -> bool:
     return bit_depth == 16 and colour_type in (2, 4, 6)
 
 
-def _read_png_codec(file: Path) -> RasterImage:
+def _read_png_codec(file: Path, max_pixels: int | None = None) -> RasterImage:
     chunks = _png_chunks(file.read_bytes(), file)
     header = chunks.get(b"IHDR", [b""])[0]
     if len(header) != 13:
@@ -393,7 +397,7 @@ def _read_png_codec(file: Path) -> RasterImage:
             f"cannot read image {file}: interlaced 16-bit colour PNG is not supported; re-save it"
         )
     channels = _PNG_CHANNELS[colour_type]
-    check_pixels(height, width, f"image {file}")
+    check_pixels(height, width, f"image {file}", limit=max_pixels)
     bytes_per_pixel = channels * bit_depth // 8
     stride = width * bytes_per_pixel
     check_allocation(height * (stride + 1) * 12, f"reading image {file} ({width}×{height}, 16-bit)")

@@ -127,5 +127,30 @@ def test_sixteen_bit_grey_is_coded_as_its_eight_bit_rounding(
     assert deep_report.channels == 1
     assert (tmp_path / "deep.aek").read_bytes() == (tmp_path / "grey.aek").read_bytes()
     Image.fromarray(np.full((8, 8), 70000, dtype=np.int32)).save(tmp_path / "wide.tif")  # 32-bit integers
-    with pytest.raises(DataError, match=r"wide\.tif: values outside 0\.\.65535"):
+    with pytest.raises(DataError, match=r"wide\.tif has values outside 0\.\.65535"):
         compress_file(tiny_codec, tmp_path / "wide.tif", tmp_path / "wide.aek")
+
+
+def test_sixteen_bit_colour_and_grey_alpha_are_read_like_every_image(
+    tmp_path: Path, tiny_codec: Codec, smooth_image: np.ndarray
+) -> None:
+    """The codec reads files with aekit's one image reader: 16-bit grey+alpha PNG is coded as grey (Pillow
+    opened it as RGBA) and 16-bit colour is rounded to 8 bits (Pillow truncated 255 → 0, not 1)."""
+    from aekit.formats.images import encode_png
+
+    grey8 = smooth_image[..., 0]
+    grey16 = grey8.astype(np.uint16) * 257 + np.where(grey8 < 255, 100, 0).astype(np.uint16)
+    opaque = np.full_like(grey16, 65535)
+    (tmp_path / "la.png").write_bytes(encode_png(np.stack([grey16, opaque], -1)))
+    Image.fromarray(grey8).save(tmp_path / "grey.png")
+    report = compress_file(tiny_codec, tmp_path / "la.png", tmp_path / "la.aek", level=0)
+    compress_file(tiny_codec, tmp_path / "grey.png", tmp_path / "grey.aek", level=0)
+    assert report.channels == 1
+    assert (tmp_path / "la.aek").read_bytes() == (tmp_path / "grey.aek").read_bytes()
+    colour16 = smooth_image.astype(np.uint16) * 257 + np.where(smooth_image < 255, 129, 0).astype(np.uint16)
+    (tmp_path / "rgb16.png").write_bytes(encode_png(colour16))
+    rounded = np.minimum(smooth_image.astype(np.uint16) + (smooth_image < 255), 255).astype(np.uint8)
+    Image.fromarray(rounded).save(tmp_path / "rounded.png")
+    compress_file(tiny_codec, tmp_path / "rgb16.png", tmp_path / "rgb16.aek", level=0)
+    compress_file(tiny_codec, tmp_path / "rounded.png", tmp_path / "rounded.aek", level=0)
+    assert (tmp_path / "rgb16.aek").read_bytes() == (tmp_path / "rounded.aek").read_bytes()

@@ -624,18 +624,18 @@ def _decode_tile(
 
 
 def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
-    from aekit.formats.images import open_with_pillow
+    """The image file as the codec codes it: 8-bit ``(H, W)`` grey or ``(H, W, 3)`` colour, alpha dropped,
+    16-bit values rounded to 8 bits (:func:`~aekit.formats.images.read_image` reads every format)."""
+    from aekit.formats.images import read_image
 
-    with open_with_pillow(path, max_pixels) as opened:
-        mode = opened.mode
-        if mode == "F":
-            raise DataError(f"{path}: floating-point images (mode F) are not supported; convert to 8-bit")
-        if mode.startswith("I"):  # 16-bit grey (Pillow reads 16-bit colour PNG as 8-bit RGB itself)
-            values = np.asarray(opened)
-            if values.size and (values.min() < 0 or values.max() > 65535):
-                raise DataError(f"{path}: values outside 0..65535 (mode {mode}); expected 8 or 16 bits")
-            return ((values.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257): 65535 → 255
-        return np.asarray(opened.convert("L" if mode in ("1", "L", "LA") else "RGB"))
+    image = read_image(path, max_pixels)
+    if image.bit_depth is None:
+        raise DataError(f"{path}: the codec codes 8- or 16-bit images; got a floating-point array")
+    values = image.raw
+    if image.bit_depth == 16:
+        values = (values.astype(np.uint32) + 128) // 257  # round(v / 257): 65535 → 255, 128 → 0, 129 → 1
+    values = values.astype(np.uint8)
+    return values[0] if image.channels == 1 else np.ascontiguousarray(values.transpose(1, 2, 0))
 
 
 def _check_writable(destination: Path) -> None:

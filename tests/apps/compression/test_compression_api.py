@@ -154,3 +154,6 @@ def test_sixteen_bit_colour_and_grey_alpha_are_read_like_every_image(
     compress_file(tiny_codec, tmp_path / "rgb16.png", tmp_path / "rgb16.aek", level=0)
     compress_file(tiny_codec, tmp_path / "rounded.png", tmp_path / "rounded.aek", level=0)
     assert (tmp_path / "rgb16.aek").read_bytes() == (tmp_path / "rounded.aek").read_bytes()
+    np.save(tmp_path / "channels_last.npy", smooth_image)  # (H, W, 3): read as H channels
+    with pytest.raises(ShapeError, match=r"channels_last\.npy: an array must be \(H, W\) or \(C, H, W\)"):
+        compress_file(tiny_codec, tmp_path / "channels_last.npy", tmp_path / "c.aek")

@@ -631,6 +631,11 @@ def _read_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
     image = read_image(path, max_pixels)
     if image.bit_depth is None:
         raise DataError(f"{path}: the codec codes 8- or 16-bit images; got a floating-point array")
+    if image.channels not in (1, 3):
+        raise ShapeError(
+            f"{path}: an array must be (H, W) or (C, H, W) with C = 1 or 3, channels first; got shape "
+            f"{image.raw.shape}"
+        )
     values = image.raw
     if image.bit_depth == 16:
         values = (values.astype(np.uint32) + 128) // 257  # round(v / 257): 65535 → 255, 128 → 0, 129 → 1

@@ -146,3 +146,14 @@ def test_tsne_of_identical_codes_gives_finite_points() -> None:
     # process (segmentation fault) on `aekit map --method tsne` of a table of duplicate rows
     mapped = project_codes(np.ones((12, 4)), "tsne", random_state=0)
     assert mapped.points.shape == (12, 2) and np.isfinite(mapped.points).all()
+
+
+def test_decoded_grid_of_a_conditional_model_takes_its_label(cvae_bundle, mlp_bundle) -> None:
+    codes = np.random.default_rng(0).normal(size=(30, cvae_bundle.model.latent_dim))
+    with pytest.raises(ConfigError, match="decodes with a label"):
+        decoded_grid(cvae_bundle, codes=codes, n_per_side=3)
+    threes = decoded_grid(cvae_bundle, codes=codes, n_per_side=3, label=3)
+    sevens = decoded_grid(cvae_bundle, codes=codes, n_per_side=3, label=7)
+    assert threes.images.shape == (3, 3, 1, 8, 8) and not np.allclose(threes.images, sevens.images)
+    with pytest.raises(ConfigError, match="without a label"):
+        decoded_grid(mlp_bundle, codes=np.zeros((4, 8)), label=3)

@@ -379,3 +379,23 @@ def test_colour_images_of_any_size_go_through_a_grey_model(runner, mlp_bundle, r
         assert result.exit_code == 0, (command, result.output)
     np.testing.assert_allclose(np.load(tmp_path / "z.npy")[:1], np.load(tmp_path / "zg.npy"), atol=1e-4)
     assert np.load(tmp_path / "r.npy").shape == (1, 1, 8, 8)
+
+
+def test_a_conditional_model_maps_clusters_and_indexes_labelled_data(runner, cvae_bundle, tmp_path) -> None:
+    # the codes of a CVAE need the labels beside the inputs: the digits have them, yet map, cluster and
+    # index encoded without them and said "the data have none"
+    model = str(cvae_bundle.path)
+    common = ["digits", "--model", model, "--max-samples", "120"]
+    clustered = runner.invoke(app, ["cluster", *common, "-k", "3", "--method", "kmeans"])
+    assert clustered.exit_code == 0, clustered.output
+    indexed = runner.invoke(app, ["index", *common, "-o", str(tmp_path / "index")])
+    assert indexed.exit_code == 0, indexed.output
+    map_path, grid_path = tmp_path / "map.png", tmp_path / "grid.png"
+    unlabelled = runner.invoke(app, ["map", *common, "-o", str(map_path), "--grid", str(grid_path)])
+    assert unlabelled.exit_code == 2 and "--label" in unlabelled.output
+    assert not map_path.exists()  # the grid is refused before the map is written
+    mapped = runner.invoke(
+        app, ["map", *common, "-o", str(map_path), "--grid", str(grid_path), "--label", "3"]
+    )
+    assert mapped.exit_code == 0, mapped.output
+    assert map_path.is_file() and grid_path.is_file()

@@ -37,6 +37,7 @@ __all__ = [
     "cluster_dataset",
     "cluster_profile",
     "clustering_neighbors",
+    "encode_with_labels",
     "ensemble_codes",
     "typical_members",
     "umap_embedding",
@@ -363,6 +364,21 @@ def ensemble_codes(codes: list[ArrayLike]) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+def encode_with_labels(
+    bundle: ModelBundle, x: Tensor, labels: ArrayLike | None = None, *, batch_size: int = 1024
+) -> Tensor:
+    """Codes ``(N, latent_dim)`` of raw inputs ``x``; a model that encodes with labels beside its inputs
+    (CVAE classes, domains: :func:`~aekit.apps.inference.needs_condition`) gets ``labels`` ``(N,)``."""
+    import torch
+
+    from aekit.apps.inference import encode_dataset, needs_condition
+
+    condition = None
+    if labels is not None and needs_condition(bundle.model):
+        condition = torch.as_tensor(np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels))
+    return encode_dataset(bundle, x, batch_size=batch_size, condition=condition)
+
+
 def cluster_dataset(
     bundle: ModelBundle,
     x: Tensor,
@@ -376,11 +392,11 @@ def cluster_dataset(
 ) -> tuple[ClusteringResult, Tensor]:
     """Encode raw inputs with a saved model and cluster the codes; returns the result and the codes.
 
+    ``labels`` score the clusters, and go beside the inputs of a model that encodes with labels (CVAE).
+
     ``options`` are any other :func:`cluster_codes` argument (``umap_components``, ``min_cluster_size`` …).
     """
-    from aekit.apps.inference import encode_dataset
-
-    codes = encode_dataset(bundle, x, batch_size=batch_size)
+    codes = encode_with_labels(bundle, x, labels, batch_size=batch_size)
     result = cluster_codes(
         codes, n_clusters, method=method, labels=labels, random_state=random_state, **options
     )

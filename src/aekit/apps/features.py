@@ -28,10 +28,11 @@ from aekit.apps.clustering import (
     ClusterMethod,
     cluster_codes,
     cluster_dataset,
+    encode_with_labels,
     umap_embedding,
     umap_module,
 )
-from aekit.apps.inference import decode_codes, encode_dataset
+from aekit.apps.inference import decode_codes, needs_condition
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.metrics.clustering import ClusterScores, cluster_scores, clustering_accuracy, match_clusters
@@ -185,8 +186,9 @@ def latent_map(
     random_state: int = 0,
     batch_size: int = 1024,
 ) -> LatentMap:
-    """Encode raw inputs ``x`` ``(N, *input_shape)`` with a saved model and project the codes to 2-D."""
-    codes = encode_dataset(bundle, x, batch_size=batch_size)
+    """Encode raw inputs ``x`` ``(N, *input_shape)`` with a saved model and project the codes to 2-D
+    (``labels`` colour the map, and go beside the inputs of a model that encodes with labels)."""
+    codes = encode_with_labels(bundle, x, labels, batch_size=batch_size)
     return project_codes(codes, method, labels=labels, random_state=random_state)
 
 
@@ -217,6 +219,7 @@ def decoded_grid(
     n_per_side: int = 12,
     extent: float | None = None,
     quantile: float = 0.02,
+    label: int | None = None,
 ) -> DecodedGrid:
     """Decode a ``n_per_side × n_per_side`` grid of codes laid over a 2-D plane of the latent space.
 
@@ -231,16 +234,25 @@ def decoded_grid(
         extent: Span ``[−extent, extent]`` on both axes instead of the codes' range (2-D latents; e.g. 2
             for a standard-normal prior).
         quantile: Share of codes left outside the grid at each end.
+        label: The class (or domain) every grid point is decoded with, for a model that decodes with a
+            label beside the code (CVAE, conditional AAE, multi-decoder).
 
     Raises:
         ConfigError: ``n_per_side < 2``, a bad ``quantile``, or neither ``codes`` nor ``extent`` for a
-            2-D latent, or no ``codes`` for a larger one.
+            2-D latent, or no ``codes`` for a larger one; no ``label`` for a model that needs one.
     """
     if isinstance(n_per_side, bool) or not isinstance(n_per_side, int) or n_per_side < 2:
         raise ConfigError(f"n_per_side must be an integer ≥ 2; got {n_per_side!r}")
     if not 0.0 <= quantile < 0.5:
         raise ConfigError(f"quantile must be in [0, 0.5); got {quantile!r}")
     latent_dim = bundle.model.latent_dim
+    if needs_condition(bundle.model) and label is None:
+        raise ConfigError(
+            "this model decodes with a label; pass label=the class (or domain) to draw the grid with "
+            "(--label on the command line)"
+        )
+    if not needs_condition(bundle.model) and label is not None:
+        raise ConfigError(f"this model decodes without a label; label must be None; got {label!r}")
     data = None if codes is None else checked_points(codes)
     if data is not None and data.shape[1] != latent_dim:
         raise ShapeError(f"codes must have shape (N, {latent_dim}); got {tuple(data.shape)}")
@@ -271,7 +283,12 @@ def decoded_grid(
     grid_first, grid_second = np.meshgrid(first, second)  # (rows, columns)
     plane_points = np.stack([grid_first, grid_second], axis=-1).reshape(-1, 2)
     grid_codes = origin + plane_points @ axes
-    images = decode_codes(bundle, torch.from_numpy(grid_codes.astype(np.float32))).numpy()
+    condition = (
+        None if label is None or not needs_condition(bundle.model) else torch.full((len(grid_codes),), label)
+    )
+    images = decode_codes(
+        bundle, torch.from_numpy(grid_codes.astype(np.float32)), condition=condition
+    ).numpy()
     return DecodedGrid(
         images.reshape(n_per_side, n_per_side, *images.shape[1:]),
         grid_codes.reshape(n_per_side, n_per_side, latent_dim).astype(np.float32),

@@ -31,6 +31,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from aekit._version import __version__
+from aekit.apps.clustering import encode_with_labels
 from aekit.apps.inference import decode_codes, encode_dataset
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer, rescale_to_model
@@ -394,9 +395,10 @@ def index_dataset(
     """Encode raw inputs ``x`` with a saved model and index their codes (remembering the model).
 
     ``source`` (the folder ``names`` are paths in) and ``class_names`` are kept so that search results
-    can show the items' own files and label names.
+    can show the items' own files and label names; ``labels`` also go beside the inputs of a model that
+    encodes with labels (CVAE).
     """
-    codes = encode_dataset(bundle, x, batch_size=batch_size)
+    codes = encode_with_labels(bundle, x, labels, batch_size=batch_size)
     return build_index(
         codes,
         kind=kind,

@@ -36,6 +36,9 @@ def map_command(
         Path | None, typer.Option(help="Also write decoded images on a grid over the latent plane (.png).")
     ] = None,
     grid_size: Annotated[int, typer.Option(help="Grid points per side of --grid.")] = 15,
+    label: Annotated[
+        int | None, typer.Option(help="Conditional models (cvae, caae): the class --grid decodes with.")
+    ] = None,
     split: SplitOption = "train",
     data_dir: DataDirOption = None,
     max_samples: MaxSamplesOption = 2000,
@@ -50,8 +53,8 @@ def map_command(
 
       aekit map mnist --split test --model runs/mnist/model -o map.png --grid grid.png
     """
+    from aekit.apps.clustering import encode_with_labels
     from aekit.apps.features import decoded_grid, project_codes
-    from aekit.apps.inference import encode_dataset
     from aekit.cli.options import check_positive_option
     from aekit.data.sources import load_named_samples
     from aekit.errors import ConfigError
@@ -73,8 +76,10 @@ def map_command(
         columns=bundle.feature_names,
         normalizer=bundle.normalizer,
     )
-    codes = encode_dataset(bundle, inputs.x)
+    codes = encode_with_labels(bundle, inputs.x, inputs.labels)
     projected = project_codes(codes, method, labels=inputs.labels, random_state=seed)  # type: ignore[arg-type]
+    # the grid is decoded before anything is written, so that a refused grid leaves no map behind
+    decoded = None if grid is None else decoded_grid(bundle, codes=codes, n_per_side=grid_size, label=label)
     title = f"{bundle.model.latent_dim}-D codes of {len(codes)} samples ({projected.method})"
     save_picture(
         latent_scatter_figure(
@@ -87,8 +92,7 @@ def map_command(
         output,
     )
     payload: dict[str, Any] = {"map": str(output), "method": projected.method, "n_samples": len(codes)}
-    if grid is not None:
-        decoded = decoded_grid(bundle, codes=codes, n_per_side=grid_size)
+    if grid is not None and decoded is not None:
         axes = ("z1", "z2") if decoded.plane == "latent" else ("PC 1 of codes", "PC 2 of codes")
         plane_name = "latent" if decoded.plane == "latent" else "codes' principal"
         figure = mosaic_figure(
@@ -162,9 +166,8 @@ def cluster(
 
       aekit cluster sounds/ --model runs/sounds/model -k 2 -o clusters.csv --plot clusters.png
     """
-    from aekit.apps.clustering import cluster_codes, cluster_profile, typical_members
+    from aekit.apps.clustering import cluster_codes, cluster_profile, encode_with_labels, typical_members
     from aekit.apps.features import project_codes
-    from aekit.apps.inference import encode_dataset
     from aekit.cli.options import check_positive_option
     from aekit.data.sources import load_named_samples
     from aekit.errors import ConfigError
@@ -188,7 +191,7 @@ def cluster(
         columns=bundle.feature_names,
         normalizer=bundle.normalizer,
     )
-    codes = encode_dataset(bundle, inputs.x)
+    codes = encode_with_labels(bundle, inputs.x, inputs.labels)
     result = cluster_codes(
         codes,
         clusters,

@@ -93,6 +93,19 @@ def test_the_mask_aware_method_gives_the_model_the_mask(mask_aware_grey: ModelBu
     assert torch.equal(result.image[:, ~holes], image[:, ~holes])
 
 
+def test_numeric_masks_mark_holes_from_one_half_as_mask_files_do(mask_aware_grey: ModelBundle) -> None:
+    image = _image((1, 12, 12))
+    soft = torch.zeros(12, 12)
+    soft[2:5, 3:7] = 0.5  # an anti-aliased brush's half-covered pixels
+    soft[8, 8] = 0.49
+    result = inpaint(mask_aware_grey, image, soft)
+    assert torch.equal(result.mask, soft >= 0.5) and int(result.mask.sum()) == 12
+    assert torch.equal(inpaint(mask_aware_grey, image, (soft >= 0.5).to(torch.uint8) * 255).mask, result.mask)
+    soft[0, 0] = float("nan")
+    with pytest.raises(DataError, match="the mask holds NaN or infinite values"):
+        inpaint(mask_aware_grey, image, soft)
+
+
 def test_reconstruct_starts_from_the_known_mean_and_iterates(identity_grey: ModelBundle) -> None:
     image = torch.zeros(1, 10, 10)
     image[:, :5] = 1.0

@@ -104,7 +104,11 @@ def _as_mask(mask: Tensor | np.ndarray, size: tuple[int, int]) -> Tensor:
         raise ShapeError(
             f"the mask must have the image's size (H, W) = {tuple(size)}; got shape {tuple(tensor.shape)}"
         )
-    return tensor.bool() if tensor.dtype == torch.bool else tensor > 0.5
+    if tensor.dtype == torch.bool:
+        return tensor
+    if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+        raise DataError("the mask holds NaN or infinite values; give True/1 for the pixels to fill")
+    return tensor >= 0.5  # as mask files are read: at least half the maximum marks a hole
 
 
 def inpaint(
@@ -126,7 +130,8 @@ def inpaint(
             inpainter (:func:`default_inpainter`).
         image: ``(C, H, W)`` or ``(H, W)`` in the unit range [0, 1]; values under the mask are ignored
             but must be finite.
-        mask: Boolean (or 0/1) ``(H, W)``: True = missing.
+        mask: Boolean (or 0/1, or 0/255) ``(H, W)``: True = missing; a number marks a hole from 0.5 on,
+            as :func:`~aekit.formats.images.read_mask` reads mask files.
         method: ``mask_aware`` (a model that takes the mask), ``reconstruct`` (any autoencoder), or
             ``auto``: ``mask_aware`` when the model takes a mask, else ``reconstruct``.
         iterations: Passes of the ``reconstruct`` method (``mask_aware`` makes one).

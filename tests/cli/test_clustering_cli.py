@@ -80,3 +80,31 @@ def test_members_need_images(runner, tmp_path) -> None:
     args = ["cluster", str(tmp_path / "rows.npy"), "--model", str(tmp_path / "model"), "-k", "2"]
     result = runner.invoke(app, [*args, "--members", str(tmp_path / "m.png")])
     assert result.exit_code == 2 and "--members draws images" in result.output
+
+
+def test_written_files_never_replace_or_join_the_inputs(runner, tmp_path) -> None:
+    # --profile, --plot and --members were not checked: `--profile rows.csv` replaced the table it
+    # clustered, and `--plot images/a/x.png` an image of the folder it clustered
+    from PIL import Image
+
+    from aekit.models import create
+    from aekit.models.files import save_model
+
+    save_model(create("mlp", input_shape=(5,), latent_dim=2, hidden_dims=(8,), seed=0), tmp_path / "model")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b,c,d,e\n" + "\n".join(",".join(["1", "2", "3", "4", str(i)]) for i in range(12)))
+    before = rows.read_bytes()
+    args = ["cluster", str(rows), "--model", str(tmp_path / "model"), "-k", "2"]
+    for option in ("--profile", "--plot", "-o"):
+        result = runner.invoke(app, [*args, option, str(rows)])
+        assert result.exit_code == 2 and "is also an input" in result.output, (option, result.output)
+    assert rows.read_bytes() == before
+    image = tmp_path / "images" / "a" / "x.png"
+    image.parent.mkdir(parents=True)
+    Image.new("L", (5, 1)).save(image)
+    pixels = image.read_bytes()
+    args = ["cluster", str(tmp_path / "images"), "--model", str(tmp_path / "model"), "-k", "1"]
+    for option in ("--plot", "-o"):
+        result = runner.invoke(app, [*args, option, str(image)])
+        assert result.exit_code == 2 and "inside the input folder" in result.output, (option, result.output)
+    assert image.read_bytes() == pixels

@@ -40,6 +40,10 @@ def test_search_plot_shows_the_indexed_files_and_label_names(
     found = runner.invoke(app, [*args, "-k", "3", "--plot", str(tmp_path / "hits.png")])
     assert found.exit_code == 0, found.output
     first = json.loads(found.stdout)[0]["neighbours"][0]
+    query_bytes = query.read_bytes()
+    over_query = runner.invoke(app, [*args, "--plot", str(query)])  # replaced the query image
+    assert over_query.exit_code == 2 and "is also an input" in over_query.output
+    assert query.read_bytes() == query_bytes
     assert first["label_name"] == query.parent.name  # the class folder's name, not its index
     assert (tmp_path / "hits.png").stat().st_size > 1000
     index = load_index(index_dir)

@@ -22,7 +22,35 @@ from aekit.cli.options import (
     SplitOption,
 )
 
-__all__ = ["register"]
+__all__ = ["check_written_paths", "register"]
+
+
+def check_written_paths(outputs: dict[str, Path | None], inputs: list[str | Path | None]) -> None:
+    """Refuse, before any work, an output (``{option: path}``) that is one of ``inputs``, a model or run
+    file, or lies inside an input folder (where it would replace a file that is read, or be read as data
+    next time).
+
+    The CLI's guard checks ``--output`` only; these commands also write ``--plot``, ``--members``,
+    ``--profile`` and ``--grid`` pictures and tables.
+    """
+    from aekit.errors import DataError
+    from aekit.formats.files import check_output_path
+    from aekit.report.run_folder import check_not_run_input
+
+    given = [Path(item) for item in inputs if item is not None]
+    folders = [item.resolve() for item in given if item.is_dir()]
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        check_output_path(path, given)
+        check_not_run_input(path)
+        target = path.resolve()
+        for folder in folders:
+            if target.is_relative_to(folder):
+                raise DataError(
+                    f"{option} {path} lies inside the input folder {folder}, where it would replace or "
+                    "join the files read; choose a path outside it"
+                )
 
 
 def map_command(
@@ -63,6 +91,7 @@ def map_command(
 
     if grid_size < 2:
         raise ConfigError(f"--grid-size must be an integer ≥ 2; got {grid_size}")
+    check_written_paths({"--output": output, "--grid": grid}, [source, model_dir, data_dir])
     bundle = load(model_dir)
     check_positive_option("max_samples", max_samples)
     inputs = load_named_samples(
@@ -175,6 +204,10 @@ def cluster(
     from aekit.models.files import load
     from aekit.report.latent_plots import cluster_members_figure, latent_scatter_figure
 
+    check_written_paths(
+        {"--output": output, "--plot": plot, "--members": members, "--profile": profile},
+        [source, model_dir, data_dir],
+    )
     bundle = load(model_dir)
     is_image = len(bundle.model.input_shape) == 3
     if members is not None and not is_image:

@@ -46,10 +46,12 @@ def index(
       aekit index mnist --model runs/mnist/model -o mnist-index --kind ivf --lists 256 --probe 16
     """
     from aekit.apps.retrieval import index_dataset, save_index
+    from aekit.cli.latent import check_written_paths
     from aekit.cli.options import check_positive_option
     from aekit.data.sources import load_named_samples
     from aekit.models.files import load
 
+    check_written_paths({"--output": output}, [source, model_dir, data_dir])
     bundle = load(model_dir)
     check_positive_option("max_samples", max_samples)
     inputs = load_named_samples(
@@ -107,9 +109,11 @@ def search(
     import torch
 
     from aekit.apps.retrieval import load_index, load_query_images, neighbour_images, search_images
+    from aekit.cli.latent import check_written_paths
     from aekit.formats.matrices import read_matrix
     from aekit.models.files import load
 
+    check_written_paths({"--plot": plot}, [*queries, model_dir, index_dir])
     bundle = load(model_dir)
     built = load_index(index_dir)
     if codes:

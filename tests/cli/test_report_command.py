@@ -91,8 +91,25 @@ def test_an_output_over_a_file_the_run_reads_is_refused(small_run: Path, name: s
 def test_a_file_named_like_a_run_file_outside_a_run_folder_is_written(
     tmp_path: Path, small_run: Path
 ) -> None:
-    result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(tmp_path / "metrics.json")])
+    from aekit.report.run_folder import check_not_run_input
+
+    check_not_run_input(tmp_path / "metrics.json")  # no run folder around it: nothing refused
+    result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(tmp_path / "metrics.html")])
     assert result.exit_code == 0, result.output
+
+
+def test_the_report_is_written_only_to_an_html_file(small_run: Path) -> None:
+    # `-o RUN/latent_map.png` replaced the run's latent map with the page; `-o RUN` said "[Errno 21]"
+    picture = small_run / "latent_map.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    for target, problem in (
+        (picture, "reports are written as .html or .htm"),
+        (small_run, f"is a folder; name the file: {small_run / 'report.html'}"),
+    ):
+        result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(target)])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+        assert problem in result.stderr
+    assert picture.read_bytes() == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize(
@@ -102,6 +119,10 @@ def test_a_file_named_like_a_run_file_outside_a_run_folder_is_written(
         ("epoch,train_loss\n1,0.5\n2,abc\n", ", line 3: column 'train_loss' holds 'abc', expected a number"),
         ("1,0.5\n2,0.4\n", " must start with a header line naming an 'epoch' column; got '1,0.5'"),
         ("", " is empty; expected a header line (epoch, train_loss, ...) and a row per epoch"),
+        (
+            "epoch,train_loss\n,0.3\n1,0.4\n",
+            ", line 2 has no epoch number; every line after the header needs one",
+        ),
     ],
 )
 def test_a_malformed_loss_table_is_named_in_one_line(small_run: Path, text: str, problem: str) -> None:
@@ -117,3 +138,31 @@ def test_a_caption_that_is_not_text_is_named(small_run: Path, tmp_path: Path) ->
     result = CliRunner().invoke(app, ["report", str(small_run), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {small_run / 'extra.txt'} is not UTF-8 text")
+
+
+def test_hand_edited_run_files_of_another_shape_still_make_a_report(small_run: Path) -> None:
+    # a "run" or "metadata" entry that is not an object was an internal error (AttributeError)
+    (small_run / "settings.json").write_text(json.dumps({"run": "conv on digits"}))
+    (small_run / "model").mkdir()
+    (small_run / "model" / "config.json").write_text(json.dumps({"model": "conv", "metadata": "digits"}))
+    result = CliRunner().invoke(app, ["report", str(small_run)])
+    assert result.exit_code == 0, result.output
+    assert "model conv" in (small_run / "report.html").read_text()
+
+
+def test_json_nested_too_deeply_is_named_in_one_line(small_run: Path) -> None:
+    (small_run / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # was an internal RecursionError
+    result = CliRunner().invoke(app, ["report", str(small_run)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"error: {small_run / 'deep.json'} nests its JSON arrays or objects too deeply to show\n"
+    )
+
+
+def test_the_best_epoch_is_the_lowest_validation_loss(small_run: Path) -> None:
+    # epoch 1 has no validation loss: its training loss (lowest of all) made it the "best" epoch
+    (small_run / "losses.csv").write_text("epoch,train_loss,val_loss\n1,0.1,\n2,0.4,0.5\n3,0.3,0.6\n")
+    result = CliRunner().invoke(app, ["report", str(small_run)])
+    assert result.exit_code == 0, result.output
+    assert "validation at best epoch (2)" in (small_run / "report.html").read_text()

@@ -21,7 +21,7 @@ from typing import Any
 
 from aekit._version import __version__
 from aekit.errors import DataError
-from aekit.formats.files import atomic_write_text
+from aekit.formats.files import atomic_write_text, check_output_suffix
 from aekit.report.loss_terms import figure_png_bytes, loss_term_names, loss_terms_figure
 from aekit.report.run_folder import AppSection, Picture, RunFolder, Table, read_run_folder
 
@@ -233,7 +233,7 @@ def _losses_body(folder: RunFolder) -> str:
             parts.append(
                 f'<p class="note">Zero in every epoch (not active in this run): {_e(", ".join(unused))}.</p>'
             )
-        best_epoch = min(rows, key=lambda r: r.get("val_loss", r.get("train_loss", math.inf)))
+        best_epoch = _best_epoch(rows)
         table_rows = [
             [term, rows[-1].get(f"train_{term}"), rows[-1].get(f"val_{term}"), best_epoch.get(f"val_{term}")]
             for term in terms
@@ -253,6 +253,17 @@ def _losses_body(folder: RunFolder) -> str:
     elif folder.loss_curve is not None:
         parts.append(_figure(folder.loss_curve, show_title=False))
     return "".join(parts)
+
+
+def _best_epoch(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The row of lowest validation loss (training loss when no row has one); NaN losses never win."""
+    key = "val_loss" if any("val_loss" in row for row in rows) else "train_loss"
+
+    def loss(row: dict[str, float]) -> float:
+        value = row.get(key, math.inf)
+        return math.inf if math.isnan(value) else value
+
+    return min(rows, key=loss)
 
 
 def _always_zero(rows: Sequence[dict[str, float]], term: str) -> bool:
@@ -301,14 +312,19 @@ def _sections(folder: RunFolder) -> list[tuple[str, str, str]]:
     return sections
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a hand-edited file may hold anything)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _headline(folder: RunFolder) -> str:
-    run = (folder.settings or {}).get("run", {})
+    run = _object((folder.settings or {}).get("run"))
     model_file = folder.model_file or {}
     bits = []
     model = model_file.get("model") or run.get("model")
     if model:
         bits.append(f"model {model}")
-    dataset = (model_file.get("metadata") or {}).get("dataset") or run.get("dataset")
+    dataset = _object(model_file.get("metadata")).get("dataset") or run.get("dataset")
     if dataset:
         bits.append(f"data {dataset}")
     if folder.loss_rows:
@@ -351,10 +367,14 @@ def write_report(run_dir: str | os.PathLike[str], output: str | os.PathLike[str]
         The path written.
 
     Raises:
-        DataError: ``run_dir`` is not a run folder or holds a corrupt JSON/CSV file.
+        DataError: ``run_dir`` is not a run folder or holds a corrupt JSON/CSV file, or ``output`` is a
+            folder or does not end in ``.html``/``.htm`` (it would replace a picture or table otherwise).
     """
     folder = read_run_folder(run_dir)
     target = Path(output) if output is not None else folder.path / REPORT_NAME
+    if target.is_dir():
+        raise DataError(f"the report's output {target} is a folder; name the file: {target / REPORT_NAME}")
+    check_output_suffix(target, (".html", ".htm"), "reports")
     page = render_report(folder)
     atomic_write_text(target, page)
     logger.info(

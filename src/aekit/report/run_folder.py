@@ -181,6 +181,8 @@ def _read_json(path: Path) -> Any:
         return json.loads(_read_text(path))
     except json.JSONDecodeError as error:
         raise DataError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise DataError(f"{path} nests its JSON arrays or objects too deeply to show") from None
 
 
 def _read_json_object(path: Path) -> dict[str, Any] | None:
@@ -220,7 +222,11 @@ def _read_losses(path: Path) -> list[dict[str, float]]:
         raise DataError(
             f"{path} must start with a header line naming an 'epoch' column; got {','.join(header)!r}"
         )
-    return [_loss_row(f"{path}, line {n}", header, values) for n, values in lines[1:]]
+    rows = [_loss_row(f"{path}, line {n}", header, values) for n, values in lines[1:]]
+    for (n, _), row in zip(lines[1:], rows, strict=True):
+        if "epoch" not in row:
+            raise DataError(f"{path}, line {n} has no epoch number; every line after the header needs one")
+    return rows
 
 
 def _caption(picture: Path) -> str:

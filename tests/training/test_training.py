@@ -129,8 +129,11 @@ def test_corrupt_and_foreign_checkpoints_are_refused(small_digits: TensorData, t
     config = TrainConfig(epochs=1, batch_size=64, checkpoint_dir=str(tmp_path))
     Trainer(config).fit(_mlp(), small_digits)
     other = create("mlp", input_shape=(1, 8, 8), latent_dim=5, hidden_dims=[32])
-    with pytest.raises(CheckpointError, match="made for model 'mlp' with another config"):
+    with pytest.raises(CheckpointError, match=r"made for model 'mlp' with latent_dim=4 \(this one has 5\)"):
         Trainer(config.replace(resume=True)).fit(other, small_digits)
+    conv = create("conv", input_shape=(1, 8, 8), latent_dim=4)
+    with pytest.raises(CheckpointError, match="made for model 'mlp', not 'conv'"):
+        Trainer(config.replace(resume=True)).fit(conv, small_digits)
     (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
     with pytest.raises(CheckpointError, match="corrupt or unreadable"):
         Trainer(config.replace(resume=True)).fit(_mlp(), small_digits)

@@ -56,3 +56,15 @@ def test_a_closed_form_run_resumes_by_fitting_again_with_the_same_settings(tmp_p
     assert again.metrics["test_mse_per_feature"] == first.metrics["test_mse_per_feature"]
     with pytest.raises(ConfigError, match=r"train\.seed was 0, now 1"):
         run_training(dataclasses.replace(spec, train=spec.train.replace(resume=True, seed=1)))
+
+
+def test_resuming_with_another_model_option_or_with_overwrite_is_refused(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    run_training(spec)
+    settings = (tmp_path / "run" / "settings.json").read_bytes()
+    other = dataclasses.replace(spec, model_options={"latent_dim": 3, "hidden_dims": [8]})
+    with pytest.raises(ConfigError, match=r"model_options\.latent_dim was 2, now 3"):
+        run_training(dataclasses.replace(other, train=spec.train.replace(resume=True)))
+    assert (tmp_path / "run" / "settings.json").read_bytes() == settings
+    with pytest.raises(ConfigError, match="overwrite and resume contradict each other"):
+        dataclasses.replace(spec, overwrite=True, train=spec.train.replace(resume=True))

@@ -65,13 +65,26 @@ def load_checkpoint(
         )
     if state.get("model_name") != model_name or state.get("model_config") != model_config:
         raise CheckpointError(
-            f"checkpoint {file} was made for model {state.get('model_name')!r} with another config; "
+            f"checkpoint {file} was made for {_made_for(state, model_name, model_config)}; "
             "use a fresh checkpoint_dir or the same model settings"
         )
     check_structure(state, file)
     if model_state is not None:
         check_model_state(state, model_state, file)
     return state
+
+
+def _made_for(state: dict[str, Any], model_name: str, model_config: dict[str, Any]) -> str:
+    """What a foreign checkpoint was made for: another family, or the first config field that differs."""
+    saved_name, saved = state.get("model_name"), state.get("model_config")
+    if saved_name != model_name:
+        return f"model {saved_name!r}, not {model_name!r}"
+    saved = saved if isinstance(saved, dict) else {}
+    changed = [key for key in model_config if key in saved and saved[key] != model_config[key]]
+    if not changed:
+        return f"model {model_name!r} with another config"
+    key = changed[0]
+    return f"model {model_name!r} with {key}={saved[key]!r} (this one has {model_config[key]!r})"
 
 
 MAX_EPOCH = 10**6

@@ -140,6 +140,11 @@ class RunSpec:
         for name in ("model_options", "augmentation"):
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(f"{name} must be a table of fields and values; got {getattr(self, name)!r}")
+        if self.overwrite and self.train.resume:
+            raise ConfigError(
+                "overwrite and resume contradict each other: overwrite replaces the run in the folder, "
+                "resume continues it; give one of them"
+            )
         resolve_device(self.train.device)  # refuses unknown devices and ones this machine lacks, early
 
     @classmethod
@@ -492,6 +497,12 @@ def check_resumable(run_dir: Path, spec: RunSpec) -> None:
         )
         for name, value in values.items()
         if name not in free and name in recorded_values and not _same_setting(recorded_values[name], value)
+    ]
+    recorded_options = recorded_run.get("model_options") or {}
+    differences += [  # options given both times; one given once may equal its default (the checkpoint checks)
+        f"model_options.{name} was {recorded_options[name]!r}, now {value!r}"
+        for name, value in current["run"]["model_options"].items()
+        if name in recorded_options and recorded_options[name] != value
     ]
     if differences:
         raise ConfigError(

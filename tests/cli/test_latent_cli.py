@@ -399,3 +399,12 @@ def test_a_conditional_model_maps_clusters_and_indexes_labelled_data(runner, cva
     )
     assert mapped.exit_code == 0, mapped.output
     assert map_path.is_file() and grid_path.is_file()
+
+
+def test_sample_refuses_a_bad_array_name_before_writing_the_picture(runner, vae_bundle, tmp_path) -> None:
+    # the grid was written, then --array refused: exit status 2 with a picture left behind
+    picture = tmp_path / "samples.png"
+    args = ["sample", "--model", str(vae_bundle.path), "-n", "4", "-o", str(picture)]
+    result = runner.invoke(app, [*args, "--array", str(tmp_path / "samples.txt")])
+    assert result.exit_code == 2 and "arrays are written as .npy" in result.output
+    assert not picture.exists()

@@ -45,12 +45,15 @@ def sample(
     from aekit.apps.generation import is_conditional, sample_rows
     from aekit.apps.generation import sample as draw
     from aekit.errors import ConfigError
+    from aekit.formats.files import check_output_suffix
     from aekit.formats.matrices import write_array
     from aekit.models.files import load
     from aekit.report.latent_plots import mosaic_figure
 
     if columns < 1:
         raise ConfigError(f"--columns must be ≥ 1; got {columns}")
+    if array is not None:  # checked before the picture is written, so a refused --array leaves nothing
+        check_output_suffix(array, (".npy",), "arrays")
     bundle = load(model_dir)
     generator = torch.Generator().manual_seed(seed)
     row_labels = None

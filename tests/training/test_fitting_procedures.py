@@ -105,3 +105,20 @@ def test_aekit_fit_reports_every_epoch_off_a_terminal(vectors: TensorData, capsy
     assert all("train_loss" in line and "val_loss" in line and " s" in line for line in lines)
     aekit.fit(model, vectors.x, epochs=1, verbose=0)
     assert capsys.readouterr().err == ""
+
+
+def test_aekit_fit_takes_grey_image_stacks_and_warns_about_8_bit_values() -> None:
+    """Keras users hand over ``(N, H, W)`` arrays, often ``uint8``: the stack gains its channel axis for a
+    ``(1, H, W)`` model (validation data and paired clean targets too), and 8-bit values warn that they
+    are trained on as given (they trained silently at losses in the tens of thousands)."""
+    import numpy as np
+
+    images = np.random.default_rng(0).random((24, 8, 8)).astype(np.float32)
+    conv = create("conv", input_shape=(1, 8, 8), latent_dim=2, channels=[4], seed=0)
+    history = aekit.fit(conv, images, epochs=1, batch_size=8, verbose=0, validation_data=images[:4])
+    assert len(history["val_loss"]) == 1
+    denoiser = create("photo_denoiser", input_shape=(1, 8, 8), channels=[4, 8], seed=0)
+    aekit.fit(denoiser, images + 0.1, y=images, epochs=1, batch_size=8, verbose=0)
+    pixels = (images * 255).astype(np.uint8)
+    with pytest.warns(UserWarning, match=r"x holds 8-bit integers up to 25\d.*\(x / 255\)"):
+        aekit.fit(conv, pixels, epochs=1, batch_size=8, verbose=0)

@@ -16,7 +16,7 @@ class labels or domains ``(N,)``, passed as ``condition`` (see :func:`needs_cond
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer
+from aekit.data.tensors import with_sample_shape
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.models.base import AbstractAutoencoder
 from aekit.models.files import ModelBundle
@@ -209,21 +210,10 @@ def _checked_condition(model: AbstractAutoencoder, condition: Tensor | None, n_s
 
 def as_input_shape(model: AbstractAutoencoder, x: Tensor | np.ndarray) -> Tensor:
     """Samples ``x`` (a tensor, or an array or nested list of numbers) as ``(N, *input_shape)`` when
-    their shape differs from it only by axes of size 1: a stack of grey images ``(N, H, W)`` for a model
-    of ``(1, H, W)``, and the reverse; other shapes are left for the model's own check."""
+    their shape differs from it only by axes of size 1 (:func:`~aekit.data.tensors.with_sample_shape`);
+    other shapes are left for the model's own check."""
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
-    shape = tuple(int(size) for size in model.input_shape)
-    if (
-        x.dim() >= 1
-        and tuple(x.shape[1:]) != shape
-        and _without_unit_axes(x.shape[1:]) == _without_unit_axes(shape)
-    ):
-        return x.reshape(len(x), *shape)
-    return x
-
-
-def _without_unit_axes(shape: Sequence[int]) -> tuple[int, ...]:
-    return tuple(int(s) for s in shape if s != 1)
+    return with_sample_shape(x, tuple(model.input_shape))
 
 
 def encode_dataset(

@@ -11,7 +11,22 @@ from torch import Tensor
 
 from aekit.errors import DataError, ShapeError
 
-__all__ = ["BatchSource", "TensorData"]
+__all__ = ["BatchSource", "TensorData", "with_sample_shape"]
+
+
+def with_sample_shape(x: Tensor, sample_shape: tuple[int, ...]) -> Tensor:
+    """``x`` ``(N, ...)`` as ``(N, *sample_shape)`` when their sample shapes differ only by axes of size 1
+    (a stack of grey images ``(N, H, W)`` for a model of ``(1, H, W)``, and the reverse); else ``x``
+    unchanged, for the model's own shape check to name."""
+    given = tuple(int(size) for size in x.shape[1:])
+    wanted = tuple(int(size) for size in sample_shape)
+    if x.dim() >= 1 and given != wanted and _without_unit_axes(given) == _without_unit_axes(wanted):
+        return x.reshape(len(x), *wanted)
+    return x
+
+
+def _without_unit_axes(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(size for size in shape if size != 1)
 
 
 class BatchSource(Protocol):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from aekit.data.tensors import TensorData
+from aekit.data.tensors import TensorData, with_sample_shape
 from aekit.errors import ConfigError, DataError
 from aekit.models.base import AbstractAutoencoder
 from aekit.training.config import TrainConfig, Verbosity
@@ -30,8 +31,24 @@ def as_tensor_data(x: ArrayLike, y: np.ndarray | Tensor | None = None, *, name: 
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a NumPy array, a torch.Tensor or TensorData; got {type(x).__name__}")
+    if x.dtype == torch.uint8 and x.numel() and int(x.max()) > 1:
+        warnings.warn(
+            f"{name} holds 8-bit integers up to {int(x.max())}: aekit trains on values as given, so scale "
+            f"images to [0, 1] first ({name} / 255) for a model whose output is a probability or [0, 1]",
+            stacklevel=3,
+        )
     labels = torch.as_tensor(y) if y is not None else None
     return TensorData(x.float(), labels)
+
+
+def _shaped_for(model: AbstractAutoencoder, data: TensorData) -> TensorData:
+    """``data`` with samples shaped as ``model`` takes them when they differ only by axes of size 1 (grey
+    images ``(N, H, W)`` for ``(1, H, W)``); clean targets of the inputs' shape follow them."""
+    x = with_sample_shape(data.x, tuple(model.input_shape))
+    if x.shape == data.x.shape:
+        return data
+    paired = data.y is not None and data.y.shape == data.x.shape
+    return TensorData(x, data.y.reshape(x.shape) if paired and data.y is not None else data.y)
 
 
 def fit(
@@ -57,7 +74,8 @@ def fit(
 
     Args:
         model: Any aekit model.
-        x: Training inputs ``(N, *model.input_shape)``, already scaled as the model expects.
+        x: Training inputs ``(N, *model.input_shape)`` (or a shape that differs by axes of size 1, such
+            as grey images ``(N, H, W)``), already scaled as the model expects (8-bit integers warn).
         y: Optional labels (conditional models) or targets (segmentation).
         epochs, batch_size, shuffle: As in Keras.
         validation_data: Inputs evaluated after every epoch.
@@ -74,9 +92,9 @@ def fit(
             f"{model.registry_name or 'this model'} does not train on (noisy, clean) pairs; use "
             "photo_denoiser, or give a denoiser clean x and let it corrupt them (corruption=...)"
         )
-    train = as_tensor_data(x, y)
+    train = _shaped_for(model, as_tensor_data(x, y))
     val = (
-        as_tensor_data(validation_data, validation_labels, name="validation_data")
+        _shaped_for(model, as_tensor_data(validation_data, validation_labels, name="validation_data"))
         if validation_data is not None
         else None
     )

@@ -108,3 +108,17 @@ def test_written_files_never_replace_or_join_the_inputs(runner, tmp_path) -> Non
         result = runner.invoke(app, [*args, option, str(image)])
         assert result.exit_code == 2 and "inside the input folder" in result.output, (option, result.output)
     assert image.read_bytes() == pixels
+
+
+def test_a_refused_picture_name_leaves_no_table_behind(runner, tmp_path) -> None:
+    # -o was written, then --plot map.jpg refused: exit status 2 with the CSV left behind
+    from aekit.models import create
+    from aekit.models.files import save_model
+
+    save_model(create("mlp", input_shape=(5,), latent_dim=2, hidden_dims=(8,), seed=0), tmp_path / "model")
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).normal(size=(20, 5)).astype(np.float32))
+    table = tmp_path / "clusters.csv"
+    args = ["cluster", str(tmp_path / "rows.npy"), "--model", str(tmp_path / "model"), "-k", "2"]
+    result = runner.invoke(app, [*args, "-o", str(table), "--plot", str(tmp_path / "map.jpg")])
+    assert result.exit_code == 2 and "pictures are written as .png" in result.output
+    assert not table.exists()

@@ -25,16 +25,19 @@ from aekit.cli.options import (
 __all__ = ["check_written_paths", "register"]
 
 
-def check_written_paths(outputs: dict[str, Path | None], inputs: list[str | Path | None]) -> None:
+def check_written_paths(
+    outputs: dict[str, Path | None], inputs: list[str | Path | None], pictures: tuple[str, ...] = ()
+) -> None:
     """Refuse, before any work, an output (``{option: path}``) that is one of ``inputs``, a model or run
     file, or lies inside an input folder (where it would replace a file that is read, or be read as data
-    next time).
+    next time); the options named in ``pictures`` must end in ``.png``, so that a refused picture does not
+    come after the other files were written.
 
     The CLI's guard checks ``--output`` only; these commands also write ``--plot``, ``--members``,
     ``--profile`` and ``--grid`` pictures and tables.
     """
     from aekit.errors import DataError
-    from aekit.formats.files import check_output_path
+    from aekit.formats.files import check_output_path, check_output_suffix
     from aekit.report.run_folder import check_not_run_input
 
     given = [Path(item) for item in inputs if item is not None]
@@ -42,6 +45,8 @@ def check_written_paths(outputs: dict[str, Path | None], inputs: list[str | Path
     for option, path in outputs.items():
         if path is None:
             continue
+        if option in pictures:
+            check_output_suffix(path, (".png",), "pictures")
         check_output_path(path, given)
         check_not_run_input(path)
         target = path.resolve()
@@ -91,7 +96,9 @@ def map_command(
 
     if grid_size < 2:
         raise ConfigError(f"--grid-size must be an integer ≥ 2; got {grid_size}")
-    check_written_paths({"--output": output, "--grid": grid}, [source, model_dir, data_dir])
+    check_written_paths(
+        {"--output": output, "--grid": grid}, [source, model_dir, data_dir], pictures=("--output", "--grid")
+    )
     bundle = load(model_dir)
     check_positive_option("max_samples", max_samples)
     inputs = load_named_samples(
@@ -207,6 +214,7 @@ def cluster(
     check_written_paths(
         {"--output": output, "--plot": plot, "--members": members, "--profile": profile},
         [source, model_dir, data_dir],
+        pictures=("--plot", "--members"),
     )
     bundle = load(model_dir)
     is_image = len(bundle.model.input_shape) == 3

@@ -113,7 +113,7 @@ def search(
     from aekit.formats.matrices import read_matrix
     from aekit.models.files import load
 
-    check_written_paths({"--plot": plot}, [*queries, model_dir, index_dir])
+    check_written_paths({"--plot": plot}, [*queries, model_dir, index_dir], pictures=("--plot",))
     bundle = load(model_dir)
     built = load_index(index_dir)
     if codes:

@@ -308,3 +308,15 @@ def test_status_lines_print_paths_as_they_are_on_one_line(capsys: pytest.Capture
     path = "photos[2024]/[bold]scan " + "x" * 150 + ".png"
     message(f"compressed {path} at 0.5 bits per pixel")
     assert capsys.readouterr().err == f"compressed {path} at 0.5 bits per pixel\n"
+
+
+def test_under_torchrun_only_rank_0_prints_the_error_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every rank meets the same bad input; one ``error:`` line per rank repeated it."""
+    missing = str(tmp_path / "nothere.npy")
+    for rank, printed in (("1", False), ("0", True)):
+        monkeypatch.setenv("RANK", rank)
+        result = runner.invoke(app, ["train", "--dataset", missing, "-o", str(tmp_path / "run")])
+        assert result.exit_code == 2
+        assert ("error:" in result.stderr) is printed, result.stderr

@@ -91,7 +91,12 @@ def one_line(text: str, limit: int = 800) -> str:
 
 
 def _error_line(text: str) -> None:
-    stderr.print(f"error: {one_line(text)}", markup=False, soft_wrap=True, highlight=False)
+    """The one ``error:`` line; under ``torchrun`` rank 0 alone prints it (every rank meets the same bad
+    input, and one line per rank repeated it)."""
+    from aekit.training.distributed import is_main_process
+
+    if is_main_process():
+        stderr.print(f"error: {one_line(text)}", markup=False, soft_wrap=True, highlight=False)
 
 
 def _paths(value: Any) -> Iterator[Path]:

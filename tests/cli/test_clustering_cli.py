@@ -95,7 +95,7 @@ def test_written_files_never_replace_or_join_the_inputs(runner, tmp_path) -> Non
     rows.write_text("a,b,c,d,e\n" + "\n".join(",".join(["1", "2", "3", "4", str(i)]) for i in range(12)))
     before = rows.read_bytes()
     args = ["cluster", str(rows), "--model", str(tmp_path / "model"), "-k", "2"]
-    for option in ("--profile", "--plot", "-o"):
+    for option in ("--profile", "-o"):
         result = runner.invoke(app, [*args, option, str(rows)])
         assert result.exit_code == 2 and "is also an input" in result.output, (option, result.output)
     assert rows.read_bytes() == before

@@ -73,14 +73,19 @@ class ConfigBase:
         return {f.name: _to_jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
-        """Build a config from a mapping, refusing unknown keys with the closest known names."""
+    def check_field_names(cls, data: Mapping[str, Any]) -> None:
+        """Refuse keys of ``data`` that are not fields, naming the closest known one."""
         known = list(cls.field_names())
         for key in data:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise ConfigError(f"{cls.__name__} has no field {key!r}{hint} (fields: {', '.join(known)})")
+
+    @classmethod
+    def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
+        """Build a config from a mapping, refusing unknown keys with the closest known names."""
+        cls.check_field_names(data)
         hints = typing.get_type_hints(cls)
         values = {key: _coerce(value, hints.get(key)) for key, value in data.items()}
         try:

@@ -64,3 +64,14 @@ def test_a_latent_size_over_the_training_samples_is_refused_for_pca(
     assert "latent size 60 does not fit the PCA baseline" in result.stderr
     assert "needs at least 60 training samples; got 40" in result.stderr
     assert not list((tmp_path / "s").glob("*_latent_*"))
+
+
+def test_a_misspelt_option_is_blamed_not_the_latent_size(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["sweep", "digits", *TINY, "--set", "hiden_dims=[8]", "-o", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: model 'mlp': MLPAutoencoderConfig has no field 'hiden_dims'; did you mean 'hidden_dims'"
+    )
+    assert "latent size" not in result.stderr

@@ -195,6 +195,10 @@ def _check_latent_size(
     the model) or its closed-form fit on ``train`` cannot take."""
     what = "the PCA baseline (drop the size or leave PCA out)" if baseline else f"model {name!r}"
     try:
+        get_model_class(name).config_class.check_field_names(options)  # a misspelt option, whatever the size
+    except ConfigError as error:
+        raise ConfigError(f"model {name!r}: {error}") from None
+    try:
         cls, _ = resolve(name, {**options, "input_shape": train.sample_shape, "latent_dim": dim})
     except ConfigError as error:
         raise ConfigError(f"latent size {dim} does not fit {what}: {error}") from None

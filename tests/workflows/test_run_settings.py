@@ -35,3 +35,14 @@ def test_bad_settings_name_the_file_and_key(tmp_path: Path) -> None:
         RunSpec.from_toml(tmp_path / "none.toml")
     with pytest.raises(ConfigError, match="unknown run field"):
         RunSpec.from_settings({}, epochs=3)
+
+
+def test_a_checkpoint_folder_outside_the_run_is_refused(tmp_path: Path) -> None:
+    """``--train-set checkpoint_dir=X`` was silently replaced by the run folder's ``checkpoint/``."""
+    run = tmp_path / "run"
+    with pytest.raises(
+        ConfigError, match=r"checkpoint_dir '.*elsewhere': a run keeps its checkpoint in its own"
+    ):
+        RunSpec.from_settings({"run_dir": str(run)}, train={"checkpoint_dir": str(tmp_path / "elsewhere")})
+    same = RunSpec.from_settings({"run_dir": str(run)}, train={"checkpoint_dir": str(run / "checkpoint")})
+    assert same.train.checkpoint_dir == str(run / "checkpoint")

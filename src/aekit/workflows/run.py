@@ -140,6 +140,15 @@ class RunSpec:
         for name in ("model_options", "augmentation"):
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(f"{name} must be a table of fields and values; got {getattr(self, name)!r}")
+        checkpoints = self.train.checkpoint_dir
+        if (
+            checkpoints is not None
+            and Path(checkpoints).resolve() != (Path(self.run_dir) / "checkpoint").resolve()
+        ):
+            raise ConfigError(
+                f"checkpoint_dir {checkpoints!r}: a run keeps its checkpoint in its own folder "
+                f"({Path(self.run_dir) / 'checkpoint'}); choose the run folder instead (-o / run_dir)"
+            )
         if self.overwrite and self.train.resume:
             raise ConfigError(
                 "overwrite and resume contradict each other: overwrite replaces the run in the folder, "

@@ -82,3 +82,12 @@ def test_gaussian_head_keeps_the_saved_vae_layout() -> None:
     vae = create("vae", input_shape=(5,), latent_dim=2, hidden_dims=(6,), seed=0)
     assert isinstance(vae.head, GaussianHead)
     assert tuple(vae.state_dict()["head.linear.weight"].shape) == (4, 6)
+
+
+def test_a_conv_autoencoder_on_vectors_points_at_the_mlp_family() -> None:
+    from aekit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"got \(5,\) \(vectors such as table rows: use the 'mlp' family\)"):
+        create("conv", input_shape=(5,))
+    with pytest.raises(ConfigError, match=r"got \(8, 8\)$"):
+        create("conv", input_shape=(8, 8))

@@ -454,7 +454,14 @@ class ConvAutoencoderConfig(AutoencoderConfig):
 
     def validate(self) -> None:
         if len(self.input_shape) != 3:
-            raise ConfigError(f"input_shape must be (C, H, W) for a conv autoencoder; got {self.input_shape}")
+            raise ConfigError(
+                f"input_shape must be (C, H, W) for a conv autoencoder; got {self.input_shape}"
+                + (
+                    " (vectors such as table rows: use the 'mlp' family)"
+                    if len(self.input_shape) == 1
+                    else ""
+                )
+            )
         super().validate()
         if not self.channels:
             raise ConfigError("channels must name at least one stage")

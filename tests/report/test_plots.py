@@ -15,3 +15,14 @@ def test_latent_map_draws_every_code(n_codes: int, latent_dim: int) -> None:
     offsets = figure.axes[0].collections[0].get_offsets()
     assert offsets.shape == (n_codes, 2)
     assert np.isfinite(np.asarray(offsets)).all()
+
+
+def test_an_unlabelled_latent_map_draws_without_warnings() -> None:
+    """Every unlabelled run warned 'No data for colormapping provided via c' (an error under pytest)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = latent_map_figure(np.random.default_rng(0).normal(size=(20, 4)))
+    assert figure.axes[0].collections[0].get_offsets().shape == (20, 2)
+    assert figure.axes[0].get_legend() is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -106,14 +107,8 @@ def latent_map_figure(codes: np.ndarray, labels: np.ndarray | None = None, title
     if points.shape[1] < 2:
         points = np.column_stack([points, np.zeros((len(points), 2 - points.shape[1]))])
     figure, axis = plt.subplots(figsize=(5.5, 5))
-    scatter = axis.scatter(
-        points[:, 0],
-        points[:, 1],
-        c=labels if labels is not None else "tab:blue",
-        cmap="tab10",
-        s=6,
-        alpha=0.8,
-    )
+    colours: dict[str, Any] = {"c": labels, "cmap": "tab10"} if labels is not None else {"color": "tab:blue"}
+    scatter = axis.scatter(points[:, 0], points[:, 1], s=6, alpha=0.8, **colours)
     if labels is not None:
         handles, names = scatter.legend_elements()
         # outside the axes: loc="best" tests every point for overlap, most of the figure's drawing time

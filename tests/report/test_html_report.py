@@ -118,6 +118,14 @@ def test_loss_curve_png_is_used_when_losses_csv_is_missing(run_folder: Path) -> 
     assert any(decode_data_uri(src).size == (240, 120) for src in page.images)
 
 
+def test_files_saved_by_a_spreadsheet_with_a_byte_order_mark_are_read(run_folder: Path) -> None:
+    (run_folder / "losses.csv").write_text("\ufeffepoch,train_loss\n1,0.5\n2,0.25\n", encoding="utf-8")
+    (run_folder / "metrics.json").write_text('\ufeff{"mse": 0.125}', encoding="utf-8")
+    run = read_run_folder(run_folder)
+    assert [row["train_loss"] for row in run.loss_rows] == [0.5, 0.25]
+    assert "0.125" in render_report(run)
+
+
 def test_zero_terms_are_listed_not_plotted(run_folder: Path) -> None:
     (run_folder / "losses.csv").write_text("epoch,train_loss,train_sparsity\n1,0.5,0\n2,0.4,0\n")
     html = render_report(read_run_folder(run_folder))

@@ -170,8 +170,9 @@ def check_not_run_input(output: str | os.PathLike[str]) -> None:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text; a leading byte-order mark (as spreadsheet programs write CSV) is dropped."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(f"{path} is not UTF-8 text: {error}") from None
 

@@ -80,7 +80,7 @@ def data_out(payload: Any, human: str | None = None) -> None:
         sys.stdout.write(human + "\n")
 
 
-OUTPUT_PARAMETERS = ("output", "run_dir", "tensorboard", "grid", "array")
+OUTPUT_PARAMETERS = ("output", "run_dir", "tensorboard", "grid", "array", "plot", "members", "profile")
 """Command parameters that name what a command writes; every other path argument is an input."""
 
 

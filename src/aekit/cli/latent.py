@@ -28,27 +28,22 @@ __all__ = ["check_written_paths", "register"]
 def check_written_paths(
     outputs: dict[str, Path | None], inputs: list[str | Path | None], pictures: tuple[str, ...] = ()
 ) -> None:
-    """Refuse, before any work, an output (``{option: path}``) that is one of ``inputs``, a model or run
-    file, or lies inside an input folder (where it would replace a file that is read, or be read as data
-    next time); the options named in ``pictures`` must end in ``.png``, so that a refused picture does not
-    come after the other files were written.
+    """Refuse, before any work, an output (``{option: path}``) that lies inside an input folder (where it
+    would replace a file that is read, or be read as data next time); the options named in ``pictures``
+    must end in ``.png``, so that a refused picture does not come after the other files were written.
 
-    The CLI's guard checks ``--output`` only; these commands also write ``--plot``, ``--members``,
-    ``--profile`` and ``--grid`` pictures and tables.
+    The CLI's guard (:func:`~aekit.cli._console.guarded`) has already refused outputs that are inputs, model
+    files or run files.
     """
     from aekit.errors import DataError
-    from aekit.formats.files import check_output_path, check_output_suffix
-    from aekit.report.run_folder import check_not_run_input
+    from aekit.formats.files import check_output_suffix
 
-    given = [Path(item) for item in inputs if item is not None]
-    folders = [item.resolve() for item in given if item.is_dir()]
+    folders = [Path(item).resolve() for item in inputs if item is not None and Path(item).is_dir()]
     for option, path in outputs.items():
         if path is None:
             continue
         if option in pictures:
             check_output_suffix(path, (".png",), "pictures")
-        check_output_path(path, given)
-        check_not_run_input(path)
         target = path.resolve()
         for folder in folders:
             if target.is_relative_to(folder):

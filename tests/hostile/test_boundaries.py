@@ -186,3 +186,19 @@ def test_decoding_a_large_aek_needs_a_fixed_amount_beyond_the_image(tmp_path: Pa
         extra[width] = result["extra"]
     assert extra[4096] < TILE_MEMORY
     assert extra[4096] <= extra[3072] + (32 << 20), extra  # 16 tiles need what 9 tiles needed
+
+
+def test_a_refused_run_leaves_no_empty_folder_behind(tmp_path: Path) -> None:
+    """Bad data is found after the run folder is locked (made): the folder made for it goes again, and
+    a folder that was there before stays."""
+    import numpy as np
+
+    np.save(tmp_path / "holes.npy", np.array([[0.0, np.nan], [1.0, 2.0]] * 8))
+    for run, existed in ((tmp_path / "new" / "run", False), (tmp_path / "old", True)):
+        if existed:
+            run.mkdir()
+        result = CliRunner().invoke(app, [*TRAIN, "--dataset", str(tmp_path / "holes.npy"), "-o", str(run)])
+        assert result.exit_code == 2 and "NaN" in result.stderr
+        assert run.is_dir() is existed
+        assert not existed or list(run.iterdir()) == [run / FolderLock.NAME]
+    assert not (tmp_path / "new").exists()  # the parent made for the run too

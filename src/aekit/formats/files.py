@@ -234,7 +234,9 @@ class FolderLock:
     """An exclusive lock on a folder (``.aekit.lock`` inside it), held by one process at a time.
 
     The lock is an OS file lock (``flock``), so it disappears with the process that held it, even after
-    ``kill -9``: a crashed run never blocks the next one. Use as a context manager.
+    ``kill -9``: a crashed run never blocks the next one. Use as a context manager. A folder the lock
+    created, and that holds nothing but the lock file on exit (the run was refused or failed before
+    writing), is removed.
 
     Raises:
         DataError: On entry, when another process holds the lock (its pid is named when known).
@@ -246,10 +248,13 @@ class FolderLock:
         self.folder = Path(folder)
         self.what = what
         self._handle: IO | None = None
+        self._created: list[Path] = []
 
     def __enter__(self) -> FolderLock:
         from aekit.errors import DataError
 
+        missing = [self.folder, *self.folder.parents]
+        self._created = [folder for folder in missing if not folder.exists()]  # the folder, then parents
         make_output_folder(self.folder, f"a {self.what}")
         handle = open(self.folder / self.NAME, "a+")
         try:
@@ -279,3 +284,8 @@ class FolderLock:
         if self._handle is not None:
             self._handle.close()  # closing releases the flock
             self._handle = None
+        if self._created and [path.name for path in self.folder.iterdir()] == [self.NAME]:
+            with contextlib.suppress(OSError):  # a refused or failed run leaves no empty folders behind
+                (self.folder / self.NAME).unlink()
+                for folder in self._created:
+                    folder.rmdir()

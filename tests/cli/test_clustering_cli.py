@@ -56,6 +56,13 @@ def test_hdbscan_prints_how_much_is_noise(runner, mlp_bundle) -> None:
     assert "of 300 points" in line and "%" in line
 
 
+def test_more_clusters_than_samples_names_the_option(runner, mlp_bundle) -> None:
+    args = ["cluster", "digits", "--model", str(mlp_bundle.path), "--max-samples", "30", "-k", "40"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == "error: --clusters (-k) 40 must be in [1, 30]: digits holds 30 samples\n"
+
+
 @pytest.mark.parametrize("command", ["cluster", "map"])
 def test_missing_umap_is_one_line_and_exit_2(runner, mlp_bundle, tmp_path, monkeypatch, command) -> None:
     monkeypatch.setitem(sys.modules, "umap", None)

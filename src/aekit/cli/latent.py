@@ -227,6 +227,11 @@ def cluster(
         columns=bundle.feature_names,
         normalizer=bundle.normalizer,
     )
+    if not 1 <= clusters <= len(inputs.x):
+        raise ConfigError(
+            f"--clusters (-k) {clusters} must be in [1, {len(inputs.x)}]: {source} holds "
+            f"{len(inputs.x)} sample{'s' if len(inputs.x) != 1 else ''}"
+        )
     codes = encode_with_labels(bundle, inputs.x, inputs.labels)
     result = cluster_codes(
         codes,

@@ -238,6 +238,18 @@ def test_sample_and_interpolate(runner, vae_bundle, cvae_bundle, mlp_bundle, raw
         ],
     )
     assert from_files.exit_code == 0, from_files.output
+    both = [
+        *map(str, pngs),
+        "--data",
+        "digits",
+        "--model",
+        str(mlp_bundle.path),
+        "-o",
+        str(tmp_path / "b.png"),
+    ]
+    refused = runner.invoke(app, ["interpolate", *both])
+    assert refused.exit_code == 2  # the files were silently ignored for --data
+    assert refused.stderr == "error: give two image files or --data with --pair, not both\n"
 
 
 def test_sweep_writes_table_plot_and_models(runner, tmp_path) -> None:

@@ -109,6 +109,8 @@ def interpolate(
 
     if not 2 <= steps <= MAX_PATH_STEPS:
         raise ConfigError(f"--steps must be in [2, {MAX_PATH_STEPS}] (points of one picture); got {steps}")
+    if data is not None and images:
+        raise ConfigError("give two image files or --data with --pair, not both")
     bundle = load(model_dir)
     if data is not None:
         try:

@@ -37,7 +37,6 @@ __all__ = [
     "cluster_dataset",
     "cluster_profile",
     "clustering_neighbors",
-    "encode_with_labels",
     "ensemble_codes",
     "typical_members",
     "umap_embedding",
@@ -364,21 +363,6 @@ def ensemble_codes(codes: list[ArrayLike]) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
-def encode_with_labels(
-    bundle: ModelBundle, x: Tensor, labels: ArrayLike | None = None, *, batch_size: int = 1024
-) -> Tensor:
-    """Codes ``(N, latent_dim)`` of raw inputs ``x``; a model that encodes with labels beside its inputs
-    (CVAE classes, domains: :func:`~aekit.apps.inference.needs_condition`) gets ``labels`` ``(N,)``."""
-    import torch
-
-    from aekit.apps.inference import encode_dataset, needs_condition
-
-    condition = None
-    if labels is not None and needs_condition(bundle.model):
-        condition = torch.as_tensor(np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels))
-    return encode_dataset(bundle, x, batch_size=batch_size, condition=condition)
-
-
 def cluster_dataset(
     bundle: ModelBundle,
     x: Tensor,
@@ -396,6 +380,8 @@ def cluster_dataset(
 
     ``options`` are any other :func:`cluster_codes` argument (``umap_components``, ``min_cluster_size`` …).
     """
+    from aekit.apps.inference import encode_with_labels
+
     codes = encode_with_labels(bundle, x, labels, batch_size=batch_size)
     result = cluster_codes(
         codes, n_clusters, method=method, labels=labels, random_state=random_state, **options

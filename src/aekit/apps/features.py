@@ -28,11 +28,10 @@ from aekit.apps.clustering import (
     ClusterMethod,
     cluster_codes,
     cluster_dataset,
-    encode_with_labels,
     umap_embedding,
     umap_module,
 )
-from aekit.apps.inference import decode_codes, needs_condition
+from aekit.apps.inference import decode_codes, encode_with_labels, needs_condition
 from aekit.config import check_choice
 from aekit.errors import ConfigError, DataError, ShapeError
 from aekit.metrics.clustering import ClusterScores, cluster_scores, clustering_accuracy, match_clusters

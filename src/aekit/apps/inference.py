@@ -36,6 +36,7 @@ __all__ = [
     "decode_codes",
     "encode_chunks",
     "encode_dataset",
+    "encode_with_labels",
     "error_map",
     "model_device",
     "model_dtype",
@@ -226,6 +227,23 @@ def encode_dataset(
     labels = _checked_condition(network, condition, len(x))
     inputs = as_input_shape(network, x)
     return run_batches(model, network.encode, inputs, batch_size=batch_size, condition=labels)
+
+
+def encode_with_labels(
+    model: ModelLike,
+    x: Tensor | np.ndarray,
+    labels: Tensor | np.ndarray | None = None,
+    *,
+    batch_size: int = 1024,
+) -> Tensor:
+    """Codes ``(N, latent_dim)`` of raw inputs ``x`` whose labels ``(N,)`` may be known: a model that
+    encodes with labels beside its inputs (CVAE classes, domains: :func:`needs_condition`) gets them, any
+    other model ignores them."""
+    network, _ = unpack(model)
+    condition = None
+    if labels is not None and needs_condition(network):
+        condition = torch.as_tensor(np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels))
+    return encode_dataset(model, x, batch_size=batch_size, condition=condition)
 
 
 def decode_codes(

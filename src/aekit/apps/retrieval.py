@@ -31,8 +31,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from aekit._version import __version__
-from aekit.apps.clustering import encode_with_labels
-from aekit.apps.inference import decode_codes, encode_dataset
+from aekit.apps.inference import decode_codes, encode_dataset, encode_with_labels
 from aekit.config import check_choice
 from aekit.data.normalization import Normalizer, rescale_to_model
 from aekit.errors import ConfigError, DataError, ModelFileError, ShapeError

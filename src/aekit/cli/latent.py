@@ -81,8 +81,8 @@ def map_command(
 
       aekit map mnist --split test --model runs/mnist/model -o map.png --grid grid.png
     """
-    from aekit.apps.clustering import encode_with_labels
     from aekit.apps.features import decoded_grid, project_codes
+    from aekit.apps.inference import encode_with_labels
     from aekit.cli.options import check_positive_option
     from aekit.data.sources import load_named_samples
     from aekit.errors import ConfigError
@@ -197,8 +197,9 @@ def cluster(
 
       aekit cluster sounds/ --model runs/sounds/model -k 2 -o clusters.csv --plot clusters.png
     """
-    from aekit.apps.clustering import cluster_codes, cluster_profile, encode_with_labels, typical_members
+    from aekit.apps.clustering import cluster_codes, cluster_profile, typical_members
     from aekit.apps.features import project_codes
+    from aekit.apps.inference import encode_with_labels
     from aekit.cli.options import check_positive_option
     from aekit.data.sources import load_named_samples
     from aekit.errors import ConfigError

@@ -69,6 +69,7 @@ CHECKPOINT_KEYS = (
     "schedulers",
     "generator",
     "torch_rng",
+    "torch_rng_by_rank",
     "history",
     "best_loss",
     "best_state",

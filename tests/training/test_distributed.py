@@ -62,3 +62,38 @@ def test_two_gloo_processes_match_one_process_on_the_same_global_batch(tmp_path:
     assert ddp["loss"] == pytest.approx(single["loss"], rel=1e-4)
     # only rank 0 wrote files
     assert sorted(p.name for p in (tmp_path / "ckpt2").iterdir()) == ["checkpoint.pt", "losses.csv"]
+
+
+RESUME_SCRIPT = """
+import sys, torch
+from aekit.data import TensorData
+from aekit.models import create
+from aekit.training import TrainConfig, Trainer
+from aekit.training.distributed import DistributedContext, end_worker_process
+
+torch.set_num_threads(1)
+x = torch.rand(64, 12, generator=torch.Generator().manual_seed(0))
+model = create("vae", input_shape=(12,), latent_dim=3, hidden_dims=[16], seed=0)  # samples a code per step
+epochs, folder, resume = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "resume"
+config = TrainConfig(epochs=epochs, batch_size=8, seed=0, checkpoint_dir=folder, resume=resume)
+Trainer(config).fit(model, TensorData(x))
+if DistributedContext.from_environment().is_main:
+    torch.save(model.state_dict(), folder + ".pt")
+end_worker_process(0)
+"""
+
+
+@pytest.mark.timeout(240)
+def test_a_resumed_ddp_run_draws_the_noise_each_process_would_have(tmp_path: Path) -> None:
+    """Each process samples its own noise; a checkpoint kept rank 0's RNG state alone, so after a resume
+    rank 1 repeated rank 0's draws and the run left the course of one that was never stopped."""
+    script = tmp_path / "resume.py"
+    script.write_text(RESUME_SCRIPT)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    _run([*torchrun, str(script), "2", "straight", "new"], tmp_path)
+    _run([*torchrun, str(script), "1", "stopped", "new"], tmp_path)
+    _run([*torchrun, str(script), "2", "stopped", "resume"], tmp_path)
+    straight = torch.load(tmp_path / "straight.pt", weights_only=True)
+    resumed = torch.load(tmp_path / "stopped.pt", weights_only=True)
+    for name, value in straight.items():
+        torch.testing.assert_close(resumed[name], value, rtol=0, atol=0, msg=name)

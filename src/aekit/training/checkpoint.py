@@ -129,6 +129,13 @@ def check_structure(state: dict[str, Any], file: Path) -> None:
     for key in ("generator", "torch_rng"):
         if state[key].dtype != torch.uint8 or state[key].dim() != 1:
             raise CheckpointError(f"checkpoint {file}: {key!r} must be a 1-D uint8 tensor (an RNG state)")
+    by_rank = state.get("torch_rng_by_rank")  # optional: one RNG state per process (DDP)
+    if by_rank is not None and not (
+        isinstance(by_rank, torch.Tensor) and by_rank.dtype == torch.uint8 and by_rank.dim() == 2
+    ):
+        raise CheckpointError(
+            f"checkpoint {file}: 'torch_rng_by_rank' must be a 2-D uint8 tensor (an RNG state per process)"
+        )
     for name in ("model", "best_state"):
         tensors = state.get(name)
         if tensors is None and name == "best_state":

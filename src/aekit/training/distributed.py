@@ -73,6 +73,15 @@ class DistributedContext:
             dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
 
+    def gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Every process's ``tensor`` (same shape on each), stacked in rank order on every process:
+        ``(world_size, *tensor.shape)`` (one row without DDP)."""
+        if not self.enabled:
+            return tensor.unsqueeze(0)
+        rows = [torch.empty_like(tensor) for _ in range(self.world_size)]
+        dist.all_gather(rows, tensor.contiguous())
+        return torch.stack(rows)
+
     def barrier(self) -> None:
         """Wait for all processes (no-op without DDP)."""
         if self.enabled:

@@ -436,7 +436,11 @@ class _Run:
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _save(self, epoch: int) -> None:
-        if self.checkpoint_path is None or not self.dist.is_main:
+        if self.checkpoint_path is None:
+            return
+        # each process draws its own noise (dropout, sampled codes): all of their states are kept
+        rng_by_rank = self.dist.gather(torch.get_rng_state().to(self.device)).cpu()
+        if not self.dist.is_main:
             return
         save_checkpoint(
             self.checkpoint_path,
@@ -449,6 +453,7 @@ class _Run:
                 "schedulers": {n: s.state_dict() for n, s in self.schedulers.items() if s is not None},
                 "generator": self.generator.get_state(),
                 "torch_rng": torch.get_rng_state(),
+                "torch_rng_by_rank": rng_by_rank,
                 "history": self.history.rows,
                 "planned_epochs": self.config.epochs,
                 "best_loss": self.best_loss,
@@ -475,7 +480,9 @@ class _Run:
                 if scheduler is not None:
                     scheduler.load_state_dict(state["schedulers"][name])
             self.generator.set_state(state["generator"])
-            torch.set_rng_state(state["torch_rng"])
+            by_rank = state.get("torch_rng_by_rank")  # absent in checkpoints of earlier versions
+            same_world = by_rank is not None and len(by_rank) == self.dist.world_size
+            torch.set_rng_state(by_rank[self.dist.rank].clone() if same_world else state["torch_rng"])
         except (KeyError, ValueError, RuntimeError, TypeError) as error:
             detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise CheckpointError(f"checkpoint {path} does not fit this run: {detail}") from None

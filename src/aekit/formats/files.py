@@ -253,8 +253,8 @@ class FolderLock:
     def __enter__(self) -> FolderLock:
         from aekit.errors import DataError
 
-        missing = [self.folder, *self.folder.parents]
-        self._created = [folder for folder in missing if not folder.exists()]  # the folder, then parents
+        lineage = [self.folder, *self.folder.parents]
+        self._created = [folder for folder in lineage if not folder.exists()]  # the folder, then parents
         make_output_folder(self.folder, f"a {self.what}")
         handle = open(self.folder / self.NAME, "a+")
         try:
@@ -284,8 +284,10 @@ class FolderLock:
         if self._handle is not None:
             self._handle.close()  # closing releases the flock
             self._handle = None
-        if self._created and [path.name for path in self.folder.iterdir()] == [self.NAME]:
-            with contextlib.suppress(OSError):  # a refused or failed run leaves no empty folders behind
+        if not self._created:
+            return
+        with contextlib.suppress(OSError):  # a refused or failed run leaves no empty folders behind
+            if [path.name for path in self.folder.iterdir()] == [self.NAME]:
                 (self.folder / self.NAME).unlink()
                 for folder in self._created:
                     folder.rmdir()

@@ -481,8 +481,10 @@ class _Run:
                     scheduler.load_state_dict(state["schedulers"][name])
             self.generator.set_state(state["generator"])
             by_rank = state.get("torch_rng_by_rank")  # absent in checkpoints of earlier versions
-            same_world = by_rank is not None and len(by_rank) == self.dist.world_size
-            torch.set_rng_state(by_rank[self.dist.rank].clone() if same_world else state["torch_rng"])
+            if by_rank is not None and len(by_rank) == self.dist.world_size:
+                torch.set_rng_state(by_rank[self.dist.rank].clone())
+            else:
+                torch.set_rng_state(state["torch_rng"])
         except (KeyError, ValueError, RuntimeError, TypeError) as error:
             detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise CheckpointError(f"checkpoint {path} does not fit this run: {detail}") from None

@@ -73,12 +73,14 @@ from aekit.training.distributed import DistributedContext, end_worker_process
 
 torch.set_num_threads(1)
 x = torch.rand(64, 12, generator=torch.Generator().manual_seed(0))
-model = create("vae", input_shape=(12,), latent_dim=3, hidden_dims=[16], seed=0)  # samples a code per step
-epochs, folder, resume = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "resume"
-config = TrainConfig(epochs=epochs, batch_size=8, seed=0, checkpoint_dir=folder, resume=resume)
-Trainer(config).fit(model, TensorData(x))
-if DistributedContext.from_environment().is_main:
-    torch.save(model.state_dict(), folder + ".pt")
+# (epochs, folder, resume) per run: a VAE samples a code per step, from each process's own RNG
+runs = [(1, "stopped", False), (2, "straight", False)] if sys.argv[1] == "first" else [(2, "stopped", True)]
+for epochs, folder, resume in runs:
+    model = create("vae", input_shape=(12,), latent_dim=3, hidden_dims=[16], seed=0)
+    config = TrainConfig(epochs=epochs, batch_size=8, seed=0, checkpoint_dir=folder, resume=resume)
+    Trainer(config).fit(model, TensorData(x))
+    if DistributedContext.from_environment().is_main:
+        torch.save(model.state_dict(), folder + ".pt")
 end_worker_process(0)
 """
 
@@ -90,9 +92,8 @@ def test_a_resumed_ddp_run_draws_the_noise_each_process_would_have(tmp_path: Pat
     script = tmp_path / "resume.py"
     script.write_text(RESUME_SCRIPT)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    _run([*torchrun, str(script), "2", "straight", "new"], tmp_path)
-    _run([*torchrun, str(script), "1", "stopped", "new"], tmp_path)
-    _run([*torchrun, str(script), "2", "stopped", "resume"], tmp_path)
+    _run([*torchrun, str(script), "first"], tmp_path)  # one epoch, stopped; and two epochs, straight
+    _run([*torchrun, str(script), "resume"], tmp_path)  # the stopped run resumed to two epochs
     straight = torch.load(tmp_path / "straight.pt", weights_only=True)
     resumed = torch.load(tmp_path / "stopped.pt", weights_only=True)
     for name, value in straight.items():

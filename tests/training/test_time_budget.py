@@ -76,3 +76,22 @@ def test_warmup_needs_a_model_with_a_warmup_weight() -> None:
         Trainer(TrainConfig(epochs=1, warmup_fraction=0.5, device="cpu")).fit(model, _data())
     with pytest.raises(ConfigError, match="warmup_fraction"):
         TrainConfig(warmup_fraction=1.5)
+
+
+def test_a_budget_spent_before_an_epochs_first_batch_ends_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget is checked before each epoch and before each batch; when it ran out in between, the run
+    failed with 'the training data yielded no batches' (seen on a slow, shared machine)."""
+    import aekit.training.trainer as trainer_module
+
+    class Clock:  # each reading 0.3 s after the last: the epoch check passes, the first batch's does not
+        now = 0.0
+
+        def perf_counter(self) -> float:
+            self.now += 0.3
+            return self.now
+
+    monkeypatch.setattr(trainer_module, "time", Clock())
+    model = create("mlp", input_shape=(1, 8, 8), latent_dim=4, hidden_dims=[16], seed=0)
+    config = TrainConfig(epochs=5, batch_size=32, time_budget=0.5, device="cpu")
+    with pytest.raises(ConfigError, match=r"time_budget=0.5 s was spent before the first batch of training"):
+        Trainer(config).fit(model, _data())

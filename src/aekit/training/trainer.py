@@ -268,6 +268,8 @@ class _Run:
                 started = time.perf_counter()
                 progress.start_epoch(epoch, n_batches)
                 train_terms, n_samples = self._train_epoch(epoch, progress, n_batches)
+                if not train_terms:  # the budget ran out before the epoch's first batch: nothing to record
+                    break
                 seconds = time.perf_counter() - started
                 row: dict[str, float] = {"epoch": float(epoch + 1)}
                 row.update({f"train_{k}": v for k, v in train_terms.items()})
@@ -293,6 +295,11 @@ class _Run:
                 if self.out_of_time:
                     logger.info("time budget of %s s spent during epoch %d", config.time_budget, epoch + 1)
                     break
+        if not self.history.rows and self.start_epoch < config.epochs:
+            raise ConfigError(
+                f"time_budget={config.time_budget} s was spent before the first batch of training; give a "
+                "larger budget"
+            )
         if config.keep_best and self.val is not None and self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         return self.history
@@ -356,6 +363,8 @@ class _Run:
             if progress.enabled and sums is not None and "loss" in keys:
                 shown = sums[keys.index("loss")]
             progress.advance(size, shown, n_samples)
+        if sums is None and self.out_of_time:
+            return {}, 0
         if sums is None:
             raise DataError("the training data yielded no batches")
         if pending:  # fewer batches left than gradient_accumulation: they make one more step
